@@ -1,0 +1,256 @@
+"""The `aftercare` command line (typer)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from aftercare.embedded_broker import PortTaken
+from aftercare.logging_setup import configure
+from aftercare.settings import Settings
+
+app = typer.Typer(help="Aftercare: monitoring what happens after an insurance claim is paid.",
+                  no_args_is_help=True, add_completion=False)
+simulate_app = typer.Typer(help="Simulated devices and cases publishing the contract.", no_args_is_help=True)
+app.add_typer(simulate_app, name="simulate")
+console = Console(stderr=True)
+log = logging.getLogger("aftercare")
+
+
+def load_settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            name = f"AFTERCARE_{loc.upper()}" if loc else "settings"
+            console.print(f"[red]configuration error[/]: {name}: {err['msg']}")
+        raise typer.Exit(2) from None
+    configure(settings.log_level)
+    return settings
+
+
+def _sigterm_as_interrupt() -> None:
+    def handler(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@app.command()
+def up(simulate: Annotated[bool, typer.Option("--simulate", help="also run simulated wearables and shops")] = False,
+       patients: Annotated[int, typer.Option(help="simulated patients")] = 4,
+       shops: Annotated[int, typer.Option(help="simulated shops")] = 3) -> None:
+    """The whole platform in one process: embedded broker, SQLite stores, ingestion, monitors, API, dashboards."""
+    from aftercare.runtime import open_platform, resolve_broker, serve_api, start_ingest, start_monitors
+
+    settings = load_settings()
+    _sigterm_as_interrupt()
+    try:
+        broker_url, broker, protocol = resolve_broker(settings, allow_embedded=True)
+    except PortTaken as exc:
+        console.print(f"[red]cannot start the embedded broker[/]: {exc}")
+        raise typer.Exit(2) from None
+    from aftercare.embedded_broker import port_free
+
+    if not port_free(settings.api_host, settings.api_port):
+        if broker is not None:
+            broker.stop()
+        console.print(f"[red]cannot start the API[/]: port {settings.api_port} is already in use; "
+                      "set AFTERCARE_API_PORT to a free port")
+        raise typer.Exit(2)
+    platform = open_platform(settings)
+    platform.broker, platform.broker_url = broker, broker_url
+    token, fresh = settings.ensure_admin_token()
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    simulation = None
+
+    def started() -> None:
+        nonlocal simulation
+        console.print(f"[bold green]Aftercare is up[/]  dashboards and API: {base}  broker: {broker_url}")
+        if fresh:
+            console.print(f"admin token (shown once, stored in {settings.data_dir / 'admin-token'}): {token}")
+        else:
+            console.print(f"admin token: in {settings.data_dir / 'admin-token'}")
+        if simulate:
+            from simulators.fleet import Fleet
+
+            simulation = Fleet(api_url=base, admin_token=token, broker=broker_url, patients=patients, shops=shops,
+                               data_dir=settings.data_dir)
+            simulation.start()
+            console.print(f"simulating {patients} wearables and {shops} shops; log in at {base} with the "
+                          "admin token or the demo tokens printed in the dashboard's login page")
+
+    try:
+        start_ingest(platform, protocol)
+        start_monitors(platform)
+        serve_api(platform, on_started=started)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("stopping...")
+        if simulation is not None:
+            simulation.stop()
+        platform.stop()
+        console.print("stopped cleanly")
+
+
+@app.command()
+def ingest() -> None:
+    """Ingestion alone, against AFTERCARE_MQTT_URL and the configured stores."""
+    from aftercare.runtime import open_platform, resolve_broker, start_ingest
+
+    settings = load_settings()
+    _sigterm_as_interrupt()
+    broker_url, _, protocol = resolve_broker(settings, allow_embedded=False)
+    platform = open_platform(settings)
+    platform.broker_url = broker_url
+    start_ingest(platform, protocol)
+    console.print(f"ingesting from {broker_url} into {settings.resolved_timeseries_url.split('?')[0]}")
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        platform.stop()
+
+
+@app.command()
+def monitor() -> None:
+    """The monitors alone (rehab metrics and alerts, repair jobs, photo checks, notifications)."""
+    from aftercare.runtime import open_platform, start_monitors
+
+    settings = load_settings()
+    _sigterm_as_interrupt()
+    platform = open_platform(settings)
+    start_monitors(platform)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        platform.stop()
+
+
+@app.command()
+def api() -> None:
+    """The API and dashboards alone."""
+    from aftercare.runtime import open_platform, serve_api
+
+    settings = load_settings()
+    _sigterm_as_interrupt()
+    platform = open_platform(settings)
+    try:
+        serve_api(platform)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        platform.stop()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the state store's schema."""
+    from aftercare.wiring import open_stores
+
+    settings = load_settings()
+    stores = open_stores(settings, migrate=True)
+    stores.close()
+    console.print("state store schema is up to date")
+
+
+def _broker_from(url: str | None, settings: Settings) -> str:
+    chosen = url or settings.mqtt_url
+    if not chosen:
+        console.print("[red]no broker[/]: pass --broker mqtt://host:port or set AFTERCARE_MQTT_URL")
+        raise typer.Exit(2)
+    return chosen
+
+
+@simulate_app.command("wearables")
+def simulate_wearables(
+    count: Annotated[int, typer.Option(help="number of wearables")] = 4,
+    broker: Annotated[str | None, typer.Option(help="mqtt://host:port (default AFTERCARE_MQTT_URL)")] = None,
+    api_url: Annotated[str, typer.Option(help="API used to register patients and devices")] = "http://127.0.0.1:8000",
+    token: Annotated[str | None, typer.Option(help="admin token (default AFTERCARE_ADMIN_TOKEN)")] = None,
+    seconds: Annotated[float, typer.Option(help="stop after this long (0: until Ctrl-C)")] = 0.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+) -> None:
+    """Simulated wearables with known ground truth, registered through the API, publishing telemetry."""
+    from simulators.fleet import run_fleet
+
+    settings = load_settings()
+    run_fleet(api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings),
+              broker=_broker_from(broker, settings), patients=count, shops=0, seconds=seconds, seed=seed,
+              data_dir=settings.data_dir)
+
+
+@simulate_app.command("shops")
+def simulate_shops(
+    count: Annotated[int, typer.Option(help="number of shops")] = 3,
+    broker: Annotated[str | None, typer.Option(help="mqtt://host:port (default AFTERCARE_MQTT_URL)")] = None,
+    api_url: Annotated[str, typer.Option(help="API used to register shops, jobs and devices")] = "http://127.0.0.1:8000",
+    token: Annotated[str | None, typer.Option(help="admin token (default AFTERCARE_ADMIN_TOKEN)")] = None,
+    seconds: Annotated[float, typer.Option(help="stop after this long (0: until Ctrl-C)")] = 0.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+) -> None:
+    """Simulated shop gateways running repair jobs through their stages with photos."""
+    from simulators.fleet import run_fleet
+
+    settings = load_settings()
+    run_fleet(api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings),
+              broker=_broker_from(broker, settings), patients=0, shops=count, seconds=seconds, seed=seed,
+              data_dir=settings.data_dir)
+
+
+@simulate_app.command("cases")
+def simulate_cases(
+    count: Annotated[int, typer.Option(help="number of cases")] = 6,
+    api_url: Annotated[str, typer.Option(help="API of the platform")] = "http://127.0.0.1:8000",
+    token: Annotated[str | None, typer.Option(help="admin token (default AFTERCARE_ADMIN_TOKEN)")] = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+) -> None:
+    """Post-claim cases of all three lines opened and driven to closure through the API."""
+    from simulators.cases import run_cases
+
+    settings = load_settings()
+    run_cases(api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings), count=count,
+              seed=seed)
+
+
+def _read_token(settings: Settings) -> str:
+    path = settings.data_dir / "admin-token"
+    if path.exists():
+        return path.read_text().strip()
+    console.print("[red]no admin token[/]: pass --token or set AFTERCARE_ADMIN_TOKEN")
+    raise typer.Exit(2)
+
+
+@app.command()
+def bench(quick: Annotated[bool, typer.Option("--quick", help="a shorter run (under 2 minutes)")] = False,
+          json_path: Annotated[Path | None, typer.Option("--json", help="also write the results as JSON")] = None,
+          only: Annotated[str | None, typer.Option(help="comma-separated sections: ingest,scale,monitor,alerts,api")]
+          = None) -> None:
+    """Benchmarks with ratios against baselines measured in the same run."""
+    from simulators.bench.main import run_bench
+
+    settings = load_settings()
+    code = run_bench(settings=settings, quick=quick, json_path=json_path, only=only.split(",") if only else None)
+    raise typer.Exit(code)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Build the components from the settings: the only place that knows every concrete class."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as mqtt
+
+from aftercare.settings import Settings
+from devices.broker_url import BrokerUrl
+from devices.registry import DeviceRegistry
+from devices.topics import SUBSCRIPTIONS
+from ingest.mqtt_source import MqttSource
+from ingest.photo_files import PhotoFiles
+from ingest.pipeline import IngestPipeline
+from ingest.service import IngestService
+from store.state.engine import StateStore
+from store.state.migrate import upgrade
+from store.timeseries import TimeSeriesStore, open_timeseries
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stores:
+    settings: Settings
+    timeseries: TimeSeriesStore
+    state: StateStore
+    photos: PhotoFiles
+    registry: DeviceRegistry = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.registry = DeviceRegistry(self.state)
+
+    def close(self) -> None:
+        self.timeseries.close()
+        self.state.close()
+
+
+def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    state = StateStore(settings.resolved_state_url)
+    if migrate:
+        upgrade(state.engine)
+    timeseries = open_timeseries(settings.resolved_timeseries_url, token=settings.influx_token,
+                                 org=settings.influx_org)
+    return Stores(settings, timeseries, state, PhotoFiles(settings.photo_dir))
+
+
+def build_ingest(settings: Settings, stores: Stores, broker: BrokerUrl, *, protocol: int = mqtt.MQTTv5) -> IngestService:
+    pipeline = IngestPipeline(timeseries=stores.timeseries, state=stores.state, registry=stores.registry,
+                              photos=stores.photos, max_future_s=settings.max_future_s,
+                              retention_days=settings.retention_days)
+    source = MqttSource(broker=broker, client_id=settings.mqtt_client_id, topics=SUBSCRIPTIONS,
+                        on_message=lambda _m: None, protocol=protocol, keepalive=settings.mqtt_keepalive,
+                        receive_maximum=settings.mqtt_receive_maximum, shared_group=settings.mqtt_shared_group,
+                        backoff_min_s=settings.mqtt_backoff_min_s, backoff_max_s=settings.mqtt_backoff_max_s)
+    return IngestService(source=source, pipeline=pipeline, batch_max_messages=settings.batch_max_messages,
+                         batch_max_seconds=settings.batch_max_seconds)

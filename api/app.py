@@ -1,0 +1,53 @@
+"""The FastAPI application: routers under /api/v1, health outside, dashboards at /."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import Histogram
+
+from api import errors
+from api.context import AppContext
+from api.routers import dead_letters, devices, health, patients, repair_jobs, series, shops, tokens
+
+log = logging.getLogger(__name__)
+
+API_LATENCY = Histogram("aftercare_api_request_seconds", "API latency by route template", ["method", "route"],
+                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+
+#: Every resource router, in matching order (fixed paths before `/{id}` paths of the same prefix).
+ROUTERS = (patients, series, shops, devices, tokens, repair_jobs, dead_letters)
+
+
+def create_app(ctx: AppContext, *, max_request_bytes: int = 12 * 1024 * 1024) -> FastAPI:
+    app = FastAPI(title="Aftercare API", version="1.0",
+                  description="Post-claim monitoring: rehab wearables and car repair. Bearer tokens; errors are "
+                              "JSON {\"detail\": ...} with a 4xx status.")
+    app.state.context = ctx
+    errors.install(app)
+
+    @app.middleware("http")
+    async def _limits_and_timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_request_bytes):
+            return JSONResponse({"detail": f"request body larger than {max_request_bytes} bytes"}, status_code=413)
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        API_LATENCY.labels(request.method, template).observe(time.perf_counter() - started)
+        return response
+
+    v1 = APIRouter(prefix="/api/v1")
+    for module in ROUTERS:
+        v1.include_router(module.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+    mount = ctx.extras.get("mount_dashboards")
+    if callable(mount):
+        mount(app)
+    return app

@@ -1,0 +1,20 @@
+"""What the API needs from the rest of the platform, handed in by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aftercare.wiring import Stores
+from api.events import EventHub
+
+
+@dataclass
+class AppContext:
+    stores: Stores
+    admin_token: str
+    #: returns readiness of components running in this process (ingest: connected, store ok)
+    health_checks: dict[str, Callable[[], tuple[bool, str]]] = field(default_factory=dict)
+    hub: EventHub = field(default_factory=EventHub)
+    extras: dict[str, Any] = field(default_factory=dict)

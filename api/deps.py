@@ -1,0 +1,80 @@
+"""Dependencies shared by the routers, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth import Caller, Role, hash_token, same_secret
+from api.context import AppContext
+from devices.timestamps import now_ms
+from store.state.schema import ApiToken
+
+_bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/tokens, or the admin token")
+
+
+def get_context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.context
+    return ctx
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_session(ctx: ContextDep) -> Iterator[Session]:
+    with ctx.stores.state.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def get_caller(ctx: ContextDep, session: SessionDep,
+               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(401, "missing bearer token", headers=_UNAUTHORIZED)
+    token = credentials.credentials
+    if same_secret(token, ctx.admin_token):
+        return Caller(role=Role.ADMIN, token_id="bootstrap")
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
+    if row is None or row.revoked:
+        raise HTTPException(401, "unknown or revoked token", headers=_UNAUTHORIZED)
+    if row.expires_ms is not None and row.expires_ms <= now_ms():
+        raise HTTPException(401, "token expired", headers=_UNAUTHORIZED)
+    return Caller(role=Role(row.role), token_id=row.id, manager_id=row.manager_id, shop_id=row.shop_id,
+                  patient_id=row.patient_id, job_id=row.job_id, case_id=row.case_id)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency admitting only the given roles (403 for the others)."""
+    allowed = frozenset(roles)
+
+    def check(caller: CallerDep) -> Caller:
+        if caller.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise HTTPException(403, f"role {caller.role.value} may not do this (needs {names})")
+        return caller
+
+    return check
+
+
+AdminDep = Annotated[Caller, Depends(require(Role.ADMIN))]
+StaffDep = Annotated[Caller, Depends(require(Role.ADMIN, Role.CLAIMS_HANDLER))]
+
+
+def forbid(what: str) -> HTTPException:
+    return HTTPException(403, f"this token may not see {what}")
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(404, f"{what} not found")

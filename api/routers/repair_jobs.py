@@ -1,0 +1,80 @@
+"""Repair jobs: claim, vehicle, shop, required stages, and what the beacons and photos said."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from sqlalchemy import select
+
+from api.auth import Role
+from api.deps import CallerDep, SessionDep, forbid, not_found
+from api.errors import ERROR_RESPONSES
+from api.ids import new_id
+from api.schemas.repair import AlertBrief, PhotoPublic, RepairJobCreate, RepairJobPublic, TimelineEntry
+from api.timeparams import parse_instant
+from devices.timestamps import now_ms
+from monitor.repair.stages import STAGES, default_required_stages
+from store.state.schema import Alert, PhotoRow, RepairEvent, RepairJob, Shop
+
+router = APIRouter(prefix="/repair-jobs", tags=["repair jobs"], responses=ERROR_RESPONSES)
+
+
+def visible_job(session: SessionDep, caller: CallerDep, job_id: str) -> RepairJob:
+    job = session.get(RepairJob, job_id)
+    if job is None:
+        if caller.is_staff:
+            raise not_found(f"repair job {job_id!r}")
+        raise forbid(f"repair job {job_id!r}")
+    if not caller.sees_job(job.id, job.shop_id):
+        raise forbid(f"repair job {job_id!r}")
+    return job
+
+
+@router.post("", status_code=201, response_model=RepairJobPublic)
+def create_job(body: RepairJobCreate, session: SessionDep, caller: CallerDep) -> RepairJobPublic:
+    if caller.role not in (Role.ADMIN, Role.CLAIMS_HANDLER):
+        raise forbid("repair job creation")
+    if session.get(Shop, body.shop_id) is None:
+        raise HTTPException(422, f"shop_id: shop {body.shop_id!r} does not exist")
+    required = list(body.required_stages) if body.required_stages else list(default_required_stages(body.severity))
+    required.sort(key=STAGES.index)
+    now = now_ms()
+    promised = parse_instant("promised_at", str(body.promised_at), now) if body.promised_at is not None else None
+    job = RepairJob(id=body.id or new_id("J"), claim_id=body.claim_id, shop_id=body.shop_id,
+                    vehicle=body.vehicle.model_dump(), severity=body.severity, required_stages=required,
+                    customer=body.customer.model_dump() if body.customer else None, promised_ms=promised,
+                    current_stage=None, progress=0.0, on_hold=False, hold_reason=None, predicted_ms=None,
+                    delivered_ms=None, state={"repair_type": body.repair_type or "body"}, created_ms=now,
+                    updated_ms=now)
+    session.add(job)
+    session.flush()
+    return job_view(session, job)
+
+
+@router.get("/{job_id}", response_model=RepairJobPublic)
+def get_job(job_id: str, session: SessionDep, caller: CallerDep) -> RepairJobPublic:
+    return job_view(session, visible_job(session, caller, job_id))
+
+
+def photo_view(p: PhotoRow) -> PhotoPublic:
+    return PhotoPublic(id=p.id, job_id=p.job_id, stage=p.stage, taken_ms=p.taken_ms, content_type=p.content_type,
+                       size=p.size, checked=p.checked, flags=list(p.flags or []), checks=p.checks,
+                       url=f"/api/v1/repair-jobs/{p.job_id}/photos/{p.id}")
+
+
+def job_view(session: SessionDep, job: RepairJob) -> RepairJobPublic:
+    events = session.execute(select(RepairEvent).where(RepairEvent.job_id == job.id)
+                             .order_by(RepairEvent.at_ms, RepairEvent.id)).scalars()
+    photos = session.execute(select(PhotoRow).where(PhotoRow.job_id == job.id).order_by(PhotoRow.taken_ms)).scalars()
+    alerts = session.execute(select(Alert).where(Alert.job_id == job.id).order_by(Alert.opened_ms.desc())
+                             .limit(100)).scalars()
+    return RepairJobPublic(
+        id=job.id, claim_id=job.claim_id, shop_id=job.shop_id, vehicle=job.vehicle, severity=job.severity,
+        required_stages=job.required_stages, customer=job.customer, promised_ms=job.promised_ms,
+        current_stage=job.current_stage, progress=job.progress, on_hold=job.on_hold, hold_reason=job.hold_reason,
+        predicted_ms=job.predicted_ms, delivered_ms=job.delivered_ms, state=job.state or {},
+        created_ms=job.created_ms,
+        timeline=[TimelineEntry(at_ms=e.at_ms, event=e.event, stage=e.stage, progress=e.progress, note=e.note,
+                                reason=e.reason) for e in events],
+        photos=[photo_view(p) for p in photos],
+        alerts=[AlertBrief(id=a.id, kind=a.kind, state=a.state, severity=a.severity, message=a.message,
+                           opened_ms=a.opened_ms) for a in alerts])

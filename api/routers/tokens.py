@@ -1,0 +1,41 @@
+"""API tokens for a role and a tenant (admin only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from api.auth import hash_token, new_token
+from api.deps import AdminDep, SessionDep
+from api.errors import ERROR_RESPONSES
+from api.ids import new_id
+from api.schemas.registry import TokenCreate, TokenPublic
+from devices.timestamps import now_ms
+from store.state.schema import ApiToken, Patient, RepairJob, Shop
+
+router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERROR_RESPONSES)
+
+DEFAULT_TTL_S = 30 * 86_400
+
+
+@router.post("", status_code=201, response_model=TokenPublic)
+def issue_token(body: TokenCreate, session: SessionDep, _caller: AdminDep) -> TokenPublic:
+    for field, model in (("shop_id", Shop), ("patient_id", Patient), ("job_id", RepairJob)):
+        value = getattr(body, field)
+        if value is not None and session.get(model, value) is None:
+            raise HTTPException(422, f"{field}: {value!r} does not exist")
+    token = new_token()
+    now = now_ms()
+    expires = now + 1000 * (body.expires_in or DEFAULT_TTL_S)
+    row = ApiToken(id=new_id("T"), token_hash=hash_token(token), role=body.role, manager_id=body.manager_id,
+                   shop_id=body.shop_id, patient_id=body.patient_id, job_id=body.job_id, case_id=body.case_id,
+                   label=body.label, expires_ms=expires, revoked=False, created_ms=now)
+    session.add(row)
+    return TokenPublic(id=row.id, token=token, role=row.role, expires_ms=expires)
+
+
+@router.delete("/{token_id}", status_code=204)
+def revoke_token(token_id: str, session: SessionDep, _caller: AdminDep) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise HTTPException(404, f"token {token_id!r} not found")
+    row.revoked = True

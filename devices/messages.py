@@ -1,0 +1,206 @@
+"""Pydantic models of every payload of the device contract, and the checks that give a reason per series.
+
+Structure is validated by pydantic; values by numpy over the whole series at once, so a series of
+10,000 samples costs microseconds. Every failure becomes a sentence a human understands, e.g.
+``heart_rate[3]=412 outside 20..250``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from devices.metrics import MAX_PHOTO_BYTES, MAX_VALUES_PER_BATCH, METRICS
+from devices.timestamps import EpochMs, ms_to_iso
+
+Stage = Literal[
+    "intake", "estimate", "parts_ordered", "disassembly", "structural", "body", "paint",
+    "reassembly", "adas_calibration", "quality_check", "detail", "ready", "delivered",
+]
+JOB_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class SeriesIn(_Model):
+    """One series as sent: ``t0`` + ``fs`` (regular) or ``t`` (one time per value)."""
+
+    metric: str = Field(max_length=64)
+    t0: EpochMs | None = None
+    fs: float | None = Field(None, gt=0, le=10_000)
+    t: list[EpochMs] | None = None
+    values: list[Any]
+
+    @model_validator(mode="after")
+    def _timing(self) -> SeriesIn:
+        if self.t is not None:
+            if self.t0 is not None or self.fs is not None:
+                raise ValueError("give either t0 + fs or t, not both")
+            if len(self.t) != len(self.values):
+                raise ValueError(f"t has {len(self.t)} times for {len(self.values)} values")
+        elif self.t0 is None or self.fs is None:
+            raise ValueError("a series needs t0 and fs, or t")
+        return self
+
+
+class TelemetryBatch(_Model):
+    seq: int = Field(ge=0, le=2**63 - 1)
+    series: list[dict[str, Any]] = Field(max_length=1000)
+
+
+class Beacon(_Model):
+    seq: int = Field(ge=0, le=2**63 - 1)
+    event: Literal["stage", "progress", "hold", "resume", "heartbeat"]
+    at: EpochMs
+    job_id: str | None = Field(None, pattern=JOB_ID_PATTERN)
+    stage: Stage | None = None
+    progress: float | None = Field(None, ge=0, le=1)
+    note: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _fields_per_event(self) -> Beacon:
+        if self.event != "heartbeat" and self.job_id is None:
+            raise ValueError(f"a {self.event} beacon needs job_id")
+        if self.event == "stage" and self.stage is None:
+            raise ValueError("a stage beacon needs stage")
+        if self.event == "progress" and self.progress is None:
+            raise ValueError("a progress beacon needs progress (0..1)")
+        return self
+
+
+class Photo(_Model):
+    seq: int = Field(ge=0, le=2**63 - 1)
+    job_id: str = Field(pattern=JOB_ID_PATTERN)
+    stage: Stage
+    taken_at: EpochMs
+    content_type: Literal["image/jpeg", "image/png"]
+    image_b64: str = Field(max_length=(MAX_PHOTO_BYTES * 4) // 3 + 8)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+    def image_bytes(self) -> bytes:
+        try:
+            data = base64.b64decode(self.image_b64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("image_b64 is not valid base64") from None
+        if len(data) > MAX_PHOTO_BYTES:
+            raise ValueError(f"image is {len(data)} bytes, more than {MAX_PHOTO_BYTES}")
+        if not data:
+            raise ValueError("image_b64 is empty")
+        return data
+
+
+class DeviceStatus(_Model):
+    online: bool
+    battery: float | None = Field(None, ge=0, le=100)
+    firmware: str | None = Field(None, max_length=64)
+    at: EpochMs | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A validated series: times in epoch ms and values (n,) or (n, 3), float64."""
+
+    metric: str
+    t_ms: NDArray[np.int64]
+    values: NDArray[np.float64]
+    fs: float | None
+
+    @property
+    def n(self) -> int:
+        return int(self.t_ms.shape[0])
+
+
+def describe(exc: ValidationError, *, prefix: str = "") -> str:
+    """A compact one-line reason from a pydantic error: ``seq: Input should be a valid integer``."""
+    parts = []
+    for err in exc.errors(include_url=False)[:3]:
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(f"{prefix}{loc}: {msg}" if loc else f"{prefix}{msg}".strip())
+    return "; ".join(parts)
+
+
+def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int, oldest_ms: int) -> Series | str:
+    """Validate one raw series; return it, or the reason it is refused (never raises)."""
+    if not isinstance(raw, dict):
+        return f"series[{index}] is not an object"
+    try:
+        model = SeriesIn.model_validate(raw)
+    except ValidationError as exc:
+        name = raw.get("metric") if isinstance(raw.get("metric"), str) else f"series[{index}]"
+        return describe(exc, prefix=f"{str(name)[:64]}: ")
+    spec = METRICS.get(model.metric)
+    if spec is None:
+        return f"unknown metric {model.metric[:64]!r} (known: {', '.join(METRICS)})"
+    n = len(model.values)
+    if n == 0:
+        return f"{spec.name}: no values"
+    try:
+        values = np.asarray(model.values, dtype=np.float64)
+    except (ValueError, TypeError):
+        shape = "numbers" if spec.dims == 1 else "[x, y, z] triples"
+        return f"{spec.name}: values must be {shape}"
+    expected_shape = (n,) if spec.dims == 1 else (n, spec.dims)
+    if values.shape != expected_shape:
+        shape = "numbers" if spec.dims == 1 else "[x, y, z] triples"
+        return f"{spec.name}: values must be {shape}"
+    if any(isinstance(v, bool) for v in model.values[:1]):
+        return f"{spec.name}: values must be numbers, not booleans"
+    bad = ~np.isfinite(values) | (values < spec.low) | (values > spec.high)
+    if bad.any():
+        flat = int(np.argmax(bad.reshape(n, -1).any(axis=1)))
+        shown = values[flat]
+        text = f"{shown:g}" if spec.dims == 1 else "[" + ", ".join(f"{v:g}" for v in shown) + "]"
+        if not np.all(np.isfinite(values[flat])):
+            return f"{spec.name}[{flat}]={text} is not a finite number"
+        return f"{spec.name}[{flat}]={text} outside {spec.range_text()}"
+    if spec.integer and not np.all(values == np.round(values)):
+        flat = int(np.argmax(values != np.round(values)))
+        return f"{spec.name}[{flat}]={values[flat]:g} is not an integer"
+    if model.t is not None:
+        t_ms = np.asarray(model.t, dtype=np.int64)
+        fs = None
+    else:
+        assert model.t0 is not None and model.fs is not None
+        t_ms = model.t0 + np.round(np.arange(n, dtype=np.float64) * (1000.0 / model.fs)).astype(np.int64)
+        fs = model.fs
+    last, first = int(t_ms.max()), int(t_ms.min())
+    if last > now_ms + max_future_ms:
+        return f"{spec.name}: time {ms_to_iso(last)} is more than {max_future_ms // 1000} s in the future"
+    if first < oldest_ms:
+        return f"{spec.name}: time {ms_to_iso(first)} is older than the retention window"
+    return Series(metric=spec.name, t_ms=t_ms, values=values, fs=fs)
+
+
+def check_time(name: str, at_ms: int, *, now_ms: int, max_future_ms: int, oldest_ms: int) -> str | None:
+    """The reason a single event time is refused, or None."""
+    if at_ms > now_ms + max_future_ms:
+        return f"{name} {ms_to_iso(at_ms)} is more than {max_future_ms // 1000} s in the future"
+    if at_ms < oldest_ms:
+        return f"{name} {ms_to_iso(at_ms)} is older than the retention window"
+    return None
+
+
+def count_values(series: list[dict[str, Any]]) -> int:
+    total = 0
+    for raw in series:
+        values = raw.get("values") if isinstance(raw, dict) else None
+        if isinstance(values, list):
+            total += len(values)
+    return total
+
+
+__all__ = [
+    "MAX_VALUES_PER_BATCH", "Beacon", "DeviceStatus", "Photo", "Series", "SeriesIn", "Stage",
+    "TelemetryBatch", "check_time", "count_values", "describe", "validate_series",
+]

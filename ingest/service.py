@@ -1,0 +1,132 @@
+"""Ingestion as a running component: MQTT source -> batches -> pipeline -> acknowledgements.
+
+A worker thread takes messages from the source's queue until the batch holds ``batch_max_messages``
+or ``batch_max_seconds`` have passed since its first message, commits it through the pipeline and
+only then acknowledges its messages, in the order received. When the store is unavailable the batch
+is retried with backoff and nothing is acknowledged meanwhile; the broker stops sending once
+``receive_maximum`` messages are unacknowledged, which bounds what ingestion holds in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from ingest import counters
+from ingest.inbound import Inbound
+from ingest.mqtt_source import MqttSource, backoff_delays
+from ingest.pipeline import BatchResult, IngestPipeline
+from store.timeseries.base import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestStatus:
+    connected: bool
+    store_ok: bool
+    store_error: str | None
+    pending: int
+    batches: int
+    messages: int
+
+
+class IngestService:
+    def __init__(self, *, source: MqttSource, pipeline: IngestPipeline, batch_max_messages: int = 500,
+                 batch_max_seconds: float = 0.05) -> None:
+        self.source = source
+        self.pipeline = pipeline
+        self.batch_max_messages = batch_max_messages
+        self.batch_max_seconds = batch_max_seconds
+        self._queue: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self.store_error: str | None = None
+        self.batches = 0
+        self.messages = 0
+        self._pending = 0
+        self._retry_delay = backoff_delays(0.2, 5.0)
+        source.set_handler(self._enqueue)
+
+    def _enqueue(self, message: Inbound) -> None:
+        counters.RECEIVED.labels(message.topic.rsplit("/", 1)[-1][:20]).inc()
+        counters.PAYLOAD_BYTES.inc(len(message.payload))
+        self._queue.put(message)
+
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
+        self._worker.start()
+        self.source.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.join(timeout=30)
+        self.source.stop()
+
+    def status(self) -> IngestStatus:
+        return IngestStatus(connected=self.source.connected.is_set(), store_ok=self.store_error is None,
+                            store_error=self.store_error, pending=self._pending + self._queue.qsize(),
+                            batches=self.batches, messages=self.messages)
+
+    def _next_batch(self) -> list[Inbound]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_max_seconds
+        while len(batch) < self.batch_max_messages:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(self._queue.get_nowait() if remaining <= 0 else self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+            if remaining <= 0 and self._queue.empty():
+                break
+        return batch
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._next_batch()
+            if not batch:
+                continue
+            self._pending = len(batch)
+            counters.PENDING.set(self._pending + self._queue.qsize())
+            result = self._commit_with_retry(batch)
+            if result is None:  # stopping: leave the batch unacknowledged; the broker redelivers it
+                return
+            acked = sum(1 for m in batch if self.source.ack(m))
+            counters.ACKED.inc(acked)
+            self.batches += 1
+            self.messages += len(batch)
+            self._pending = 0
+            counters.PENDING.set(self._queue.qsize())
+
+    def _commit_with_retry(self, batch: list[Inbound]) -> BatchResult | None:
+        attempt = 0
+        while True:
+            try:
+                result = self.pipeline.process(batch)
+                if self.store_error is not None:
+                    log.info("store is back after %s failed attempts", attempt)
+                self.store_error = None
+                return result
+            except StoreUnavailable as exc:
+                self.store_error = exc.reason
+                wait = self._retry_delay(attempt)
+                log.error("cannot commit a batch of %s messages (holding their acks, retry in %.1f s): %s",
+                          len(batch), wait, exc.reason)
+                attempt += 1
+                if self._stop.wait(wait):
+                    return None
+            except Exception:
+                # A bug, not bad input (the decoder is total): keep the messages unacknowledged and go on.
+                log.exception("unexpected failure committing a batch of %s messages", len(batch))
+                self.store_error = "unexpected failure; see the log"
+                if self._stop.wait(1.0):
+                    return None
+                attempt += 1

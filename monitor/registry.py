@@ -1,0 +1,15 @@
+"""Which monitors run, built from the settings and stores."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aftercare.settings import Settings
+from aftercare.wiring import Stores
+
+if TYPE_CHECKING:
+    from monitor.runner import Monitor
+
+
+def build_monitors(settings: Settings, stores: Stores) -> list[Monitor]:
+    return []
