@@ -48,7 +48,8 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
     return Stores(settings, timeseries, state, PhotoFiles(settings.photo_dir))
 
 
-def build_ingest(settings: Settings, stores: Stores, broker: BrokerUrl, *, protocol: int = mqtt.MQTTv5) -> IngestService:
+def build_ingest(settings: Settings, stores: Stores, broker: BrokerUrl, *,
+                 protocol: int = mqtt.MQTTv5) -> IngestService:
     pipeline = IngestPipeline(timeseries=stores.timeseries, state=stores.state, registry=stores.registry,
                               photos=stores.photos, max_future_s=settings.max_future_s,
                               retention_days=settings.retention_days)

@@ -63,4 +63,5 @@ class EventHub:
     @staticmethod
     def _after(state: StateStore, last: int) -> list[EventRow]:
         with state.session() as s:
-            return list(s.execute(select(EventRow).where(EventRow.id > last).order_by(EventRow.id).limit(500)).scalars())
+            query = select(EventRow).where(EventRow.id > last).order_by(EventRow.id).limit(500)
+            return list(s.execute(query).scalars())

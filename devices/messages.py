@@ -171,7 +171,8 @@ def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int,
         t_ms = np.asarray(model.t, dtype=np.int64)
         fs = None
     else:
-        assert model.t0 is not None and model.fs is not None
+        assert model.t0 is not None
+        assert model.fs is not None
         t_ms = model.t0 + np.round(np.arange(n, dtype=np.float64) * (1000.0 / model.fs)).astype(np.int64)
         fs = model.fs
     last, first = int(t_ms.max()), int(t_ms.min())

@@ -15,8 +15,7 @@ class MetricSpec:
     integer: bool = False
 
     def range_text(self) -> str:
-        fmt = (lambda v: f"{v:g}")
-        return f"{fmt(self.low)}..{fmt(self.high)}"
+        return f"{self.low:g}..{self.high:g}"
 
 
 _INF = float("inf")

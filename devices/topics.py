@@ -30,13 +30,9 @@ _ROUTES: dict[tuple[str, str], tuple[MessageKind, DeviceKind | None]] = {
     ("devices", "status"): (MessageKind.STATUS, None),
 }
 
-#: Subscription filters covering the whole contract.
-SUBSCRIPTIONS: tuple[str, ...] = (
-    f"{TOPIC_PREFIX}/wearables/+/telemetry",
-    f"{TOPIC_PREFIX}/shops/+/beacon",
-    f"{TOPIC_PREFIX}/shops/+/photo",
-    f"{TOPIC_PREFIX}/devices/+/status",
-)
+#: What ingestion subscribes to: everything under the prefix, so that a message on a topic outside
+#: the contract's table (a misconfigured device) is dead-lettered with its reason, not silently lost.
+SUBSCRIPTIONS: tuple[str, ...] = ("aftercare/#",)
 
 
 class TopicError(ValueError):

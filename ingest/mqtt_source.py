@@ -145,7 +145,7 @@ class MqttSource:
     def _connect_properties(self) -> Properties | None:
         if self.protocol != mqtt.MQTTv5:
             return None
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         props.ReceiveMaximum = self.receive_maximum
         return props

@@ -13,8 +13,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -135,13 +136,14 @@ class IngestPipeline:
 
             dead = [self._dead_letter(d, r, now) for d in fresh for r in d.rejections]
             if dead:
-                session.execute(DeadLetter.__table__.insert(), dead)
+                session.execute(insert(DeadLetter), dead)
 
-            marks = [{"device_id": d.device.device_id, "seq": d.seq, "received_ms": now}
-                     for d in fresh if d.device is not None and d.seq is not None]
+            keys_done: list[Key] = [(d.device.device_id, d.seq) for d in fresh
+                                    if d.device is not None and d.seq is not None]
+            marks = [{"device_id": k[0], "seq": k[1], "received_ms": now} for k in keys_done]
             insert_ignore(session, DedupMark.__table__, marks)  # type: ignore[arg-type]
             session.commit()
-        self.dedup.remember((m["device_id"], m["seq"]) for m in marks)
+        self.dedup.remember(keys_done)
         stored = sum(1 for d in fresh if d.has_data)
         counters.STORED_POINTS.inc(points)
         counters.STORED_MESSAGES.inc(stored)
@@ -187,7 +189,7 @@ class IngestPipeline:
                 (Shop.last_heartbeat_ms.is_(None)) | (Shop.last_heartbeat_ms < at)).values(last_heartbeat_ms=at))
 
     @staticmethod
-    def _dead_letter(d: Decoded, r: Rejection, now: int) -> dict[str, object]:
+    def _dead_letter(d: Decoded, r: Rejection, now: int) -> dict[str, Any]:
         device_id = d.device.device_id if d.device is not None else None
         if device_id is None:
             parts = d.topic.split("/")

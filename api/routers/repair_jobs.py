@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
+from monitor.repair.stages import STAGES, default_required_stages
 from sqlalchemy import select
 
 from api.auth import Role
@@ -12,7 +13,6 @@ from api.ids import new_id
 from api.schemas.repair import AlertBrief, PhotoPublic, RepairJobCreate, RepairJobPublic, TimelineEntry
 from api.timeparams import parse_instant
 from devices.timestamps import now_ms
-from monitor.repair.stages import STAGES, default_required_stages
 from store.state.schema import Alert, PhotoRow, RepairEvent, RepairJob, Shop
 
 router = APIRouter(prefix="/repair-jobs", tags=["repair jobs"], responses=ERROR_RESPONSES)

@@ -109,7 +109,7 @@ class SQLiteTimeSeriesStore:
     def _points_of_inserted(chunks: Sequence[Chunk], inserted: int) -> int:
         # Some chunks were already stored (a redelivery); count their points out roughly by chunk count.
         per = sum(c.n for c in chunks) / max(len(chunks), 1)
-        return int(round(per * inserted))
+        return round(per * inserted)
 
     def read(self, subject: str, metric: str, start_ms: int, end_ms: int, every_ms: int | None = None) -> SeriesData:
         span = self._max_span.get(metric, 0)

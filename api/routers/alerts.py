@@ -1,0 +1,112 @@
+"""Alerts of both halves, filtered to what the caller may see, and their lifecycle."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from sqlalchemy import Select, false, func, or_, select
+
+from api.auth import Caller, Role
+from api.deps import CallerDep, SessionDep, forbid, not_found
+from api.errors import ERROR_RESPONSES
+from api.pagination import LimitQ, OffsetQ, Page
+from api.schemas.alerts import AlertAction, AlertPublic, AlertStateQ, ShelveRequest
+from api.timeparams import parse_instant
+from devices.timestamps import now_ms
+from monitor import alerts as lifecycle
+from store.state.schema import Alert, Patient, RepairJob
+
+router = APIRouter(prefix="/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
+
+
+def scope(query: Select[Any], caller: Caller) -> Select[Any]:
+    """Only the alerts of the caller's tenant."""
+    if caller.is_staff:
+        return query
+    if caller.role is Role.REHAB_MANAGER:
+        mine = select(Patient.id).where(Patient.manager_id == caller.manager_id)
+        return query.where(Alert.patient_id.in_(mine))
+    if caller.role is Role.SHOP:
+        jobs = select(RepairJob.id).where(RepairJob.shop_id == caller.shop_id)
+        return query.where(or_(Alert.shop_id == caller.shop_id, Alert.job_id.in_(jobs)))
+    if caller.role is Role.CLAIMANT:
+        conds = []
+        if caller.patient_id:
+            conds.append(Alert.patient_id == caller.patient_id)
+        if caller.job_id:
+            conds.append(Alert.job_id == caller.job_id)
+        return query.where(or_(*conds)) if conds else query.where(false())
+    return query.where(false())
+
+
+@router.get("", response_model=Page[AlertPublic])
+def list_alerts(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
+                state: Annotated[AlertStateQ | None, Query(description="active = not resolved")] = None,
+                kind: Annotated[str | None, Query(max_length=40)] = None,
+                subject: Annotated[str | None, Query(max_length=64)] = None,
+                since: Annotated[str | None, Query(description="opened at or after (RFC 3339 or ms)")] = None,
+                until: Annotated[str | None, Query(description="opened before (RFC 3339 or ms)")] = None,
+                ) -> dict[str, object]:
+    query = scope(select(Alert), caller)
+    if state == "active":
+        query = query.where(Alert.state.in_(lifecycle.ACTIVE))
+    elif state is not None:
+        query = query.where(Alert.state == state)
+    if kind is not None:
+        query = query.where(Alert.kind == kind)
+    if subject is not None:
+        query = query.where(Alert.subject == subject)
+    if since is not None:
+        query = query.where(Alert.opened_ms >= parse_instant("since", since, 0))
+    if until is not None:
+        query = query.where(Alert.opened_ms < parse_instant("until", until, 0))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    query = query.order_by(Alert.opened_ms.desc(), Alert.id).limit(limit).offset(offset)
+    items = session.execute(query).scalars().all()
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def _mine(session: SessionDep, caller: Caller, alert_id: str) -> Alert:
+    alert: Alert | None = session.execute(scope(select(Alert).where(Alert.id == alert_id), caller)).scalar_one_or_none()
+    if alert is None:
+        if session.get(Alert, alert_id) is None:
+            raise not_found(f"alert {alert_id!r}")
+        raise forbid(f"alert {alert_id!r}")
+    if caller.role is Role.CLAIMANT:
+        raise forbid("alert actions (claimants read only)")
+    return alert
+
+
+@router.post("/{alert_id}/ack", response_model=AlertPublic)
+def acknowledge(alert_id: str, session: SessionDep, caller: CallerDep, body: AlertAction | None = None) -> Alert:
+    alert = _mine(session, caller, alert_id)
+    try:
+        return lifecycle.acknowledge(session, alert, by=caller.name, now_ms=now_ms())
+    except lifecycle.LifecycleError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertPublic)
+def resolve(alert_id: str, session: SessionDep, caller: CallerDep, body: AlertAction | None = None) -> Alert:
+    alert = _mine(session, caller, alert_id)
+    try:
+        return lifecycle.resolve(session, alert, by=caller.name, now_ms=now_ms(), note=body.note if body else None)
+    except lifecycle.LifecycleError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.post("/{alert_id}/shelve", response_model=AlertPublic)
+def shelve(alert_id: str, body: ShelveRequest, session: SessionDep, caller: CallerDep) -> Alert:
+    alert = _mine(session, caller, alert_id)
+    now = now_ms()
+    if body.until is not None:
+        until = parse_instant("until", str(body.until), now)
+    elif body.for_seconds is not None:
+        until = now + body.for_seconds * 1000
+    else:
+        raise HTTPException(422, "until or for_seconds: a shelved alert needs an expiry")
+    try:
+        return lifecycle.shelve(session, alert, by=caller.name, now_ms=now, reason=body.reason, until_ms=until)
+    except lifecycle.LifecycleError as exc:
+        raise HTTPException(409, str(exc)) from None

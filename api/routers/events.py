@@ -1,0 +1,64 @@
+"""`GET /events`: server-sent events of new alerts, stage changes and plan adjustments, per tenant."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from api.auth import Caller, Role
+from api.deps import CallerDep, ContextDep
+from api.errors import ERROR_RESPONSES
+from store.state.engine import StateStore
+from store.state.schema import EventRow, Patient, RepairJob
+
+router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
+
+
+def visibility(state: StateStore, caller: Caller) -> Callable[[EventRow], bool]:
+    """A predicate telling which events the caller may receive (tenant lists refreshed every 10 s)."""
+    if caller.is_staff:
+        return lambda _row: True
+    cache: dict[str, object] = {"at": 0.0, "ids": frozenset()}
+
+    def owned() -> frozenset[str]:
+        if time.monotonic() - float(cache["at"]) > 10:  # type: ignore[arg-type]
+            with state.session() as s:
+                if caller.role is Role.REHAB_MANAGER:
+                    ids = s.execute(select(Patient.id).where(Patient.manager_id == caller.manager_id)).scalars()
+                elif caller.role is Role.SHOP:
+                    ids = s.execute(select(RepairJob.id).where(RepairJob.shop_id == caller.shop_id)).scalars()
+                else:
+                    ids = iter(())
+                cache["ids"] = frozenset(ids)
+            cache["at"] = time.monotonic()
+        result: frozenset[str] = cache["ids"]  # type: ignore[assignment]
+        return result
+
+    def visible(row: EventRow) -> bool:
+        if caller.role is Role.REHAB_MANAGER:
+            return row.patient_id is not None and row.patient_id in owned()
+        if caller.role is Role.SHOP:
+            return row.shop_id == caller.shop_id or (row.job_id is not None and row.job_id in owned())
+        if caller.role is Role.CLAIMANT:
+            return ((caller.patient_id is not None and row.patient_id == caller.patient_id)
+                    or (caller.job_id is not None and row.job_id == caller.job_id)
+                    or (caller.case_id is not None and row.case_id == caller.case_id))
+        return False
+
+    return visible
+
+
+@router.get("/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}})
+async def events(request: Request, caller: CallerDep, ctx: ContextDep,
+                 last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+                 ) -> StreamingResponse:
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    stream = ctx.hub.stream(ctx.stores.state, visibility(ctx.stores.state, caller), after, request.is_disconnected)
+    return StreamingResponse(stream, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
