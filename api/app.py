@@ -18,9 +18,10 @@ from api.routers import (
     devices,
     events,
     health,
+    me,
     patients,
     photos,
-    # rehab,
+    rehab,
     repair_jobs,
     series,
     shops,
@@ -33,7 +34,7 @@ API_LATENCY = Histogram("aftercare_api_request_seconds", "API latency by route t
                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
 #: Every resource router, in matching order (fixed paths before `/{id}` paths of the same prefix).
-ROUTERS = (patients, series, shops, devices, tokens, repair_jobs, photos, alerts, events, dead_letters)
+ROUTERS = (me, patients, series, rehab, shops, devices, tokens, repair_jobs, photos, alerts, events, dead_letters)
 
 
 def create_app(ctx: AppContext, *, max_request_bytes: int = 12 * 1024 * 1024) -> FastAPI:

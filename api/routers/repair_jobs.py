@@ -10,6 +10,7 @@ from api.auth import Role
 from api.deps import CallerDep, SessionDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
 from api.ids import new_id
+from api.pagination import LimitQ, OffsetQ, Page
 from api.schemas.repair import AlertBrief, PhotoPublic, RepairJobCreate, RepairJobPublic, TimelineEntry
 from api.timeparams import parse_instant
 from devices.timestamps import now_ms
@@ -50,6 +51,29 @@ def create_job(body: RepairJobCreate, session: SessionDep, caller: CallerDep) ->
     return job_view(session, job)
 
 
+@router.get("", response_model=Page[RepairJobPublic])
+def list_jobs(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
+              shop_id: Annotated[str | None, Query(max_length=64)] = None,
+              stage: Annotated[str | None, Query(max_length=32)] = None,
+              claim_id: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, object]:
+    query = select(RepairJob)
+    if caller.role is Role.SHOP:
+        query = query.where(RepairJob.shop_id == caller.shop_id)
+    elif caller.role is Role.CLAIMANT:
+        query = query.where(RepairJob.id == caller.job_id)
+    elif not caller.is_staff:
+        raise forbid("repair jobs")
+    if shop_id is not None:
+        query = query.where(RepairJob.shop_id == shop_id)
+    if stage is not None:
+        query = query.where(RepairJob.current_stage == stage)
+    if claim_id is not None:
+        query = query.where(RepairJob.claim_id == claim_id)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    jobs = session.execute(query.order_by(RepairJob.created_ms.desc(), RepairJob.id).limit(limit).offset(offset)).scalars()
+    return {"items": [job_view(session, j, brief=True) for j in jobs], "total": total, "limit": limit, "offset": offset}
+
+
 @router.get("/{job_id}", response_model=RepairJobPublic)
 def get_job(job_id: str, session: SessionDep, caller: CallerDep) -> RepairJobPublic:
     return job_view(session, visible_job(session, caller, job_id))
@@ -61,20 +85,31 @@ def photo_view(p: PhotoRow) -> PhotoPublic:
                        url=f"/api/v1/repair-jobs/{p.job_id}/photos/{p.id}")
 
 
-def job_view(session: SessionDep, job: RepairJob) -> RepairJobPublic:
+def job_view(session: SessionDep, job: RepairJob, *, brief: bool = False) -> RepairJobPublic:
+    if brief:  # lists: the job without its timeline and photos, with its active alerts
+        active = session.execute(select(Alert).where(Alert.job_id == job.id, Alert.state != "resolved")).scalars()
+        return RepairJobPublic(**_fields(job), alerts=[_alert(a) for a in active])
     events = session.execute(select(RepairEvent).where(RepairEvent.job_id == job.id)
                              .order_by(RepairEvent.at_ms, RepairEvent.id)).scalars()
     photos = session.execute(select(PhotoRow).where(PhotoRow.job_id == job.id).order_by(PhotoRow.taken_ms)).scalars()
     alerts = session.execute(select(Alert).where(Alert.job_id == job.id).order_by(Alert.opened_ms.desc())
                              .limit(100)).scalars()
     return RepairJobPublic(
-        id=job.id, claim_id=job.claim_id, shop_id=job.shop_id, vehicle=job.vehicle, severity=job.severity,
-        required_stages=job.required_stages, customer=job.customer, promised_ms=job.promised_ms,
-        current_stage=job.current_stage, progress=job.progress, on_hold=job.on_hold, hold_reason=job.hold_reason,
-        predicted_ms=job.predicted_ms, delivered_ms=job.delivered_ms, state=job.state or {},
-        created_ms=job.created_ms,
+        **_fields(job),
         timeline=[TimelineEntry(at_ms=e.at_ms, event=e.event, stage=e.stage, progress=e.progress, note=e.note,
                                 reason=e.reason) for e in events],
         photos=[photo_view(p) for p in photos],
-        alerts=[AlertBrief(id=a.id, kind=a.kind, state=a.state, severity=a.severity, message=a.message,
-                           opened_ms=a.opened_ms) for a in alerts])
+        alerts=[_alert(a) for a in alerts])
+
+
+def _alert(a: Alert) -> AlertBrief:
+    return AlertBrief(id=a.id, kind=a.kind, state=a.state, severity=a.severity, message=a.message,
+                      opened_ms=a.opened_ms)
+
+
+def _fields(job: RepairJob) -> dict[str, Any]:
+    return {"id": job.id, "claim_id": job.claim_id, "shop_id": job.shop_id, "vehicle": job.vehicle,
+            "severity": job.severity, "required_stages": job.required_stages, "customer": job.customer,
+            "promised_ms": job.promised_ms, "current_stage": job.current_stage, "progress": job.progress,
+            "on_hold": job.on_hold, "hold_reason": job.hold_reason, "predicted_ms": job.predicted_ms,
+            "delivered_ms": job.delivered_ms, "state": job.state or {}, "created_ms": job.created_ms}
