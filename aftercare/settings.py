@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(12 * 1024 * 1024, ge=1024)
 
     monitor_interval_s: float = Field(5.0, gt=0, description="how often the monitors look at new data")
+    day_recompute_s: float = Field(300.0, gt=0, description="how often a patient's day metrics are recomputed")
     webhook_url: str | None = Field(None, description="insurer messaging gateway for claimant notifications")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies")
 

@@ -14,6 +14,7 @@ from api import errors
 from api.context import AppContext
 from api.routers import (
     alerts,
+    cases,
     dead_letters,
     devices,
     events,
@@ -34,7 +35,8 @@ API_LATENCY = Histogram("aftercare_api_request_seconds", "API latency by route t
                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
 #: Every resource router, in matching order (fixed paths before `/{id}` paths of the same prefix).
-ROUTERS = (me, patients, series, rehab, shops, devices, tokens, repair_jobs, photos, alerts, events, dead_letters)
+ROUTERS = (me, patients, series, rehab, shops, devices, tokens, repair_jobs, photos, alerts, events, dead_letters,
+           cases)
 
 
 def create_app(ctx: AppContext, *, max_request_bytes: int = 12 * 1024 * 1024) -> FastAPI:

@@ -1,14 +1,51 @@
-"""Serve the dashboards (static pages calling the API) at `/`."""
+"""Serve the dashboards (static pages calling the API) at `/`.
+
+The dashboards are one single-page application: `index.html` loads ES modules from `/static/js/`
+and routes by the URL hash (`#/patients/sim-P1`), so the server only needs `/`, `/static` and,
+for a demo started with `aftercare up --simulate`, the demo tokens on the login page.
+"""
 
 from __future__ import annotations
 
+import json
+from ipaddress import ip_address
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(__file__).resolve().parent / "static"
+DEMO_TOKENS = "demo-tokens.json"
+
+
+def _data_dir(app: FastAPI) -> Path | None:
+    ctx = getattr(app.state, "context", None)
+    settings = getattr(ctx, "extras", {}).get("settings") if ctx is not None else None
+    data_dir = getattr(settings, "data_dir", None)
+    return Path(data_dir) if data_dir is not None else None
+
+
+def _loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return host in ("localhost", "testclient")
+
+
+def demo_tokens(app: FastAPI, request: Request) -> dict[str, Any]:
+    """The simulation's demo tokens, offered on the login page to a browser on this machine only."""
+    data_dir = _data_dir(app)
+    if data_dir is None or not _loopback(request):
+        return {}
+    path = data_dir / DEMO_TOKENS
+    try:
+        tokens = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in tokens.items()} if isinstance(tokens, dict) else {}
 
 
 def mount_dashboards(app: FastAPI) -> None:
@@ -16,4 +53,8 @@ def mount_dashboards(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/dashboards/demo-tokens", include_in_schema=False)
+    def demo(request: Request) -> JSONResponse:
+        return JSONResponse({"tokens": demo_tokens(app, request)}, headers={"Cache-Control": "no-store"})

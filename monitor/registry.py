@@ -12,4 +12,6 @@ if TYPE_CHECKING:
 
 
 def build_monitors(settings: Settings, stores: Stores) -> list[Monitor]:
-    return []
+    from monitor.rehab_monitor import RehabMonitor
+
+    return [RehabMonitor(stores, day_recompute_s=settings.day_recompute_s)]

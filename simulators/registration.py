@@ -59,9 +59,10 @@ class Registrar:
         for j in range(shops):
             sid = f"{prefix}-S{j + 1}"
             lat, lon = SHOP_SITES[j % len(SHOP_SITES)]
-            shop = {"id": sid, "name": f"{['Huangpu', 'Xuhui', 'Pudong', 'Minhang', 'Putuo', 'Jing an'][j % 6]} "
-                                      f"Auto Body", "lat": lat, "lon": lon,
-                    "makes": MAKES[j % 3: j % 3 + 3], "capacity": 6, "severities": severities[: 2 + j % 2]}
+            makes = MAKES[j % 3: j % 3 + 3]
+            shop: dict[str, Any] = {
+                "id": sid, "name": f"{['Huangpu', 'Xuhui', 'Pudong', 'Minhang', 'Putuo', 'Jing an'][j % 6]} Auto Body",
+                "lat": lat, "lon": lon, "makes": makes, "capacity": 6, "severities": severities[: 2 + j % 2]}
             self._post("/shops", shop)
             out.shops.append(shop)
             gw = f"{prefix}-G{j + 1}"
@@ -70,7 +71,7 @@ class Registrar:
             out.jobs[sid] = []
             for k in range(jobs_per_shop):
                 job = {"id": f"J-{prefix}-{j + 1}{k + 1}", "claim_id": f"CLM-{prefix}-M{j + 1}{k + 1}", "shop_id": sid,
-                       "vehicle": {"make": shop["makes"][k % len(shop["makes"])], "model": "Model", "year": 2019 + k,
+                       "vehicle": {"make": makes[k % len(makes)], "model": "Model", "year": 2019 + k,
                                    "drivable": k % 2 == 0},
                        "severity": severities[(j + k) % 2], "customer": {"lat": lat + 0.01, "lon": lon - 0.01}}
                 self._post("/repair-jobs", job)
@@ -83,7 +84,8 @@ class Registrar:
                                                    ("claims handler", {"role": "claims_handler"})]
         if reg.shops:
             wanted.append((f"shop {reg.shops[0]['id']}", {"role": "shop", "shop_id": reg.shops[0]["id"]}))
-            first_job = reg.jobs[reg.shops[0]["id"]][0]["id"] if reg.jobs[reg.shops[0]["id"]] else None
+            shop_jobs = reg.jobs[str(reg.shops[0]["id"])]
+            first_job = str(shop_jobs[0]["id"]) if shop_jobs else None
             if first_job:
                 wanted.append((f"claimant of {first_job}", {"role": "claimant", "job_id": first_job}))
         if reg.patients:

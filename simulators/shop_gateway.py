@@ -66,7 +66,8 @@ class ShopGateway:
                 self._photo(job, stage_now, at)
                 continue
             job.index += 1
-            if "skip" in self.faults and n == 0 and job.stages[job.index] == "paint" and job.index + 1 < len(job.stages):
+            skip = "skip" in self.faults and n == 0 and job.stages[job.index] == "paint"
+            if skip and job.index + 1 < len(job.stages):
                 job.index += 1
             job.entered = now
             self.link.publish(f"aftercare/v1/shops/{self.link.device_id}/beacon",

@@ -28,12 +28,11 @@ def visibility(state: StateStore, caller: Caller) -> Callable[[EventRow], bool]:
     def owned() -> frozenset[str]:
         if time.monotonic() - float(cache["at"]) > 10:  # type: ignore[arg-type]
             with state.session() as s:
+                ids: list[str] = []
                 if caller.role is Role.REHAB_MANAGER:
-                    ids = s.execute(select(Patient.id).where(Patient.manager_id == caller.manager_id)).scalars()
+                    ids = list(s.execute(select(Patient.id).where(Patient.manager_id == caller.manager_id)).scalars())
                 elif caller.role is Role.SHOP:
-                    ids = s.execute(select(RepairJob.id).where(RepairJob.shop_id == caller.shop_id)).scalars()
-                else:
-                    ids = iter(())
+                    ids = list(s.execute(select(RepairJob.id).where(RepairJob.shop_id == caller.shop_id)).scalars())
                 cache["ids"] = frozenset(ids)
             cache["at"] = time.monotonic()
         result: frozenset[str] = cache["ids"]  # type: ignore[assignment]

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from monitor.rehab_rules import RehabPlanContent, default_plan, karvonen
 from sqlalchemy import select
 
 from api.auth import Caller, Role
@@ -26,6 +25,7 @@ from api.schemas.rehab import (
 from api.timeparams import parse_instant
 from devices.timestamps import now_ms
 from monitor.rehab_plans import current_plan, new_version, plan_versions
+from monitor.rehab_rules import RehabPlanContent, default_plan
 from store.state.schema import DailyMetrics, Patient, Plan, PlanAdjustment
 from store.state.schema_rehab import CheckIn
 
@@ -42,12 +42,10 @@ def _manage(session: SessionDep, caller: Caller, patient_id: str) -> Patient:
 
 
 def plan_view(plan: Plan, patient: Patient) -> PlanPublic:
-    content = RehabPlanContent.model_validate(plan.content)
-    zone = None
-    if patient.resting_hr is not None and patient.max_hr is not None:
-        zone = karvonen(patient.resting_hr, patient.max_hr, content.medical.hr_zone.lo, content.medical.hr_zone.hi)
+    zone = RehabPlanContent.model_validate(plan.content).zone_bpm()
     return PlanPublic(patient_id=plan.patient_id, version=plan.version, content=plan.content,
-                      created_by=plan.created_by, reason=plan.reason, created_ms=plan.created_ms, hr_zone_bpm=zone)
+                      created_by=plan.created_by, reason=plan.reason, created_ms=plan.created_ms,
+                      hr_zone_bpm=(round(zone[0], 1), round(zone[1], 1)))
 
 
 @router.post("/patients/{patient_id}/plans", status_code=201, response_model=PlanPublic)

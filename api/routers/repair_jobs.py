@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
-from monitor.repair.stages import STAGES, default_required_stages
-from sqlalchemy import select
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from sqlalchemy import func, select
 
 from api.auth import Role
 from api.deps import CallerDep, SessionDep, forbid, not_found
@@ -14,6 +15,7 @@ from api.pagination import LimitQ, OffsetQ, Page
 from api.schemas.repair import AlertBrief, PhotoPublic, RepairJobCreate, RepairJobPublic, TimelineEntry
 from api.timeparams import parse_instant
 from devices.timestamps import now_ms
+from monitor.repair.stages import STAGES, default_required_stages
 from store.state.schema import Alert, PhotoRow, RepairEvent, RepairJob, Shop
 
 router = APIRouter(prefix="/repair-jobs", tags=["repair jobs"], responses=ERROR_RESPONSES)
@@ -70,7 +72,8 @@ def list_jobs(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offse
     if claim_id is not None:
         query = query.where(RepairJob.claim_id == claim_id)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    jobs = session.execute(query.order_by(RepairJob.created_ms.desc(), RepairJob.id).limit(limit).offset(offset)).scalars()
+    query = query.order_by(RepairJob.created_ms.desc(), RepairJob.id).limit(limit).offset(offset)
+    jobs = session.execute(query).scalars()
     return {"items": [job_view(session, j, brief=True) for j in jobs], "total": total, "limit": limit, "offset": offset}
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from monitor.rehab_rules import RehabPlanContent
 from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.rehab_rules import RehabPlanContent
 
 
 class PlanCreate(BaseModel):

@@ -41,6 +41,7 @@ _QUERY_CHUNK_ROWS = 10_000
 _SCALAR_FIELD = "v"
 _AXES = ("x", "y", "z")
 _FIELD_REGEX = "/^(v|x|y|z)$/"
+_MAX_TIME_MS = 9_223_372_036_853  # InfluxDB's largest time, 2262-04-11, in ms (rounded down)
 
 _SCHEMES: dict[str, tuple[Literal[1, 2], str]] = {
     "influxdb": (1, "http"),
@@ -60,6 +61,14 @@ class InfluxRequestError(RuntimeError):
         super().__init__(f"{what}: HTTP {status}: {detail}")
         self.status = status
         self.detail = detail
+
+
+class CredentialsRefused(StoreUnavailable):
+    """InfluxDB answered 401 or 403: the token or user is wrong, or lacks a permission."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +163,13 @@ class InfluxTimeSeriesStore:
     def write(self, chunks: Sequence[Chunk]) -> int:
         lines: list[str] = []
         for chunk in chunks:
-            lines.extend(chunk_lines(chunk))
+            try:
+                lines.extend(chunk_lines(chunk))
+            except ValueError as exc:
+                # Not retryable, and one bad chunk must not hold up the batch: leave it out, loudly.
+                log.error("leaving out chunk %s/%s/%s of %s: %s", chunk.device_id, chunk.seq, chunk.part,
+                          chunk.metric, exc)
+                continue
             self._dims[chunk.metric] = 1 if chunk.values.ndim == 1 else int(chunk.values.shape[1])
         if not lines:
             return 0
@@ -187,10 +202,12 @@ class InfluxTimeSeriesStore:
     def read(self, subject: str, metric: str, start_ms: int, end_ms: int,
              every_ms: int | None = None) -> SeriesData:
         dims = self._dims.get(metric, 1)
+        # InfluxDB's times are int64 nanoseconds: keep "from the beginning / until forever" in range.
+        start_ms, end_ms = max(int(start_ms), -_MAX_TIME_MS), min(int(end_ms), _MAX_TIME_MS)
         if end_ms <= start_ms:
             return SeriesData.empty(dims)
         where = (f"WHERE subject = {_literal(subject)} "
-                 f"AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms")
+                 f"AND time >= {start_ms}ms AND time < {end_ms}ms")
         if every_ms is not None and every_ms > 0:
             query = (f"SELECT mean({_FIELD_REGEX}) FROM {_identifier(metric)} {where} "
                      f"GROUP BY time({int(every_ms)}ms) fill(none)")
@@ -265,8 +282,15 @@ class InfluxTimeSeriesStore:
             if self._v2 is not None:
                 self._v2.ensure_bucket()
             else:
-                for _ in self._query(f"CREATE DATABASE {_identifier(self.target.database)}", method="POST"):
-                    pass
+                try:
+                    for _ in self._query(f"CREATE DATABASE {_identifier(self.target.database)}", method="POST"):
+                        pass
+                except CredentialsRefused as exc:
+                    if exc.status != 403:
+                        raise
+                    # A non-admin user may not create databases; an operator made it, or writes will say so.
+                    log.warning("%s: not allowed to create the database, assuming it exists: %s",
+                                self.target, exc.reason)
             self._ready = True
             log.info("%s ready", self.target)
 
@@ -326,7 +350,7 @@ def _v2_errors(target: InfluxTarget, what: str) -> Iterator[None]:
     try:
         yield
     except ApiException as exc:
-        detail = str(exc.message or exc.body or exc.reason)
+        detail = str(exc.message or exc.body or exc.reason).strip()
         raise _status_error(target, what, int(exc.status or 0), detail) from exc
     except (HTTPError, OSError) as exc:
         raise StoreUnavailable(f"{target} is unreachable ({what}): {exc}") from exc
@@ -335,7 +359,11 @@ def _v2_errors(target: InfluxTarget, what: str) -> Iterator[None]:
 # -- line protocol ---------------------------------------------------------------------------------
 
 def chunk_lines(chunk: Chunk) -> list[str]:
-    """The line-protocol lines of a chunk's samples (non-finite samples are left out, with a warning)."""
+    """The line-protocol lines of a chunk's samples (non-finite samples are left out, with a warning).
+
+    Raises ValueError for a chunk InfluxDB cannot hold: values not (n,) or (n, 3), or a metric, subject
+    or device id with a line break or backslash (ids of the contract and the API never have those).
+    """
     t_ms = np.asarray(chunk.t_ms, dtype=np.int64)
     values = np.asarray(chunk.values, dtype=np.float64)
     if values.shape[0] != t_ms.shape[0]:
@@ -360,24 +388,26 @@ def chunk_lines(chunk: Chunk) -> list[str]:
 
 
 def _escape_measurement(name: str) -> str:
-    _refuse_newline(name, "metric")
-    if "," in name or " " in name or "\\" in name:
-        return name.replace("\\", "\\\\").replace(",", "\\,").replace(" ", "\\ ")
+    _refuse_unrepresentable(name, "metric")
+    if "," in name or " " in name:
+        return name.replace(",", "\\,").replace(" ", "\\ ")
     return name
 
 
 def _escape_tag(value: str) -> str:
     if not value:
         raise ValueError("InfluxDB tags cannot be empty (subject and device_id are required)")
-    _refuse_newline(value, "tag")
-    if any(c in value for c in ",= \\"):
-        return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+    _refuse_unrepresentable(value, "tag")
+    if "," in value or "=" in value or " " in value:
+        return value.replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
     return value
 
 
-def _refuse_newline(value: str, what: str) -> None:
-    if "\n" in value or "\r" in value:
-        raise ValueError(f"InfluxDB line protocol cannot carry a line break in a {what}: {value[:80]!r}")
+def _refuse_unrepresentable(value: str, what: str) -> None:
+    """Line breaks cannot be written at all, and InfluxDB 1.x and 2.x read backslashes differently."""
+    if "\n" in value or "\r" in value or "\\" in value:
+        raise ValueError(f"InfluxDB line protocol cannot carry a line break or backslash in a {what}: "
+                         f"{value[:80]!r}")
 
 
 # -- InfluxQL and HTTP helpers ---------------------------------------------------------------------
@@ -403,7 +433,7 @@ def _error_text(resp: httpx.Response) -> str:
 def _status_error(target: InfluxTarget, what: str, status: int, detail: str) -> Exception:
     """An HTTP error status as the error the caller should see: retry later, or fix something."""
     if status in (401, 403):
-        return StoreUnavailable(f"{target} refused our credentials ({what}, HTTP {status}): {detail}")
+        return CredentialsRefused(f"{target} refused our credentials ({what}, HTTP {status}): {detail}", status)
     if status == 0 or status == 429 or status >= 500:
         return StoreUnavailable(f"{target} failed to {what} (HTTP {status}): {detail}")
     return InfluxRequestError(f"{target} {what}", status, detail)

@@ -88,14 +88,14 @@ TABLE = [
     _row("POST", "/api/v1/patients/P1/checkins", {"held_at": 1_700_000_000_000, "outcome": "good"},
          STAFF | {"mgr1"}, 201),
     _row("GET", "/api/v1/patients/P1/checkins", None, STAFF | {"mgr1", "claimant_p1"}),
-    _row("POST", "/api/v1/plan-adjustments/ADJ-P2/reject", None, set()),  # only admin or P2's manager
+    _row("POST", "/api/v1/plan-adjustments/ADJ-P2/reject", None, {"admin"}),  # admin or P2's manager (M2)
     _row("GET", "/api/v1/shops", None, STAFF | {"shop1"}),
     _row("POST", "/api/v1/shops", SHOP, STAFF, 201),
     _row("GET", "/api/v1/shops/S1", None, STAFF | {"shop1"}),
     _row("GET", "/api/v1/shops/S2", None, STAFF),
     _row("POST", "/api/v1/devices", {"device_id": "dev-x", "kind": "wearable", "patient_id": "P1"}, STAFF, 201),
     _row("POST", "/api/v1/tokens", {"role": "claims_handler"}, {"admin"}, 201),
-    _row("GET", "/api/v1/repair-jobs", None, STAFF | {"shop1", "claimant_job1"}),
+    _row("GET", "/api/v1/repair-jobs", None, STAFF | {"shop1", "claimant_job1", "claimant_p1"}),
     _row("POST", "/api/v1/repair-jobs", JOB, STAFF, 201),
     _row("GET", "/api/v1/repair-jobs/J1", None, STAFF | {"shop1", "claimant_job1"}),
     _row("GET", "/api/v1/repair-jobs/J2", None, STAFF),

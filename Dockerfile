@@ -1,0 +1,40 @@
+# The Aftercare image: one image, one component per container (`aftercare api|ingest|monitor`).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# uid/gid 1883 is the `mosquitto` user of the eclipse-mosquitto image: the api writes the broker's
+# password and ACL files with mode 0600 into a volume the broker reads, and signals the broker to
+# reload, both of which need the same user on both sides.
+RUN groupadd --system --gid 1883 aftercare \
+ && useradd --system --uid 1883 --gid 1883 --home-dir /var/lib/aftercare --shell /usr/sbin/nologin aftercare
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY aftercare ./aftercare
+COPY api ./api
+COPY cases ./cases
+COPY dashboards ./dashboards
+COPY devices ./devices
+COPY ingest ./ingest
+COPY monitor ./monitor
+COPY simulators ./simulators
+COPY store ./store
+RUN pip install . && rm -rf /src
+
+# Mount points of the volumes: photos and other data, and the broker files shared with Mosquitto.
+# A named volume mounted here for the first time takes this ownership.
+RUN mkdir -p /var/lib/aftercare/data /var/lib/aftercare/broker \
+ && chown -R aftercare:aftercare /var/lib/aftercare
+WORKDIR /var/lib/aftercare
+USER aftercare
+
+ENV AFTERCARE_MODE=production \
+    AFTERCARE_DATA_DIR=/var/lib/aftercare/data \
+    AFTERCARE_API_HOST=0.0.0.0 \
+    AFTERCARE_API_PORT=8000
+EXPOSE 8000
+CMD ["aftercare", "api"]

@@ -1,0 +1,270 @@
+"""The rehab monitor: turns each patient's new telemetry into day metrics, safety alerts and proposals.
+
+Every pass, for every patient with a wearable:
+1. Fast safety rules on what arrived since the last pass (with a minute of overlap): desaturations,
+   falls and heart rate over the plan's cap. Each event is raised once (the cursor remembers the
+   newest event handled), so the alert latency is one monitor interval.
+2. Non-wear: no data for longer than the plan allows raises ``not_worn``; data coming back clears it.
+3. Day metrics (`monitor.signals.daily`) for the days touched by new data, recomputed at most every
+   ``day_recompute_s``, stored in ``daily_metrics``; then the trend rules over the stored days
+   (resting heart rate rising, HRV below baseline).
+4. Weekly (and on demand) a plan adjustment proposal from adherence and the physiological response.
+A cursor per patient in ``monitor_cursors`` makes a restarted monitor resume where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aftercare.wiring import Stores
+from api.events import publish
+from monitor import alerts
+from monitor.alerts import AlertInput
+from monitor.rehab_plans import current_plan
+from monitor.rehab_rules import (
+    AlertCandidate,
+    RehabPlanContent,
+    adherence,
+    default_plan,
+    hrv_low_alert,
+    propose_adjustment,
+    resting_hr_rising_alert,
+)
+from monitor.signals.daily import DayMetrics, compute_day_metrics
+from monitor.signals.falls import detect_falls
+from monitor.signals.heart import sustained_above
+from monitor.signals.spo2 import desaturations
+from store.state.schema import Alert, DailyMetrics, Device, MonitorCursor, Patient, PlanAdjustment
+from store.state.upsert import upsert
+from store.timeseries.base import TimeSeriesStore
+
+log = logging.getLogger(__name__)
+
+DAY_MS = 86_400_000
+DAY_SERIES = ("heart_rate", "rr_interval", "spo2", "accel", "gyro", "joint_angle", "steps", "ppg")
+PRESENCE_SERIES = ("heart_rate", "spo2", "accel")
+OVERLAP_MS = 60_000
+FAST_WINDOW_MAX_MS = DAY_MS  # a backlog older than a day is covered by the day metrics only
+WEEK_MS = 7 * DAY_MS
+
+
+def day_of(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
+
+
+def day_start(ms: int) -> int:
+    return ms - ms % DAY_MS
+
+
+@dataclass
+class Cursor:
+    seen_ms: int  # newest telemetry time handled by the fast rules
+    data: dict[str, Any]
+
+
+def _load_cursor(session: Session, name: str, default_ms: int) -> Cursor:
+    row = session.get(MonitorCursor, name)
+    return Cursor(row.value_ms, dict(row.data or {})) if row else Cursor(default_ms, {})
+
+
+def _save_cursor(session: Session, name: str, cursor: Cursor) -> None:
+    upsert(session, MonitorCursor.__table__, [{"name": name, "value_ms": cursor.seen_ms,  # type: ignore[arg-type]
+                                               "data": cursor.data}], ["name"])
+
+
+def plan_content(session: Session, patient: Patient) -> tuple[RehabPlanContent, int]:
+    plan = current_plan(session, patient.id)
+    if plan is None:
+        return default_plan(patient.resting_hr or 65.0, patient.max_hr or 175.0), 0
+    return RehabPlanContent.model_validate(plan.content), plan.version
+
+
+def stored_days(session: Session, patient_id: str, *, before_ms: int, days: int = 28) -> list[DayMetrics]:
+    rows = session.execute(select(DailyMetrics).where(DailyMetrics.patient_id == patient_id,
+                                                      DailyMetrics.day >= day_of(before_ms - days * DAY_MS),
+                                                      DailyMetrics.day <= day_of(before_ms))
+                           .order_by(DailyMetrics.day)).scalars()
+    return [DayMetrics.from_dict(r.metrics) for r in rows]
+
+
+def _raise(session: Session, patient: Patient, c: AlertCandidate) -> None:
+    alerts.raise_alert(session, AlertInput(kind=c.kind, subject=patient.id, subject_type="patient",
+                                           severity=c.severity, message=c.message, at_ms=c.at_ms, value=c.value,
+                                           patient_id=patient.id))
+
+
+def propose_for_patient(session: Session, patient: Patient, now_ms: int, *,
+                        force: bool = False) -> PlanAdjustment | None:
+    """Propose a plan adjustment from the last week, unless one is already waiting for a decision."""
+    pending = session.execute(select(PlanAdjustment).where(PlanAdjustment.patient_id == patient.id,
+                                                           PlanAdjustment.state == "proposed")).scalars().first()
+    if pending is not None:
+        return pending if force else None
+    plan, version = plan_content(session, patient)
+    if version == 0:
+        return None
+    days = stored_days(session, patient.id, before_ms=now_ms, days=7)
+    open_kinds = set(session.execute(select(Alert.kind).where(
+        Alert.patient_id == patient.id, Alert.state.in_(alerts.ACTIVE))).scalars())
+    proposal = propose_adjustment(plan, days, open_kinds)
+    if proposal is None:
+        return None
+    adj = PlanAdjustment(id="ADJ-" + uuid.uuid4().hex[:12], patient_id=patient.id, base_version=version,
+                         direction=proposal.direction,
+                         changes=[{"path": p, "old": o, "new": n} for p, o, n in proposal.changes],
+                         new_content=proposal.new_plan.model_dump(mode="json"), rationale=proposal.rationale,
+                         state="proposed", created_ms=now_ms)
+    session.add(adj)
+    session.flush()
+    publish(session, "adjustment_proposed", {"adjustment_id": adj.id, "patient_id": patient.id,
+                                             "direction": adj.direction, "rationale": adj.rationale},
+            patient_id=patient.id)
+    log.info("proposed %s for %s: %s", adj.direction, patient.id, adj.rationale)
+    return adj
+
+
+class RehabMonitor:
+    name = "rehab"
+
+    def __init__(self, stores: Stores, *, day_recompute_s: float = 300.0, lookback_days: int = 14,
+                 hr_cap_seconds: float = 60.0) -> None:
+        self.timeseries: TimeSeriesStore = stores.timeseries
+        self.state = stores.state
+        self.day_recompute_ms = int(day_recompute_s * 1000)
+        self.lookback_ms = lookback_days * DAY_MS
+        self.hr_cap_seconds = hr_cap_seconds
+
+    def run_once(self, now_ms: int) -> int:
+        with self.state.session() as s:
+            patients = list(s.execute(select(Patient).where(Patient.id.in_(
+                select(Device.patient_id).where(Device.kind == "wearable")))).scalars())
+        handled = 0
+        for patient in patients:
+            try:
+                handled += self.check_patient(patient, now_ms)
+            except Exception:  # one patient's bad data never stops the others
+                log.exception("rehab monitor failed for patient %s", patient.id)
+        return handled
+
+    def _latest(self, patient_id: str) -> int | None:
+        times = [hit[0] for m in PRESENCE_SERIES if (hit := self.timeseries.latest(patient_id, m)) is not None]
+        return max(times) if times else None
+
+    def check_patient(self, patient: Patient, now_ms: int) -> int:
+        name = f"rehab:{patient.id}"
+        latest = self._latest(patient.id)
+        with self.state.session() as s:
+            cursor = _load_cursor(s, name, now_ms - self.lookback_ms)
+            plan, _version = plan_content(s, patient)
+            handled = 0
+            if latest is not None and latest > cursor.seen_ms:
+                start = max(cursor.seen_ms - OVERLAP_MS, latest - FAST_WINDOW_MAX_MS)
+                handled += self._fast_rules(s, patient, plan, cursor, start, latest + 1)
+                cursor.seen_ms = latest
+            self._wear(s, patient, plan, latest, now_ms)
+            if latest is not None and now_ms - int(cursor.data.get("days_at_ms", 0)) >= self.day_recompute_ms:
+                handled += self._days(s, patient, plan, cursor, latest, now_ms)
+                # the weekly proposal, tried whenever the day metrics were refreshed until one is made
+                if (now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
+                        and propose_for_patient(s, patient, now_ms) is not None):
+                    cursor.data["proposal_at_ms"] = now_ms
+            _save_cursor(s, name, cursor)
+        return handled
+
+    def _fast_rules(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, start: int,
+                    end: int) -> int:
+        raised = 0
+        spo2 = self.timeseries.read(patient.id, "spo2", start, end)
+        last = int(cursor.data.get("desat_ms", 0))
+        baseline = cursor.data.get("spo2_baseline")
+        for d in desaturations(spo2.t_ms, spo2.values, baseline_pct=baseline):
+            if d.start_ms > last:
+                _raise(s, patient, AlertCandidate(
+                    kind="desaturation", subject=patient.id, severity="critical", at_ms=d.start_ms, value=d.nadir_pct,
+                    message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s "
+                            f"(baseline {d.baseline_pct:.0f} %)"))
+                cursor.data["desat_ms"] = last = d.start_ms
+                raised += 1
+        accel = self.timeseries.read(patient.id, "accel", start, end)
+        last = int(cursor.data.get("fall_ms", 0))
+        for f in detect_falls(accel.t_ms, accel.values):
+            if f.at_ms > last:
+                _raise(s, patient, AlertCandidate(
+                    kind="fall", subject=patient.id, severity="critical", at_ms=f.at_ms, value=f.peak_g,
+                    message=f"fall: impact {f.peak_g:.1f} g, then still"
+                            + (f", orientation changed {f.orientation_change_deg:.0f} deg"
+                               if f.orientation_change_deg is not None else "")))
+                cursor.data["fall_ms"] = last = f.at_ms
+                raised += 1
+        cap = plan.medical.hr_cap_bpm
+        hr = self.timeseries.read(patient.id, "heart_rate", start, end)
+        last = int(cursor.data.get("hrcap_ms", 0))
+        for e in sustained_above(hr.t_ms, hr.values, cap, min_duration_s=self.hr_cap_seconds):
+            if e.start_ms > last:
+                _raise(s, patient, AlertCandidate(
+                    kind="hr_over_cap", subject=patient.id, severity="warning", at_ms=e.start_ms,
+                    value=e.peak_bpm,
+                    message=f"heart rate above the plan's cap of {cap:.0f} bpm for "
+                            f"{(e.end_ms - e.start_ms) / 1000:.0f} s (peak {e.peak_bpm:.0f})"))
+                cursor.data["hrcap_ms"] = last = e.start_ms
+                raised += 1
+        return raised
+
+    def _wear(self, s: Session, patient: Patient, plan: RehabPlanContent, latest: int | None, now_ms: int) -> None:
+        limit_ms = int(plan.max_nonwear_hours * 3_600_000)
+        if latest is None:
+            return
+        if now_ms - latest > limit_ms:
+            hours = (now_ms - latest) / 3_600_000
+            _raise(s, patient, AlertCandidate(
+                kind="not_worn", subject=patient.id, severity="warning", at_ms=now_ms, value=round(hours, 1),
+                message=f"no data for {hours:.1f} h (the plan allows {plan.max_nonwear_hours:g} h)"))
+        else:
+            alerts.clear(s, "not_worn", patient.id, now_ms=now_ms, note="data received again")
+
+    def _days(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, latest: int,
+              now_ms: int) -> int:
+        zone = plan.zone_bpm()
+        done_through = int(cursor.data.get("days_through_ms", now_ms - self.lookback_ms))
+        first = day_start(max(done_through, now_ms - self.lookback_ms))
+        computed = 0
+        history = stored_days(s, patient.id, before_ms=first, days=14)
+        spo2_base = _median([d.spo2_median for d in history if d.spo2_median is not None])
+        rows = []
+        for start in range(first, day_start(latest) + DAY_MS, DAY_MS):
+            series = {m: (d.t_ms, d.values) for m in DAY_SERIES
+                      if (d := self.timeseries.read(patient.id, m, start, start + DAY_MS)).n > 0}
+            if not series:
+                continue
+            metrics = compute_day_metrics(series, zone=(zone[0], zone[1]), resting_hr_baseline=patient.resting_hr,
+                                          spo2_baseline=spo2_base, day_bounds_ms=(start, start + DAY_MS))
+            doc = metrics.to_dict()
+            doc["adherence"] = adherence(plan, [metrics]).to_dict()
+            rows.append({"patient_id": patient.id, "day": day_of(start), "metrics": doc, "computed_ms": now_ms})
+            computed += 1
+        upsert(s, DailyMetrics.__table__, rows, ["patient_id", "day"])  # type: ignore[arg-type]
+        cursor.data["days_through_ms"] = latest
+        cursor.data["days_at_ms"] = now_ms
+        if rows:
+            days = stored_days(s, patient.id, before_ms=now_ms, days=14)
+            for candidate in (resting_hr_rising_alert(days, subject=patient.id),
+                              hrv_low_alert(days, subject=patient.id)):
+                if candidate is not None:
+                    _raise(s, patient, candidate)
+            publish(s, "metrics_updated", {"patient_id": patient.id, "days": [r["day"] for r in rows]},
+                    patient_id=patient.id)
+        return computed
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
