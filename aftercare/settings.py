@@ -49,6 +49,8 @@ class Settings(BaseSettings):
 
     monitor_interval_s: float = Field(5.0, gt=0, description="how often the monitors look at new data")
     day_recompute_s: float = Field(300.0, gt=0, description="how often a patient's day metrics are recomputed")
+    spot_check_rate: float = Field(0.1, ge=0, le=1, description="base share of checkpoints sampled for inspection")
+    spot_check_seed: str = Field("aftercare", min_length=1, description="seed of the auditable spot-check draw")
     webhook_url: str | None = Field(None, description="insurer messaging gateway for claimant notifications")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies")
 

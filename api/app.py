@@ -25,6 +25,7 @@ from api.routers import (
     rehab,
     repair_jobs,
     series,
+    shop_quality,
     shops,
     tokens,
 )
@@ -35,8 +36,8 @@ API_LATENCY = Histogram("aftercare_api_request_seconds", "API latency by route t
                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
 #: Every resource router, in matching order (fixed paths before `/{id}` paths of the same prefix).
-ROUTERS = (me, patients, series, rehab, shops, devices, tokens, repair_jobs, photos, alerts, events, dead_letters,
-           cases)
+ROUTERS = (me, patients, series, rehab, shop_quality, shops, devices, tokens, repair_jobs, photos, alerts, events,
+           dead_letters, cases)
 
 
 def create_app(ctx: AppContext, *, max_request_bytes: int = 12 * 1024 * 1024) -> FastAPI:

@@ -13,5 +13,7 @@ if TYPE_CHECKING:
 
 def build_monitors(settings: Settings, stores: Stores) -> list[Monitor]:
     from monitor.rehab_monitor import RehabMonitor
+    from monitor.repair_monitor import RepairMonitor
 
-    return [RehabMonitor(stores, day_recompute_s=settings.day_recompute_s)]
+    return [RepairMonitor(stores, spot_base_rate=settings.spot_check_rate, spot_seed=settings.spot_check_seed),
+            RehabMonitor(stores, day_recompute_s=settings.day_recompute_s)]
