@@ -33,8 +33,9 @@ def compute_shop_score(session: Session, shop_id: str, *, feedback: FeedbackMean
     done = [j for j in jobs if j.delivered_ms is not None]
     on_time = sum(1 for j in done if j.promised_ms is None or (j.delivered_ms or 0) <= j.promised_ms)
     job_ids = [j.id for j in jobs]
+    mine = (Alert.shop_id == shop_id) | Alert.job_id.in_(job_ids)
     alerts = session.execute(select(func.count()).select_from(Alert).where(
-        Alert.severity != "info", (Alert.shop_id == shop_id) | Alert.job_id.in_(job_ids))).scalar_one() if job_ids else 0
+        Alert.severity != "info", mine)).scalar_one() if job_ids else 0
     rework = session.execute(select(func.count()).select_from(Alert).where(
         Alert.kind == "stage_backwards", Alert.job_id.in_(job_ids))).scalar_one() if job_ids else 0
     counts = {"spot_pass": int(spot.get("passed", 0)),
