@@ -93,7 +93,28 @@ def make_app_context(platform: Platform) -> AppContext:
     ctx = AppContext(stores=platform.stores, admin_token=platform.admin_token, health_checks=platform.health_checks)
     ctx.extras["mount_dashboards"] = mount_dashboards
     ctx.extras["settings"] = platform.settings
+    hook = broker_files_hook(platform.settings, platform.stores)
+    if hook is not None:
+        ctx.extras["on_device_registered"] = hook
     return ctx
+
+
+def broker_files_hook(settings: Settings, stores: Stores) -> Callable[[], None] | None:
+    """Rewrite Mosquitto's password file and ACL (and make it reload) when the platform manages them."""
+    if settings.mosquitto_passwd_file is None or settings.mosquitto_acl_file is None:
+        return None
+    from devices.broker_acl import INGEST_USER, MONITOR_USER, write_broker_files
+
+    services = {name: pw for name, pw in ((INGEST_USER, settings.mqtt_ingest_password),
+                                          (MONITOR_USER, settings.mqtt_monitor_password)) if pw}
+    passwd, acl = settings.mosquitto_passwd_file, settings.mosquitto_acl_file
+
+    def rewrite() -> None:
+        with stores.state.session() as session:
+            write_broker_files(session, passwd_path=passwd, acl_path=acl, service_users=services,
+                               pid_file=settings.mosquitto_pid_file)
+
+    return rewrite
 
 
 def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = None) -> None:

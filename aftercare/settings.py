@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     mosquitto_passwd_file: Path | None = Field(None, description="password file the platform writes for devices")
     mosquitto_acl_file: Path | None = Field(None, description="ACL file the platform writes")
     mosquitto_pid_file: Path | None = Field(None, description="Mosquitto's pid file, signalled to reload")
+    mqtt_ingest_password: str | None = Field(None, description="broker password of the aftercare-ingest user")
+    mqtt_monitor_password: str | None = Field(None, description="broker password of the aftercare-monitor user")
 
     log_level: str = "INFO"
 

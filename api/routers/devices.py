@@ -18,6 +18,8 @@ router = APIRouter(prefix="/devices", tags=["devices"], responses=ERROR_RESPONSE
 
 @router.post("", status_code=201, response_model=DeviceCredentials)
 def register_device(body: DeviceCreate, session: SessionDep, ctx: ContextDep, _caller: StaffDep) -> DeviceCredentials:
+    if body.device_id.startswith("aftercare-"):
+        raise HTTPException(422, f"device_id: {body.device_id!r} is reserved for the platform's own broker users")
     if session.get(Device, body.device_id) is not None:
         raise HTTPException(409, f"device {body.device_id!r} is already registered")
     if body.patient_id is not None and session.get(Patient, body.patient_id) is None:
