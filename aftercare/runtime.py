@@ -121,7 +121,7 @@ def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = Non
     """Serve the API in this thread until Ctrl-C / SIGTERM."""
     app = create_app(make_app_context(platform), max_request_bytes=platform.settings.max_request_bytes)
     config = uvicorn.Config(app, host=platform.settings.api_host, port=platform.settings.api_port,
-                            log_level="warning", access_log=False)
+                            log_level="warning", access_log=False, timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
     if on_started is not None:
         def _wait() -> None:

@@ -188,8 +188,8 @@ class RehabMonitor:
             if d.start_ms > last:
                 _raise(s, patient, AlertCandidate(
                     kind="desaturation", subject=patient.id, severity="critical", at_ms=d.start_ms, value=d.nadir_pct,
-                    message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s "
-                            f"(baseline {d.baseline_pct:.0f} %)"))
+                    message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s"
+                            f"{' so far' if d.end_ms >= end - 2000 else ''} (baseline {d.baseline_pct:.0f} %)"))
                 cursor.data["desat_ms"] = last = d.start_ms
                 raised += 1
         accel = self.timeseries.read(patient.id, "accel", start, end)
