@@ -25,10 +25,11 @@ class Settings(BaseSettings):
     embedded_mqtt_port: int | None = Field(None, description="port of the embedded broker (default 1883)")
     mqtt_client_id: str = Field("aftercare-ingest", description="MQTT client id of ingestion (persistent session)")
     mqtt_shared_group: str | None = Field(None, description="subscribe as $share/<group>/... to split load")
-    mqtt_keepalive: int = Field(30, ge=5, le=3600)
-    mqtt_receive_maximum: int = Field(1000, ge=1, le=65535, description="unacknowledged messages in flight")
-    mqtt_backoff_min_s: float = Field(0.5, gt=0)
-    mqtt_backoff_max_s: float = Field(30.0, gt=0)
+    mqtt_keepalive: int = Field(30, ge=5, le=3600, description="MQTT keep-alive in seconds")
+    mqtt_receive_maximum: int = Field(1000, ge=1, le=65535, description="MQTT 5 receive maximum: unacknowledged "
+                                      "messages the broker may send before it waits; bounds ingestion's buffer")
+    mqtt_backoff_min_s: float = Field(0.5, gt=0, description="first reconnect delay (full jitter, doubling)")
+    mqtt_backoff_max_s: float = Field(30.0, gt=0, description="cap of the reconnect delay")
 
     timeseries_url: str | None = Field(None, description="sqlite:///path or influxdb://...; unset: SQLite in data_dir")
     state_url: str | None = Field(None, description="sqlite:///path or postgresql://...; unset: SQLite in data_dir")
@@ -37,15 +38,14 @@ class Settings(BaseSettings):
 
     batch_max_messages: int = Field(500, ge=1, le=65535, description="commit after this many messages")
     batch_max_seconds: float = Field(0.05, gt=0, le=10, description="or after this long")
-    buffer_max_messages: int = Field(20000, ge=1, description="bound of messages held unacknowledged")
     retention_days: int = Field(400, ge=1, description="older telemetry is refused and may be dropped")
     max_future_s: float = Field(300.0, ge=0, description="how far ahead of our clock a timestamp may be")
 
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(8000, ge=0, le=65535)
+    api_host: str = Field("127.0.0.1", description="address the API listens on")
+    api_port: int = Field(8000, ge=0, le=65535, description="port the API listens on")
     admin_token: str | None = Field(None, description="bootstrap admin bearer token; generated in embedded mode")
-    max_photo_bytes: int = Field(8 * 1024 * 1024, ge=1024)
-    max_request_bytes: int = Field(12 * 1024 * 1024, ge=1024)
+    max_photo_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest photo accepted (413 above)")
+    max_request_bytes: int = Field(12 * 1024 * 1024, ge=1024, description="largest HTTP request body (413 above)")
 
     monitor_interval_s: float = Field(5.0, gt=0, description="how often the monitors look at new data")
     day_recompute_s: float = Field(300.0, gt=0, description="how often a patient's day metrics are recomputed")
@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     mqtt_ingest_password: str | None = Field(None, description="broker password of the aftercare-ingest user")
     mqtt_monitor_password: str | None = Field(None, description="broker password of the aftercare-monitor user")
 
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("mqtt_url", "timeseries_url", "state_url", "webhook_url", mode="before")
     @classmethod
@@ -83,6 +83,8 @@ class Settings(BaseSettings):
                 raise ValueError(f"production mode needs {', '.join(missing)}; there are no defaults for them")
             if self.admin_token is not None and len(self.admin_token) < 24:
                 raise ValueError("AFTERCARE_ADMIN_TOKEN must be at least 24 characters in production")
+            if self.webhook_url and not self.webhook_secret:
+                raise ValueError("AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (bodies are signed)")
         if self.mqtt_backoff_min_s > self.mqtt_backoff_max_s:
             raise ValueError("AFTERCARE_MQTT_BACKOFF_MIN_S must not exceed AFTERCARE_MQTT_BACKOFF_MAX_S")
         return self
