@@ -47,7 +47,9 @@ def _sigterm_as_interrupt() -> None:
 @app.command()
 def up(simulate: Annotated[bool, typer.Option("--simulate", help="also run simulated wearables and shops")] = False,
        patients: Annotated[int, typer.Option(help="simulated patients")] = 4,
-       shops: Annotated[int, typer.Option(help="simulated shops")] = 3) -> None:
+       shops: Annotated[int, typer.Option(help="simulated shops")] = 3,
+       history_days: Annotated[int, typer.Option(help="past days of telemetry the first wearable uploads")] = 7,
+       ) -> None:
     """The whole platform in one process: embedded broker, SQLite stores, ingestion, monitors, API, dashboards."""
     from aftercare.runtime import open_platform, resolve_broker, serve_api, start_ingest, start_monitors
 
@@ -83,7 +85,7 @@ def up(simulate: Annotated[bool, typer.Option("--simulate", help="also run simul
             from simulators.fleet import Fleet
 
             simulation = Fleet(api_url=base, admin_token=token, broker=broker_url, patients=patients, shops=shops,
-                               data_dir=settings.data_dir)
+                               data_dir=settings.data_dir, history_days=history_days)
             simulation.start()
             console.print(f"simulating {patients} wearables and {shops} shops; log in at {base} with the "
                           "admin token or the demo tokens printed in the dashboard's login page")

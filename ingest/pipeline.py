@@ -27,7 +27,16 @@ from ingest.dedup import Deduplicator, Key
 from ingest.inbound import Inbound
 from ingest.photo_files import PhotoFiles
 from store.state.engine import StateStore
-from store.state.schema import DeadLetter, DedupMark, DeviceStatusRow, PhotoRow, RepairEvent, RepairJob, Shop
+from store.state.schema import (
+    DeadLetter,
+    DedupMark,
+    DeviceStatusRow,
+    PhotoRow,
+    RepairEvent,
+    RepairJob,
+    Shop,
+)
+from store.state.series_days import mark_series_days
 from store.state.upsert import insert_ignore, upsert
 from store.timeseries.base import StoreUnavailable, TimeSeriesStore
 
@@ -105,6 +114,7 @@ class IngestPipeline:
 
             chunks = [c for d in fresh for c in d.chunks]
             points = self.timeseries.write(chunks) if chunks else 0
+            mark_series_days(session, chunks, now)
 
             photo_rows = []
             for d in fresh:

@@ -41,7 +41,7 @@ from monitor.signals.daily import DayMetrics, compute_day_metrics
 from monitor.signals.falls import detect_falls
 from monitor.signals.heart import sustained_above
 from monitor.signals.spo2 import desaturations
-from store.state.schema import Alert, DailyMetrics, Device, MonitorCursor, Patient, PlanAdjustment
+from store.state.schema import Alert, DailyMetrics, Device, MonitorCursor, Patient, PlanAdjustment, SeriesDay
 from store.state.upsert import upsert
 from store.timeseries.base import TimeSeriesStore
 
@@ -61,6 +61,10 @@ def day_of(ms: int) -> str:
 
 def day_start(ms: int) -> int:
     return ms - ms % DAY_MS
+
+
+def day_start_of(day: str) -> int:
+    return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
 
 
 @dataclass
@@ -110,7 +114,8 @@ def propose_for_patient(session: Session, patient: Patient, now_ms: int, *,
     plan, version = plan_content(session, patient)
     if version == 0:
         return None
-    days = stored_days(session, patient.id, before_ms=now_ms, days=7)
+    # whole days only: today is still being recorded
+    days = stored_days(session, patient.id, before_ms=day_start(now_ms) - 1, days=7)
     open_kinds = set(session.execute(select(Alert.kind).where(
         Alert.patient_id == patient.id, Alert.state.in_(alerts.ACTIVE))).scalars())
     proposal = propose_adjustment(plan, days, open_kinds)
@@ -222,6 +227,8 @@ class RehabMonitor:
         if latest is None:
             return
         if now_ms - latest > limit_ms:
+            if alerts.active_alert(s, "not_worn", patient.id) is not None:
+                return  # one alert per time off the wrist, not one per pass
             hours = (now_ms - latest) / 3_600_000
             _raise(s, patient, AlertCandidate(
                 kind="not_worn", subject=patient.id, severity="warning", at_ms=now_ms, value=round(hours, 1),
@@ -229,16 +236,25 @@ class RehabMonitor:
         else:
             alerts.clear(s, "not_worn", patient.id, now_ms=now_ms, note="data received again")
 
+    def stale_days(self, s: Session, patient_id: str, now_ms: int) -> list[str]:
+        """Days in the look-back window that received telemetry after their metrics were computed
+        (however late a device uploaded them)."""
+        computed = dict(s.execute(select(DailyMetrics.day, DailyMetrics.computed_ms)
+                                  .where(DailyMetrics.patient_id == patient_id)).all())
+        rows = s.execute(select(SeriesDay.day, SeriesDay.updated_ms).where(
+            SeriesDay.subject == patient_id, SeriesDay.day >= day_of(now_ms - self.lookback_ms))).all()
+        return sorted(day for day, updated in rows if computed.get(day, -1) < updated)
+
     def _days(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, latest: int,
               now_ms: int) -> int:
         zone = plan.zone_bpm()
-        done_through = int(cursor.data.get("days_through_ms", now_ms - self.lookback_ms))
-        first = day_start(max(done_through, now_ms - self.lookback_ms))
+        days_to_do = self.stale_days(s, patient.id, now_ms)
         computed = 0
-        history = stored_days(s, patient.id, before_ms=first, days=14)
-        spo2_base = _median([d.spo2_median for d in history if d.spo2_median is not None])
         rows = []
-        for start in range(first, day_start(latest) + DAY_MS, DAY_MS):
+        for day in days_to_do:
+            start = day_start_of(day)
+            history = stored_days(s, patient.id, before_ms=start - DAY_MS, days=14)
+            spo2_base = _median([d.spo2_median for d in history if d.spo2_median is not None])
             series = {m: (d.t_ms, d.values) for m in DAY_SERIES
                       if (d := self.timeseries.read(patient.id, m, start, start + DAY_MS)).n > 0}
             if not series:
@@ -250,7 +266,6 @@ class RehabMonitor:
             rows.append({"patient_id": patient.id, "day": day_of(start), "metrics": doc, "computed_ms": now_ms})
             computed += 1
         upsert(s, DailyMetrics.__table__, rows, ["patient_id", "day"])  # type: ignore[arg-type]
-        cursor.data["days_through_ms"] = latest
         cursor.data["days_at_ms"] = now_ms
         if rows:
             days = stored_days(s, patient.id, before_ms=now_ms, days=14)

@@ -679,7 +679,7 @@ def propose_adjustment(
             head.append(in_zone)
         rom = _rom_change(with_data)
         if rom is not None:
-            head.append(f"ROM {rom:+.0f} deg")
+            head.append(f"ROM {round(rom) + 0:+d} deg")  # + 0 turns -0 into 0
         direction = "progression"
         rationale = ", ".join(head) + ": " + ", ".join(said)
     if not changes:

@@ -274,8 +274,9 @@ class RepairMonitor:
             publish(s, "stage_change", {"job_id": job.id, "shop_id": job.shop_id, "stage": stage,
                                         "previous": before, "progress": job.progress,
                                         "at_ms": state.stage_entered_at_ms}, job_id=job.id, shop_id=job.shop_id)
-        raised = set(doc.get("raised", []))
-        stall_since = doc.get("stall_since_ms")
+        book = dict(doc.get("_monitor", {}))  # the monitor's own bookkeeping, not shown by the API
+        raised = set(book.get("raised", []))
+        stall_since = book.get("stall_since_ms")
         active_stall = alerts.active_alert(s, "stall", job.id)
         if active_stall is not None and stall_cleared(active_stall.opened_ms, state):
             alerts.clear(s, "stall", job.id, now_ms=now_ms, note="the job moved again")
@@ -295,9 +296,10 @@ class RepairMonitor:
                 continue
             self._raise(s, job, c)
             raised.add(c.key)
-        doc["raised"] = sorted(raised)
+        book["raised"] = sorted(raised)
         if stall_since is not None:
-            doc["stall_since_ms"] = stall_since
+            book["stall_since_ms"] = stall_since
+        doc["_monitor"] = book
         if "courtesy_car" not in doc and stage not in ("ready", "delivered"):
             ent = courtesy_entitlement(drivable=bool(job.vehicle.get("drivable", True)), now_ms=now_ms,
                                        predicted_completion_ms=prediction.completion_at_ms)

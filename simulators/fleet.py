@@ -28,7 +28,8 @@ SHOP_FAULTS: list[frozenset[str]] = [frozenset(), frozenset({"blurry", "reuse"})
 
 class Fleet:
     def __init__(self, *, api_url: str, admin_token: str, broker: BrokerUrl | str, patients: int, shops: int,
-                 data_dir: Path, seed: int = 1, stage_seconds: float = 20.0) -> None:
+                 data_dir: Path, seed: int = 1, stage_seconds: float = 20.0, history_days: int = 7,
+                 history_patients: int = 1) -> None:
         self.api_url = api_url
         self.admin_token = admin_token
         self.broker = broker if isinstance(broker, BrokerUrl) else BrokerUrl.parse(broker)
@@ -37,6 +38,9 @@ class Fleet:
         self.data_dir = data_dir
         self.seed = seed
         self.stage_seconds = stage_seconds
+        self.history_days = history_days
+        self.history_patients = history_patients
+        self.history_sent = 0
         self.wearables: list[Wearable] = []
         self.gateways: list[ShopGateway] = []
         self.links: list[DeviceLink] = []
@@ -57,7 +61,10 @@ class Fleet:
         for i, device_id in enumerate(reg.wearables):
             link = DeviceLink(self.broker, device_id)
             self.links.append(link)
-            self.wearables.append(Wearable(link, seed=self.seed * 1000 + i, event_every_s=240.0))
+            # the wearables with a week of history are the patients doing well (rare events); the others
+            # have desaturations and falls every few minutes, so every kind of alert shows up
+            calm = i < self.history_patients
+            self.wearables.append(Wearable(link, seed=self.seed * 1000 + i, event_every_s=7200.0 if calm else 240.0))
         for j, (device_id, shop_id) in enumerate(reg.gateways.items()):
             link = DeviceLink(self.broker, device_id)
             self.links.append(link)
@@ -78,9 +85,19 @@ class Fleet:
             self.error = str(exc)
             log.exception("simulator setup failed")
             return
+        backlog = threading.Thread(target=self.backfill, name="simulator-history", daemon=True)
+        backlog.start()
         while not self._stop.is_set():
             self.tick()
             self._stop.wait(1.0)
+
+    def backfill(self) -> None:
+        """Past days for the first wearables, so weekly charts, adherence and proposals have data."""
+        for i, wearable in enumerate(self.wearables[: self.history_patients]):
+            if self._stop.is_set():
+                return
+            self.history_sent += wearable.backfill(self.history_days, seed=self.seed * 1000 + i)
+        log.info("simulated history published: %s batches", self.history_sent)
 
     def tick(self) -> None:
         now = time.time()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any
@@ -26,12 +27,12 @@ class DeviceLink:
         self.client.reconnect_delay_set(1, 10)
         self.client.connect_async(broker.host, broker.port, 30)
         self.client.loop_start()
-        self.seq = int(time.time() * 1000)  # increasing across restarts of the simulator
+        # increasing across restarts of the simulator; itertools.count is safe to share between threads
+        self._seq = itertools.count(int(time.time() * 1000))
         self.sent = 0
 
     def next_seq(self) -> int:
-        self.seq += 1
-        return self.seq
+        return next(self._seq)
 
     def publish(self, topic: str, doc: dict[str, Any], *, retain: bool = False) -> None:
         self.client.publish(topic, json.dumps(doc, separators=(",", ":")), qos=1, retain=retain)

@@ -5,8 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+from simulators.history import backlog_batches
 from simulators.mqtt_out import DeviceLink
-from simulators.wearable_signals import InjectedEvent, StreamChunk, simulate_stream
+from simulators.wearable_signals import (
+    InjectedEvent,
+    PatientProfile,
+    StreamChunk,
+    simulate_patient_day,
+    simulate_stream,
+)
+
+DAY_MS = 86_400_000
+#: A patient doing what the default plan asks (2 sessions of 3 x 10, walking), for the history backfill.
+ADHERENT = PatientProfile(exercise_sessions=2, sets_per_session=3, reps_per_set=12, walking_bouts=8,
+                          walking_minutes=(6.0, 12.0), desaturations=0, falls=0)
 
 
 class Wearable:
@@ -21,6 +33,20 @@ class Wearable:
         self.events: list[InjectedEvent] = []
         self.batches = 0
         link.status(True, battery=95)
+
+    def backfill(self, days: int, *, seed: int, now_ms: int | None = None) -> int:
+        """Publish ``days`` whole past days (ending at the start of today, UTC) as a device uploading its
+        backlog; returns the number of batches. The live stream then carries on from now."""
+        now = now_ms if now_ms is not None else int(time.time() * 1000)
+        today = now - now % DAY_MS
+        sent = 0
+        for d in range(days, 0, -1):
+            day = simulate_patient_day(seed * 100 + d, day_start_ms=today - d * DAY_MS, profile=ADHERENT)
+            for series in backlog_batches(day.series):
+                self.link.publish(f"aftercare/v1/wearables/{self.link.device_id}/telemetry",
+                                  {"seq": self.link.next_seq(), "series": series})
+                sent += 1
+        return sent
 
     def step(self, now_ms: int) -> int:
         """Publish every window that has ended by ``now_ms``; returns the number of batches sent."""

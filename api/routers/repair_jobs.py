@@ -115,4 +115,5 @@ def _fields(job: RepairJob) -> dict[str, Any]:
             "severity": job.severity, "required_stages": job.required_stages, "customer": job.customer,
             "promised_ms": job.promised_ms, "current_stage": job.current_stage, "progress": job.progress,
             "on_hold": job.on_hold, "hold_reason": job.hold_reason, "predicted_ms": job.predicted_ms,
-            "delivered_ms": job.delivered_ms, "state": job.state or {}, "created_ms": job.created_ms}
+            "delivered_ms": job.delivered_ms, "created_ms": job.created_ms,
+            "state": {k: v for k, v in (job.state or {}).items() if not k.startswith("_")}}

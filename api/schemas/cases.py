@@ -27,6 +27,7 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 #: how far ahead of our clock a past time (payment, loss) may be, for clock skew
 FUTURE_SLACK = timedelta(minutes=5)
+EARLIEST_YEAR = 1990
 
 
 def _aware_time(value: object) -> object:
@@ -58,11 +59,20 @@ PastTime = Annotated[datetime, BeforeValidator(_aware_time)]
 def _not_future(value: datetime) -> datetime:
     if value > datetime.now(tz=UTC) + FUTURE_SLACK:
         raise ValueError(f"{value.isoformat()} is in the future")
+    if value.year < EARLIEST_YEAR:
+        raise ValueError(f"{value.isoformat()} is before {EARLIEST_YEAR}")
     return value
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        return value
 
 
 class Claimant(_In):

@@ -46,7 +46,7 @@ def test_injected_desaturation_and_fall_become_alerts_and_metrics_match_truth(
     start = today - DAY_MS
     profile = PatientProfile(falls=1, desaturations=2, exercise_sessions=2, sets_per_session=3, reps_per_set=10)
     day = simulate_patient_day(7, day_start_ms=start, profile=profile)
-    write_series(stores.timeseries, subject="P-events", device_id="W-P-events", series=day.series)
+    write_series(stores.timeseries, stores.state, subject="P-events", device_id="W-P-events", series=day.series)
     monitor = RehabMonitor(stores)
     monitor.run_once(now_ms())
 
@@ -80,7 +80,7 @@ def _week(stores: Stores, pid: str, days: int = 7) -> list[Any]:
     sims = []
     for i in range(days, 0, -1):
         sim = simulate_patient_day(100 + i, day_start_ms=today - i * DAY_MS, profile=GOOD)
-        seq = write_series(stores.timeseries, subject=pid, device_id=f"W-{pid}", series=sim.series, seq_start=seq)
+        seq = write_series(stores.timeseries, stores.state, subject=pid, device_id=f"W-{pid}", series=sim.series, seq_start=seq)
         sims.append(sim)
     return sims
 

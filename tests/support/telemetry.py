@@ -5,13 +5,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from devices.timestamps import now_ms
+from store.state.engine import StateStore
+from store.state.series_days import mark_series_days
 from store.timeseries.base import Chunk, TimeSeriesStore
 
 
-def write_series(store: TimeSeriesStore, *, subject: str, device_id: str,
+def write_series(store: TimeSeriesStore, state: StateStore, *, subject: str, device_id: str,
                  series: dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]], seq_start: int = 0,
                  chunk: int = 5000) -> int:
-    """Store each metric in chunks of ``chunk`` samples, each its own (device_id, seq); returns the next seq."""
+    """Store each metric in chunks of ``chunk`` samples, each its own (device_id, seq), and mark the days
+    as ingestion does; returns the next seq."""
     seq = seq_start
     batch: list[Chunk] = []
     for metric, (t_ms, values) in series.items():
@@ -24,7 +28,13 @@ def write_series(store: TimeSeriesStore, *, subject: str, device_id: str,
                                t_ms=t[start:start + chunk], values=v[start:start + chunk]))
             seq += 1
             if len(batch) >= 200:
-                store.write(batch)
+                _commit(store, state, batch)
                 batch = []
-    store.write(batch)
+    _commit(store, state, batch)
     return seq
+
+
+def _commit(store: TimeSeriesStore, state: StateStore, batch: list[Chunk]) -> None:
+    store.write(batch)
+    with state.session() as session:
+        mark_series_days(session, batch, now_ms())

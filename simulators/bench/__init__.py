@@ -1,0 +1,1 @@
+"""Benchmarks: `aftercare bench` (see README.md)."""

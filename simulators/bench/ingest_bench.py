@@ -1,0 +1,151 @@
+"""Section ``ingest``: how fast ingestion drains a QoS 1 backlog, against bare paho subscribers.
+
+For each message size (1, 10, 100 heart-rate samples per message) and each repeat:
+
+1. one persistent MQTT 5 session per consumer is created and left offline: a bare subscriber that
+   only counts, one that only ``json.loads``, and the real ingestion on SQLite (and on InfluxDB when
+   ``influxd`` is installed);
+2. a publisher process publishes the backlog once at QoS 1 (the broker fans it out to every session);
+3. each consumer, in a fresh process, drains its session: the clock runs from just before CONNECT
+   until the last message is counted (bare) or committed and acknowledged (ingestion).
+
+The best of the repeats is kept (the machine is shared: noise only ever slows a run down). The ratio
+is ingestion's rate over the counting subscriber's for the same messages; the target is >= 0.70.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devices.topics import SUBSCRIPTIONS
+from simulators.bench.children import run_child
+from simulators.bench.context import BenchContext
+from simulators.bench.ingest_drain import drain_ingest, prepare_stores
+from simulators.bench.mqtt_load import Drain, drain_bare, drop_session, prime_session, publish_backlog
+from simulators.bench.results import Row, SectionResult
+
+TARGET_RATIO = 0.70
+DEVICES = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    messages: int
+    sizes: tuple[int, ...]
+    repeats: int
+
+
+def plan(quick: bool) -> Plan:
+    if quick:
+        return Plan(messages=8_000, sizes=(10, 100), repeats=1)
+    return Plan(messages=15_000, sizes=(1, 10, 100), repeats=2)
+
+
+def _consumers(ctx: BenchContext) -> list[str]:
+    names = ["bare_count", "bare_json", "sqlite"]
+    if ctx.influx_available():
+        names.append("influxdb")
+    else:
+        ctx.note(f"ingest: InfluxDB not measured: {ctx.influxd_problem}")
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class Consumer:
+    kind: str  # bare_count | bare_json | sqlite | influxdb
+    client_id: str
+    folder: Path | None = None
+    timeseries_url: str | None = None
+
+
+def _prepare(ctx: BenchContext, kind: str, samples: int, repeat: int) -> Consumer:
+    client_id = f"bench-{kind}-{samples}-{repeat}-{time.monotonic_ns() % 10**9}"
+    consumer = Consumer(kind, client_id)
+    if kind in ("sqlite", "influxdb"):
+        url = None
+        if kind == "influxdb":
+            influxd = ctx.influxd()
+            assert influxd is not None
+            url = influxd.url_for(client_id.replace("-", "_"))
+        folder = ctx.folder(client_id)
+        prepare_stores(folder, url, DEVICES)
+        consumer = Consumer(kind, client_id, folder, url)
+    broker = ctx.mosquitto()
+    prime_session(broker.host, broker.port, client_id, SUBSCRIPTIONS)
+    return consumer
+
+
+def _drain(ctx: BenchContext, consumer: Consumer, expected: int, samples: int) -> Drain:
+    broker = ctx.mosquitto()
+    if consumer.folder is None:
+        result: Drain = run_child(drain_bare, broker.host, broker.port, consumer.client_id, SUBSCRIPTIONS, expected,
+                                  parse_json=consumer.kind == "bare_json", timeout=300)
+        return result
+    result = run_child(drain_ingest, broker.host, broker.port, consumer.client_id, consumer.folder,
+                       consumer.timeseries_url, expected, timeout=300)
+    if result.stored_messages != expected or result.points != expected * samples:
+        raise AssertionError(f"{consumer.kind}: stored {result.stored_messages} messages / {result.points} points, "
+                             f"expected {expected} / {expected * samples}")
+    return result
+
+
+def run(ctx: BenchContext) -> SectionResult:
+    p = plan(ctx.quick)
+    out = SectionResult("ingest")
+    consumers = _consumers(ctx)
+    ctx.begin("ingest", len(p.sizes) * p.repeats * (1 + len(consumers)))
+    broker = ctx.mosquitto()
+    best: dict[tuple[str, int], Drain] = {}
+    publish_rates: list[float] = []
+    for repeat in range(p.repeats):
+        for samples in p.sizes:
+            prepared = [_prepare(ctx, kind, samples, repeat) for kind in consumers]
+            ctx.step(f"ingest: publishing {p.messages:,} messages of {samples} samples (run {repeat + 1})")
+            published = run_child(publish_backlog, broker.host, broker.port, p.messages, DEVICES, samples,
+                                  client_id=f"bench-pub-{time.monotonic_ns() % 10**9}", timeout=600)
+            publish_rates.append(published["messages"] / published["seconds"])
+            for consumer in prepared:
+                ctx.step(f"ingest: {consumer.kind} draining {samples}-sample messages (run {repeat + 1})")
+                drained = _drain(ctx, consumer, p.messages, samples)
+                key = (consumer.kind, samples)
+                if key not in best or drained.msgs_per_s > best[key].msgs_per_s:
+                    best[key] = drained
+                drop_session(broker.host, broker.port, consumer.client_id)
+    _report(out, best, consumers, p, publish_rates)
+    ctx.end("ingest: done")
+    return out
+
+
+def _report(out: SectionResult, best: dict[tuple[str, int], Drain], consumers: list[str], p: Plan,
+            publish_rates: list[float]) -> None:
+    for samples in p.sizes:
+        base = best[("bare_count", samples)].msgs_per_s
+        parsed = best[("bare_json", samples)].msgs_per_s
+        out.rows.append(Row("ingest", f"bare paho + json.loads, {samples} smp/msg", parsed, "msg/s",
+                            "bare paho count", base))
+        out.data[f"bare_json_{samples}"] = {"msgs_per_s": round(parsed, 1), "points_per_s": round(parsed * samples, 1),
+                                            "baseline_msgs_per_s": round(base, 1), "ratio": round(parsed / base, 3)}
+        for consumer in consumers:
+            if consumer.startswith("bare"):
+                continue
+            d = best[(consumer, samples)]
+            ratio = d.msgs_per_s / base
+            flag = "" if ratio >= TARGET_RATIO else f"below target {TARGET_RATIO}"
+            out.rows.append(Row("ingest", f"ingestion, {consumer}, {samples} smp/msg", d.msgs_per_s, "msg/s",
+                                "bare paho count", base, extra=f"{d.points_per_s:,.0f} points/s {flag}".strip()))
+            entry: dict[str, Any] = {
+                "msgs_per_s": round(d.msgs_per_s, 1), "points_per_s": round(d.points_per_s, 1),
+                "baseline_msgs_per_s": round(base, 1), "ratio": round(ratio, 3),
+                "json_baseline_msgs_per_s": round(parsed, 1), "ratio_to_json": round(d.msgs_per_s / parsed, 3),
+                "messages": d.messages, "seconds": round(d.seconds, 3), "samples_per_message": samples,
+                "backend": consumer, "meets_target": ratio >= TARGET_RATIO,
+            }
+            out.data[f"{consumer}_{samples}"] = entry
+    out.meta = {"messages": p.messages, "repeats": p.repeats, "devices": DEVICES, "qos": 1,
+                          "protocol": "MQTT 5", "receive_maximum": 1000, "target_ratio": TARGET_RATIO,
+                          "publisher_msgs_per_s": round(max(publish_rates), 1) if publish_rates else None}
+    out.notes.append(f"best of {p.repeats} drain(s) of a {p.messages:,}-message QoS 1 backlog per figure; "
+                     "ratio = ingestion / bare counting subscriber on the same messages")
