@@ -31,7 +31,9 @@ def get_session(ctx: ContextDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: scope="function": the session commits before the response is sent, so what a POST answered is there for
+#: the caller's next request (with the default scope FastAPI would commit after sending the response).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
@@ -48,8 +50,16 @@ def get_caller(ctx: ContextDep, session: SessionDep,
         raise HTTPException(401, "unknown or revoked token", headers=_UNAUTHORIZED)
     if row.expires_ms is not None and row.expires_ms <= now_ms():
         raise HTTPException(401, "token expired", headers=_UNAUTHORIZED)
+    patient_id, job_id = row.patient_id, row.job_id
+    if row.case_id is not None and (patient_id is None or job_id is None):
+        # a claimant's case token also opens the repair job and rehab progress that serve the case
+        from store.state.schema_cases import Case
+
+        case = session.get(Case, row.case_id)
+        if case is not None:
+            patient_id, job_id = patient_id or case.patient_id, job_id or case.job_id
     return Caller(role=Role(row.role), token_id=row.id, manager_id=row.manager_id, shop_id=row.shop_id,
-                  patient_id=row.patient_id, job_id=row.job_id, case_id=row.case_id)
+                  patient_id=patient_id, job_id=job_id, case_id=row.case_id)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

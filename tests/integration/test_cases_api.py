@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from aftercare.settings import Settings
 from aftercare.wiring import Stores, open_stores
@@ -477,3 +478,18 @@ def test_tenant_walls(world: World) -> None:
     world.patch("/cases/K2/plan", {"home_visits": True}, token=tokens["mgr1"], expect=403)
     world.patch("/cases/K1/plan", {"courtesy_car": False}, token=tokens["claimant1"])
     world.patch("/cases/K2/plan", {"home_visits": True}, token=tokens["claimant1"], expect=403)
+
+
+def test_concurrent_changes_to_a_case_never_overwrite_each_other(world: World) -> None:
+    world.post("/cases", case_body())
+    state = world.stores.state
+    with state.sessions() as first, state.sessions() as second:
+        mine, theirs = first.get(Case, "K1"), second.get(Case, "K1")
+        assert mine is not None
+        assert theirs is not None
+        mine.services = {"repair": {"status": "active", "at_ms": 1, "by": "first"}}
+        first.commit()
+        theirs.services = {"repair": {"status": "done", "at_ms": 2, "by": "second"}}
+        with pytest.raises(StaleDataError):
+            second.commit()
+    assert world.get("/cases/K1")["services"]["repair"]["by"] == "first"

@@ -44,13 +44,15 @@ def test_events_of_linked_jobs_and_patients_become_notifications_once(world: Wor
         publish(s, "alert", {"kind": "stall", "details": {"stage": "body"}, "alert_id": "A-1"}, job_id="J1")
         publish(s, "alert", {"kind": "missing_photo", "alert_id": "A-2"}, job_id="J1")  # not claimant-relevant
         publish(s, "stage_change", {"job_id": "J1", "stage": "ready"}, job_id="J1", shop_id="S1")
+        publish(s, "warranty_issued", {"job_id": "J1", "months": 36, "expires_at_ms": 1830297600000}, job_id="J1")
         publish(s, "metrics_updated", {"patient_id": "P1"}, patient_id="P1")
     world.post("/patients/P1/plans", {"reason": "more walking"})
     with world.stores.state.session() as s:
         newest = s.execute(select(EventRow.id).order_by(EventRow.id.desc()).limit(1)).scalar_one()
         assert notify_from_events(s, 0) == newest
-    assert kinds(world, "K1") == ["repair_stage", "repair_late", "car_ready"]
+    assert kinds(world, "K1") == ["repair_stage", "repair_late", "car_ready", "warranty"]
     assert kinds(world, "K2") == ["rehab_plan_ready", "rehab_plan_changed"]
+    assert world.notifications("K1")[-1]["text"] == "您的维修享有36个月保修，有效期至2028年1月1日（星期六）。"
     k1 = [n for n in world.notifications("K1") if n["kind"] in ("repair_stage", "repair_late", "car_ready")]
     assert k1[0]["subject"] == "维修进度：钣金"
     assert "钣金" in k1[1]["text"]
@@ -59,7 +61,7 @@ def test_events_of_linked_jobs_and_patients_become_notifications_once(world: Wor
     with world.stores.state.session() as s:
         assert notify_from_events(s, 0) == newest  # read again: nothing sent twice
         assert notify_from_events(s, newest) == newest
-    assert kinds(world, "K1") == ["repair_stage", "repair_late", "car_ready"]
+    assert kinds(world, "K1") == ["repair_stage", "repair_late", "car_ready", "warranty"]
     assert len(kinds(world, "K2")) == 2
 
 

@@ -1,0 +1,93 @@
+"""The payment notice: what was paid and why, when it arrives, and what the claimant is entitled to next.
+
+Arrival follows the payment method: an instant payment within minutes, a bank transfer in 1 to 2
+business days, a cheque in 5 to 7, counting business days in the time zone the payment time was
+given in and skipping Saturdays and Sundays (a payment made on a weekend starts counting on Monday).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from cases.texts import day_text, money, say, time_text
+
+#: method -> (earliest, latest) business days; instant payments arrive within INSTANT_MINUTES
+BUSINESS_DAYS: Final[dict[str, tuple[int, int]]] = {"bank_transfer": (1, 2), "cheque": (5, 7)}
+INSTANT_MINUTES: Final = 15
+
+
+def add_business_days(start: date, days: int) -> date:
+    """The date `days` business days (Monday to Friday) after `start`."""
+    current = start
+    left = days
+    while left > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            left -= 1
+    return current
+
+
+def arrival_window(method: str, paid_at: datetime) -> tuple[datetime | date, datetime | date]:
+    """When the money should reach the claimant: instants for an instant payment, dates otherwise."""
+    if method == "instant":
+        return paid_at, paid_at + timedelta(minutes=INSTANT_MINUTES)
+    lo, hi = BUSINESS_DAYS[method]
+    return add_business_days(paid_at.date(), lo), add_business_days(paid_at.date(), hi)
+
+
+def build_notice(case: dict[str, Any], plan_items: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """The notice of a case (its stored fields: id, claim_id, line, claimant, payment, loss) in `lang`."""
+    claimant, payment, loss = case["claimant"], case["payment"], case["loss"]
+    paid_at = datetime.fromisoformat(payment["paid_at"])
+    currency = payment["currency"]
+    method = say(lang, f"method.{payment['method']}")
+    why = say(lang, "notice.why", amount=money(payment["amount"], currency), line=say(lang, f"line.{case['line']}"),
+              claim_id=case["claim_id"], cause=loss["cause"], severity=say(lang, f"severity.{loss['severity']}"),
+              method=method, paid_date=day_text(paid_at.date(), lang))
+    components = []
+    for c in payment["components"]:
+        key = "notice.component_note" if c.get("note") else "notice.component"
+        components.append({"item": c["item"], "amount": c["amount"],
+                           "text": say(lang, key, item=c["item"], amount=money(c["amount"], currency),
+                                       note=c.get("note") or "")})
+    earliest, latest = arrival_window(payment["method"], paid_at)
+    if payment["method"] == "instant":
+        assert isinstance(latest, datetime)
+        arrival_text = say(lang, "notice.arrival_instant", latest=time_text(latest, lang))
+    else:
+        lo, hi = BUSINESS_DAYS[payment["method"]]
+        arrival_text = say(lang, "notice.arrival_days", method=method, earliest=day_text(_day(earliest), lang),
+                           latest=day_text(_day(latest), lang), lo=lo, hi=hi)
+    entitlements = [_entitlement(item, lang) for item in plan_items]
+    title = say(lang, "notice.title", claim_id=case["claim_id"])
+    greeting = say(lang, "notice.greeting", name=claimant["name"])
+    lines = [title, "", greeting, why]
+    if payment.get("deductible"):
+        lines.append(say(lang, "notice.deductible", amount=money(payment["deductible"], currency)))
+    lines += ["", say(lang, "notice.components"), *[c["text"] for c in components], "", arrival_text, "",
+              say(lang, "notice.next")]
+    lines += [say(lang, "notice.entitlement", title=e["title"], text=e["text"]) for e in entitlements] or [
+        say(lang, "notice.none")]
+    lines += ["", say(lang, "notice.contact", channel=say(lang, f"channel.{claimant.get('channel', 'app')}"))]
+    return {"case_id": case["id"], "claim_id": case["claim_id"], "language": lang, "title": title,
+            "greeting": greeting, "why": why, "amount": payment["amount"], "currency": currency,
+            "method": payment["method"], "paid_at": payment["paid_at"], "components": components,
+            "arrival": {"method": payment["method"], "earliest": earliest.isoformat(), "latest": latest.isoformat(),
+                        "text": arrival_text},
+            "entitlements": entitlements, "text": "\n".join(lines)}
+
+
+def _day(value: datetime | date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _entitlement(item: dict[str, Any], lang: str) -> dict[str, str]:
+    details = item.get("details") or {}
+    if item["key"] == "extended_warranty":
+        text = say(lang, "entitle.warranty", months=details.get("months"), base=details.get("base_months"))
+    elif item["key"] == "courtesy_car":
+        text = say(lang, "entitle.courtesy_car")
+    else:
+        text = item["reason"]
+    return {"key": item["key"], "title": item["title"], "text": text}
