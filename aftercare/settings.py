@@ -84,7 +84,8 @@ class Settings(BaseSettings):
             if self.admin_token is not None and len(self.admin_token) < 24:
                 raise ValueError("AFTERCARE_ADMIN_TOKEN must be at least 24 characters in production")
             if self.webhook_url and not self.webhook_secret:
-                raise ValueError("AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (bodies are signed)")
+                raise ValueError("AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production "
+                                 "(webhook bodies are signed)")
         if self.mqtt_backoff_min_s > self.mqtt_backoff_max_s:
             raise ValueError("AFTERCARE_MQTT_BACKOFF_MIN_S must not exceed AFTERCARE_MQTT_BACKOFF_MAX_S")
         return self

@@ -7,6 +7,7 @@ irregular ones (RR intervals) with a time per value. Batches respect the contrac
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +24,7 @@ def _runs(t_ms: NDArray[np.int64]) -> list[tuple[int, int]]:
     dt = np.diff(t_ms)
     breaks = np.flatnonzero(np.abs(np.diff(dt)) > 1) + 1  # a change of period after sample i+1
     bounds = [0, *(int(b) + 1 for b in breaks), int(t_ms.shape[0])]
-    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def _series(metric: str, t: NDArray[np.int64], v: NDArray[np.float64], regular: bool) -> dict[str, Any]:

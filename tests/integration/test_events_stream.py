@@ -47,7 +47,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Stores]]:
     stores.close()
 
 
-def _collect(base: str, token: str, into: list[dict[str, object]], ready: threading.Event, stop: threading.Event) -> None:
+def _collect(base: str, token: str, into: list[dict[str, object]], ready: threading.Event,
+             stop: threading.Event) -> None:
     with httpx.Client(base_url=base, timeout=30) as c, c.stream(
             "GET", "/api/v1/events", headers={"Authorization": f"Bearer {token}"}) as answer:
         ready.set()

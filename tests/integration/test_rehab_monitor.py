@@ -80,7 +80,8 @@ def _week(stores: Stores, pid: str, days: int = 7) -> list[Any]:
     sims = []
     for i in range(days, 0, -1):
         sim = simulate_patient_day(100 + i, day_start_ms=today - i * DAY_MS, profile=GOOD)
-        seq = write_series(stores.timeseries, stores.state, subject=pid, device_id=f"W-{pid}", series=sim.series, seq_start=seq)
+        seq = write_series(stores.timeseries, stores.state, subject=pid, device_id=f"W-{pid}", series=sim.series,
+                           seq_start=seq)
         sims.append(sim)
     return sims
 
