@@ -38,6 +38,7 @@ class Settings(BaseSettings):
 
     batch_max_messages: int = Field(500, ge=1, le=65535, description="commit after this many messages")
     batch_max_seconds: float = Field(0.05, gt=0, le=10, description="or after this long")
+    stats_interval_s: float = Field(60.0, gt=0, description="how often ingestion logs what it has committed")
     retention_days: int = Field(400, ge=1, description="older telemetry is refused and may be dropped")
     max_future_s: float = Field(300.0, ge=0, description="how far ahead of our clock a timestamp may be")
 

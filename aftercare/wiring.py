@@ -58,4 +58,4 @@ def build_ingest(settings: Settings, stores: Stores, broker: BrokerUrl, *,
                         receive_maximum=settings.mqtt_receive_maximum, shared_group=settings.mqtt_shared_group,
                         backoff_min_s=settings.mqtt_backoff_min_s, backoff_max_s=settings.mqtt_backoff_max_s)
     return IngestService(source=source, pipeline=pipeline, batch_max_messages=settings.batch_max_messages,
-                         batch_max_seconds=settings.batch_max_seconds)
+                         batch_max_seconds=settings.batch_max_seconds, stats_interval_s=settings.stats_interval_s)

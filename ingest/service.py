@@ -36,7 +36,7 @@ class IngestStatus:
 
 class IngestService:
     def __init__(self, *, source: MqttSource, pipeline: IngestPipeline, batch_max_messages: int = 500,
-                 batch_max_seconds: float = 0.05) -> None:
+                 batch_max_seconds: float = 0.05, stats_interval_s: float = 60.0) -> None:
         self.source = source
         self.pipeline = pipeline
         self.batch_max_messages = batch_max_messages
@@ -49,6 +49,9 @@ class IngestService:
         self.messages = 0
         self._pending = 0
         self._retry_delay = backoff_delays(0.2, 5.0)
+        self.stats_interval_s = stats_interval_s
+        self._stats_at = time.monotonic()
+        self.points = self.duplicates = self.dead_letters = 0
         source.set_handler(self._enqueue)
 
     def _enqueue(self, message: Inbound) -> None:
@@ -66,6 +69,13 @@ class IngestService:
         if self._worker is not None:
             self._worker.join(timeout=30)
         self.source.stop()
+        self.log_stats()
+
+    def log_stats(self) -> None:
+        """One line of what this process has committed so far (operators grep it; tests read it)."""
+        log.info("ingest stats: client_id=%s messages=%s batches=%s points=%s duplicates=%s dead_letters=%s",
+                 self.source.client_id, self.messages, self.batches, self.points, self.duplicates,
+                 self.dead_letters)
 
     def status(self) -> IngestStatus:
         return IngestStatus(connected=self.source.connected.is_set(), store_ok=self.store_error is None,
@@ -103,6 +113,12 @@ class IngestService:
             counters.ACKED.inc(acked)
             self.batches += 1
             self.messages += len(batch)
+            self.points += result.points
+            self.duplicates += result.duplicates
+            self.dead_letters += result.dead_letters
+            if time.monotonic() - self._stats_at >= self.stats_interval_s:
+                self._stats_at = time.monotonic()
+                self.log_stats()
             self._pending = 0
             counters.PENDING.set(self._queue.qsize())
 
