@@ -137,7 +137,7 @@ def availability(settings: Settings, data_dir: Path) -> str | None:
         if not build_monitors(settings, stores):
             return "not available yet: monitor.registry.build_monitors() builds no monitors"
         app = create_app(AppContext(stores=stores, admin_token=ADMIN))
-        if not any(getattr(r, "path", "").endswith("/events") for r in app.routes):
+        if _events_path(app) is None:
             return "not available yet: the API has no /events route"
     except Exception as exc:  # a component being written
         return f"not available yet: {type(exc).__name__}: {str(exc)[:200]}"
@@ -146,9 +146,10 @@ def availability(settings: Settings, data_dir: Path) -> str | None:
     return None
 
 
-def _events_path(app: Any) -> str:
-    paths = [getattr(r, "path", "") for r in app.routes if getattr(r, "path", "").endswith("/events")]
-    return sorted(paths, key=len)[0]
+def _events_path(app: Any) -> str | None:
+    """The live stream's path from the app's OpenAPI document (``/api/v1/events``), or None."""
+    paths = [p for p in app.openapi().get("paths", {}) if p.endswith("/events") and "{" not in p]
+    return min(paths, key=len) if paths else None
 
 
 def run(ctx: BenchContext) -> SectionResult:
@@ -202,7 +203,9 @@ def _measure(ctx: BenchContext, settings: Settings, triggers: int) -> list[float
                                            access_log=False))
     api_thread = threading.Thread(target=server.run, name="bench-api", daemon=True)
     api_thread.start()
-    watch = EventWatch(f"http://127.0.0.1:{settings.api_port}{_events_path(app)}")
+    path = _events_path(app)
+    assert path is not None
+    watch = EventWatch(f"http://127.0.0.1:{settings.api_port}{path}")
     duration = 10.0 + triggers * 2.0 + 3 * settings.monitor_interval_s
     steady: Child | None = None
     publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-trigger-{time.monotonic_ns()}")

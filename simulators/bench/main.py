@@ -46,9 +46,9 @@ def run_bench(*, settings: Settings, quick: bool = False, json_path: Path | None
     if unknown:
         console.print(f"[red]unknown section(s)[/]: {', '.join(unknown)} (known: {', '.join(SECTION_NAMES)})")
         return 2
-    sections = _sections()
     for chatty in ("alembic", "store.state.migrate"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    sections = _sections()
     workdir = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
     started = time.perf_counter()
     results: list[SectionResult] = []

@@ -21,7 +21,7 @@ from pathlib import Path
 from simulators.bench.children import run_child
 from simulators.bench.context import BenchContext
 from simulators.bench.ingest_drain import prepare_stores
-from simulators.bench.mqtt_load import publish_backlog
+from simulators.bench.mqtt_load import drop_session, publish_backlog
 from simulators.bench.results import Row, SectionResult
 
 DEVICES = 60
@@ -46,6 +46,13 @@ class IngestProcess:
             last = [line for line in text.splitlines() if line.strip()][-1:] or ["(no output)"]
             raise RuntimeError(f"`aftercare ingest` exited with {self.proc.returncode}: {last[0][:300]}")
         return "msg=connected to" in text
+
+    def tail(self) -> str:
+        try:
+            lines = [line for line in self.log.read_text(errors="replace").splitlines() if line.strip()]
+        except OSError:
+            return "(no log)"
+        return " | ".join(lines[-3:])[-600:]
 
     def signal(self, sig: int) -> None:
         if self.proc.poll() is None:
@@ -102,8 +109,12 @@ def measure(ctx: BenchContext, processes: int, messages: int) -> float:
     folder = ctx.folder(f"scale-{processes}")
     prepare_stores(folder, None, DEVICES)
     stamp = time.monotonic_ns() % 10**9
-    running = [start_ingest_process(folder, broker.url, f"bench-scale-{processes}-{i}-{stamp}", shared_group=GROUP,
-                                    log=folder / f"ingest-{i}.log") for i in range(processes)]
+    # A group of its own: Mosquitto keeps handing a share of the messages to the offline persistent
+    # sessions of earlier members, so reusing a group would strand messages in the last run's sessions.
+    group = f"{GROUP}{processes}x{stamp}"
+    ids = [f"bench-scale-{processes}-{i}-{stamp}" for i in range(processes)]
+    running = [start_ingest_process(folder, broker.url, client_id, shared_group=group, log=folder / f"ingest-{i}.log")
+               for i, client_id in enumerate(ids)]
     try:
         _wait(lambda: all(p.connected() for p in running), 60, f"{processes} ingest process(es) connected")
         time.sleep(0.5)  # the SUBSCRIBE follows the connect
@@ -115,7 +126,12 @@ def measure(ctx: BenchContext, processes: int, messages: int) -> float:
         started = time.perf_counter()
         for p in running:
             p.signal(signal.SIGCONT)
-        _wait(lambda: count_chunks(db) >= messages, 300, f"{messages} messages stored", interval=0.02)
+        try:
+            _wait(lambda: count_chunks(db) >= messages, 300, f"{messages} messages stored", interval=0.02)
+        except TimeoutError:
+            tails = "; ".join(p.tail() for p in running)
+            raise TimeoutError(f"{processes} process(es) stored {count_chunks(db)} of {messages} messages in 300 s; "
+                               f"their logs end: {tails}") from None
         seconds = time.perf_counter() - started
         stored = count_chunks(db)
         if stored != messages:
@@ -123,6 +139,8 @@ def measure(ctx: BenchContext, processes: int, messages: int) -> float:
     finally:
         for p in running:
             p.stop()
+        for client_id in ids:
+            drop_session(broker.host, broker.port, client_id)
     return messages / seconds
 
 

@@ -7,18 +7,21 @@ import { patientsPage, patientPage } from "./views/rehab.js";
 import { alertsPage } from "./views/alerts.js";
 import { boardPage, jobPage, spotChecksPage, shopsPage, recommendPage } from "./views/repair.js";
 import { claimantPage } from "./views/claimant.js";
+import { casesPage, casePage, myCasePage } from "./views/cases.js";
 
 const STAFF = ["admin", "claims_handler"];
 const NAV = {
-  admin: [["#/patients", "Patients"], ["#/jobs", "Job board"], ["#/spot-checks", "Spot checks"], ["#/shops", "Shops"],
+  admin: [["#/cases", "Cases"], ["#/patients", "Patients"], ["#/jobs", "Job board"], ["#/spot-checks", "Spot checks"], ["#/shops", "Shops"],
     ["#/recommend", "New claim"], ["#/alerts", "Alerts"]],
-  claims_handler: [["#/patients", "Patients"], ["#/jobs", "Job board"], ["#/spot-checks", "Spot checks"],
+  claims_handler: [["#/cases", "Cases"], ["#/patients", "Patients"], ["#/jobs", "Job board"], ["#/spot-checks", "Spot checks"],
     ["#/shops", "Shops"], ["#/recommend", "New claim"], ["#/alerts", "Alerts"]],
   rehab_manager: [["#/patients", "Patients"], ["#/alerts", "Alerts"]],
   shop: [["#/jobs", "Job board"], ["#/spot-checks", "Spot checks"], ["#/shops", "Scorecard"], ["#/alerts", "Alerts"]],
-  claimant: [["#/mine", "My progress"]],
+  claimant: [["#/my-case", "My claim"], ["#/mine", "My progress"]],
 };
 const HOME = { admin: "#/jobs", claims_handler: "#/jobs", rehab_manager: "#/patients", shop: "#/jobs", claimant: "#/mine" };
+/** Where a caller lands: a claimant whose token names a case lands on that case. */
+const home = (me) => (me && me.role === "claimant" && me.case_id ? "#/my-case" : HOME[me && me.role] || "#/alerts");
 const ROLE_LABEL = { admin: "Administrator", claims_handler: "Claims staff", rehab_manager: "Rehab manager",
   shop: "Repair shop", claimant: "Claimant" };
 
@@ -40,7 +43,8 @@ function renderChrome() {
   const nav = document.getElementById("nav");
   const who = document.getElementById("who");
   if (!state.me) { mount(nav); mount(who); return; }
-  const here = location.hash.split("/").slice(0, 2).join("/");
+  const path = location.hash.split("/").slice(0, 2).join("/");
+  const here = path === "#/case" ? "#/cases" : path;
   mount(nav, (NAV[state.me.role] || []).map(([href, label]) =>
     h("a", { href, class: href === here ? "active" : "", "aria-current": href === here ? "page" : null }, label)));
   const tenant = state.me.manager_id || state.me.shop_id || state.me.job_id || state.me.patient_id || state.me.case_id;
@@ -67,7 +71,7 @@ export async function login(t) {
     throw err;
   }
   startEvents();
-  location.hash = HOME[state.me.role] || "#/alerts";
+  location.hash = home(state.me);
   renderChrome();
 }
 
@@ -103,7 +107,7 @@ async function route() {
     }
     if (seq !== state.seq) return undefined;
   }
-  if (!parts[0]) { location.replace(HOME[state.me.role] || "#/alerts"); return undefined; }
+  if (!parts[0]) { location.replace(home(state.me)); return undefined; }
   renderChrome();
   const ctx = context(seq);
   const pages = {
@@ -114,11 +118,14 @@ async function route() {
     shops: () => shopsPage(main, ctx),
     recommend: () => recommendPage(main, ctx),
     mine: () => claimantPage(main, ctx),
+    cases: () => casesPage(main, ctx),
+    case: () => (parts[1] ? casePage(main, ctx, parts[1]) : casesPage(main, ctx)),
+    "my-case": () => myCasePage(main, ctx),
   };
   const page = pages[parts[0]];
   mount(main, h("p", { class: "loading" }, "Loading…"));
   try {
-    if (!page) return mount(main, h("div", { class: "empty" }, h("strong", {}, "Page not found"), h("a", { href: HOME[state.me.role] }, "Go home")));
+    if (!page) return mount(main, h("div", { class: "empty" }, h("strong", {}, "Page not found"), h("a", { href: home(state.me) }, "Go home")));
     await page();
     main.dataset.page = parts[0];
   } catch (err) {
