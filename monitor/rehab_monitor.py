@@ -53,6 +53,7 @@ PRESENCE_SERIES = ("heart_rate", "spo2", "accel")
 OVERLAP_MS = 60_000
 FAST_WINDOW_MAX_MS = DAY_MS  # a backlog older than a day is covered by the day metrics only
 WEEK_MS = 7 * DAY_MS
+WEAR_CLEAR_MS = 10 * 60_000
 
 
 def day_of(ms: int) -> str:
@@ -173,7 +174,7 @@ class RehabMonitor:
                 start = max(cursor.seen_ms - OVERLAP_MS, latest - FAST_WINDOW_MAX_MS)
                 handled += self._fast_rules(s, patient, plan, cursor, start, latest + 1)
                 cursor.seen_ms = latest
-            self._wear(s, patient, plan, latest, now_ms)
+            self._wear(s, patient, plan, cursor, latest, now_ms)
             if latest is not None and now_ms - int(cursor.data.get("days_at_ms", 0)) >= self.day_recompute_ms:
                 handled += self._days(s, patient, plan, cursor, latest, now_ms)
                 # the weekly proposal, tried whenever the day metrics were refreshed until one is made
@@ -222,19 +223,27 @@ class RehabMonitor:
                 raised += 1
         return raised
 
-    def _wear(self, s: Session, patient: Patient, plan: RehabPlanContent, latest: int | None, now_ms: int) -> None:
+    def _wear(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, latest: int | None,
+              now_ms: int) -> None:
+        """``not_worn`` after the plan's allowance without data; cleared once data has flowed again for
+        ``WEAR_CLEAR_MS`` (hysteresis: a device put on for a minute does not flap the alert)."""
         limit_ms = int(plan.max_nonwear_hours * 3_600_000)
         if latest is None:
             return
+        active = alerts.active_alert(s, "not_worn", patient.id)
         if now_ms - latest > limit_ms:
-            if alerts.active_alert(s, "not_worn", patient.id) is not None:
+            cursor.data.pop("worn_again_ms", None)
+            if active is not None:
                 return  # one alert per time off the wrist, not one per pass
             hours = (now_ms - latest) / 3_600_000
             _raise(s, patient, AlertCandidate(
                 kind="not_worn", subject=patient.id, severity="warning", at_ms=now_ms, value=round(hours, 1),
                 message=f"no data for {hours:.1f} h (the plan allows {plan.max_nonwear_hours:g} h)"))
-        else:
-            alerts.clear(s, "not_worn", patient.id, now_ms=now_ms, note="data received again")
+        elif active is not None:
+            since = int(cursor.data.setdefault("worn_again_ms", latest))
+            if alerts.clear(s, "not_worn", patient.id, now_ms=latest, clear_after_ms=WEAR_CLEAR_MS,
+                            clear_since_ms=since, note="worn again") is not None:
+                cursor.data.pop("worn_again_ms", None)
 
     def stale_days(self, s: Session, patient_id: str, now_ms: int) -> list[str]:
         """Days in the look-back window that received telemetry after their metrics were computed

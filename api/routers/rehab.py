@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -19,6 +19,7 @@ from api.schemas.rehab import (
     DayMetricsPublic,
     Decision,
     MetricsPublic,
+    MilestoneUpdate,
     PlanCreate,
     PlanPublic,
 )
@@ -73,12 +74,42 @@ def list_plans(patient_id: str, session: SessionDep, caller: CallerDep) -> list[
 
 @router.post("/patients/{patient_id}/checkins", status_code=201, response_model=CheckInPublic)
 def record_checkin(patient_id: str, body: CheckInCreate, session: SessionDep, caller: CallerDep) -> CheckIn:
+    """Record a psychological check-in's outcome; the plan's next check-in moves on by its interval."""
     patient = _manage(session, caller, patient_id)
     row = CheckIn(patient_id=patient.id, held_ms=parse_instant("held_at", str(body.held_at), now_ms()),
                   outcome=body.outcome, mood=body.mood, note=body.note, recorded_by=caller.name)
     session.add(row)
     session.flush()
+    plan = current_plan(session, patient.id)
+    if plan is not None:
+        content = RehabPlanContent.model_validate(plan.content)
+        checks = content.psychological.check_ins
+        held = datetime.fromtimestamp(row.held_ms / 1000, tz=UTC).date()
+        nxt = max(checks.next_date, held + timedelta(days=checks.every_days))
+        if nxt != checks.next_date:
+            doc = content.model_dump(mode="json")
+            doc["psychological"]["check_ins"]["next_date"] = nxt.isoformat()
+            new_version(session, patient.id, doc, by=caller.name,
+                        reason=f"check-in held {held.isoformat()} ({body.outcome}); next on {nxt.isoformat()}")
     return row
+
+
+@router.post("/patients/{patient_id}/milestones/{index}", response_model=PlanPublic)
+def update_milestone(patient_id: str, index: int, body: MilestoneUpdate, session: SessionDep,
+                     caller: CallerDep) -> PlanPublic:
+    """Mark a daily-life milestone done (or not); a new plan version records who and why."""
+    patient = _manage(session, caller, patient_id)
+    plan = current_plan(session, patient.id)
+    if plan is None:
+        raise not_found(f"a plan for patient {patient_id!r}")
+    doc = RehabPlanContent.model_validate(plan.content).model_dump(mode="json")
+    milestones = doc["daily_life"]["milestones"]
+    if not 0 <= index < len(milestones):
+        raise HTTPException(404, f"milestone {index} not found (the plan has {len(milestones)})")
+    milestones[index]["done"] = body.done
+    name = milestones[index]["name"]
+    reason = f"milestone '{name}' {'reached' if body.done else 'reopened'}" + (f": {body.note}" if body.note else "")
+    return plan_view(new_version(session, patient.id, doc, by=caller.name, reason=reason), patient)
 
 
 @router.get("/patients/{patient_id}/checkins", response_model=list[CheckInPublic])

@@ -33,6 +33,12 @@ class CheckInCreate(BaseModel):
     note: str | None = Field(None, max_length=4000)
 
 
+class MilestoneUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    done: bool = True
+    note: str | None = Field(None, max_length=2000)
+
+
 class CheckInPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int

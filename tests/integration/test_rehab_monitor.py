@@ -113,3 +113,52 @@ def test_a_good_week_proposes_progression_that_changes_the_plan_only_when_approv
     assert after["content"] == adj["new_content"]
     assert after["created_by"] == "rehab_manager:M1"
     assert client.post(f"/api/v1/plan-adjustments/{adj['id']}/approve").status_code == 409
+
+
+def test_checkins_and_milestones_make_plan_versions(rehab: tuple[Stores, TestClient]) -> None:
+    _, client = rehab
+    plan = client.get("/api/v1/patients/P-good/plans/current").json()
+    next_date = plan["content"]["psychological"]["check_ins"]["next_date"]
+    held = client.post("/api/v1/patients/P-good/checkins", json={"held_at": next_date + "T10:00:00Z",
+                                                                 "outcome": "concern", "mood": 2,
+                                                                 "note": "worried about returning to work"})
+    assert held.status_code == 201, held.text
+    after = client.get("/api/v1/patients/P-good/plans/current").json()
+    assert after["version"] == plan["version"] + 1
+    assert after["content"]["psychological"]["check_ins"]["next_date"] > next_date
+    assert "concern" in after["reason"]
+    assert client.get("/api/v1/patients/P-good/checkins").json()[0]["outcome"] == "concern"
+    done = client.post("/api/v1/patients/P-good/milestones/0", json={"done": True, "note": "walked 2 km"})
+    assert done.status_code == 200, done.text
+    assert done.json()["content"]["daily_life"]["milestones"][0]["done"] is True
+    assert done.json()["version"] == after["version"] + 1
+    assert "walk without crutches" in done.json()["reason"]
+    assert client.post("/api/v1/patients/P-good/milestones/99", json={"done": True}).status_code == 404
+
+
+def test_not_worn_is_raised_once_and_cleared_only_after_ten_minutes_of_wear(rehab: tuple[Stores, TestClient]) -> None:
+    import numpy as np
+
+    stores, client = rehab
+    now = now_ms()
+
+    def wear(start: int, minutes: int, seq: int) -> int:
+        t = np.arange(start, start + minutes * 60_000, 1000, dtype=np.int64)
+        return write_series(stores.timeseries, stores.state, subject="P-good", device_id="W-P-good",
+                            series={"heart_rate": (t, np.full(t.shape, 70.0))}, seq_start=seq)
+
+    def state() -> list[tuple[str, int]]:
+        items = client.get("/api/v1/alerts", params={"subject": "P-good", "kind": "not_worn"}).json()["items"]
+        return [(a["state"], a["occurrences"]) for a in items]
+
+    seq = wear(now - 7 * 3_600_000, 60, 0)  # worn for an hour, then off for six (the plan allows four)
+    monitor = RehabMonitor(stores)
+    monitor.run_once(now)
+    monitor.run_once(now + 5000)
+    assert state() == [("open", 1)]
+    seq = wear(now, 2, seq)  # on again for two minutes: not enough to clear
+    monitor.run_once(now + 120_000)
+    assert state() == [("open", 1)]
+    wear(now + 120_000, 10, seq)  # twelve minutes in all
+    monitor.run_once(now + 720_000)
+    assert state() == [("resolved", 1)]
