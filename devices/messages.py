@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -130,23 +131,42 @@ def describe(exc: ValidationError, *, prefix: str = "") -> str:
     return "; ".join(parts)
 
 
-def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int, oldest_ms: int) -> Series | str:
-    """Validate one raw series; return it, or the reason it is refused (never raises)."""
+def _regular(raw: dict[str, Any]) -> bool:
+    """The common, well-formed shape (``t0`` as epoch ms, ``fs``, a list of values), checked without pydantic."""
+    t0, fs = raw.get("t0"), raw.get("fs")
+    return (isinstance(raw.get("metric"), str) and type(raw.get("values")) is list and "t" not in raw
+            and isinstance(t0, int) and type(t0) is int and 0 <= t0 < 10**14
+            and isinstance(fs, int | float) and type(fs) in (int, float) and 0 < fs <= 10_000)
+
+
+def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int, oldest_ms: int,
+                    may_hold_booleans: bool = True) -> Series | str:
+    """Validate one raw series; return it, or the reason it is refused (never raises).
+
+    ``may_hold_booleans=False`` (the payload has no ``true``/``false`` at all) skips the per-value boolean
+    check, the one check numpy cannot do for us.
+    """
     if not isinstance(raw, dict):
         return f"series[{index}] is not an object"
-    try:
-        model = SeriesIn.model_validate(raw)
-    except ValidationError as exc:
-        name = raw.get("metric") if isinstance(raw.get("metric"), str) else f"series[{index}]"
-        return describe(exc, prefix=f"{str(name)[:64]}: ")
-    spec = METRICS.get(model.metric)
+    t_list: list[int] | None
+    fs_in: float | None
+    if _regular(raw):
+        metric, raw_values, t0, fs_in, t_list = raw["metric"], raw["values"], raw["t0"], float(raw["fs"]), None
+    else:
+        try:
+            model = SeriesIn.model_validate(raw)
+        except ValidationError as exc:
+            name = raw.get("metric") if isinstance(raw.get("metric"), str) else f"series[{index}]"
+            return describe(exc, prefix=f"{str(name)[:64]}: ")
+        metric, raw_values, t0, fs_in, t_list = model.metric, model.values, model.t0, model.fs, model.t
+    spec = METRICS.get(metric)
     if spec is None:
-        return f"unknown metric {model.metric[:64]!r} (known: {', '.join(METRICS)})"
-    n = len(model.values)
+        return f"unknown metric {metric[:64]!r} (known: {', '.join(METRICS)})"
+    n = len(raw_values)
     if n == 0:
         return f"{spec.name}: no values"
     try:
-        values = np.asarray(model.values, dtype=np.float64)
+        values = np.asarray(raw_values, dtype=np.float64)
     except (ValueError, TypeError):
         shape = "numbers" if spec.dims == 1 else "[x, y, z] triples"
         return f"{spec.name}: values must be {shape}"
@@ -154,10 +174,11 @@ def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int,
     if values.shape != expected_shape:
         shape = "numbers" if spec.dims == 1 else "[x, y, z] triples"
         return f"{spec.name}: values must be {shape}"
-    if any(isinstance(v, bool) for v in model.values[:1]):
+    if may_hold_booleans and any(type(v) is bool or (type(v) is list and bool in map(type, v)) for v in raw_values):
         return f"{spec.name}: values must be numbers, not booleans"
-    bad = ~np.isfinite(values) | (values < spec.low) | (values > spec.high)
-    if bad.any():
+    low, high = values.min(), values.max()
+    if not (spec.low <= low and high <= spec.high and math.isfinite(low) and math.isfinite(high)):
+        bad = ~np.isfinite(values) | (values < spec.low) | (values > spec.high)
         flat = int(np.argmax(bad.reshape(n, -1).any(axis=1)))
         shown = values[flat]
         text = f"{shown:g}" if spec.dims == 1 else "[" + ", ".join(f"{v:g}" for v in shown) + "]"
@@ -167,15 +188,16 @@ def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int,
     if spec.integer and not np.all(values == np.round(values)):
         flat = int(np.argmax(values != np.round(values)))
         return f"{spec.name}[{flat}]={values[flat]:g} is not an integer"
-    if model.t is not None:
-        t_ms = np.asarray(model.t, dtype=np.int64)
+    if t_list is not None:
+        t_ms = np.asarray(t_list, dtype=np.int64)
         fs = None
+        last, first = int(t_ms.max()), int(t_ms.min())
     else:
-        assert model.t0 is not None
-        assert model.fs is not None
-        t_ms = model.t0 + np.round(np.arange(n, dtype=np.float64) * (1000.0 / model.fs)).astype(np.int64)
-        fs = model.fs
-    last, first = int(t_ms.max()), int(t_ms.min())
+        assert t0 is not None
+        assert fs_in is not None
+        t_ms = t0 + np.round(np.arange(n, dtype=np.float64) * (1000.0 / fs_in)).astype(np.int64)
+        fs = fs_in
+        first, last = t0, int(t_ms[-1])
     if last > now_ms + max_future_ms:
         return f"{spec.name}: time {ms_to_iso(last)} is more than {max_future_ms // 1000} s in the future"
     if first < oldest_ms:

@@ -150,7 +150,11 @@ def _event_time(out: Decoded, name: str, at_ms: int, limits: Limits) -> None:
 
 
 def _telemetry(out: Decoded, doc: dict[str, object], device: RegisteredDevice, limits: Limits) -> None:
-    batch = TelemetryBatch.model_validate(doc)
+    seq, series = doc.get("seq"), doc.get("series")
+    if type(seq) is int and 0 <= seq < 2**63 and type(series) is list and len(series) <= 1000:
+        batch = TelemetryBatch.model_construct(seq=seq, series=series)  # the shape pydantic would accept
+    else:
+        batch = TelemetryBatch.model_validate(doc)  # raises with the reason
     total = count_values(batch.series)
     if total > MAX_VALUES_PER_BATCH:
         out.rejections.append(Rejection(
@@ -159,9 +163,10 @@ def _telemetry(out: Decoded, doc: dict[str, object], device: RegisteredDevice, l
     if not batch.series:
         out.rejections.append(Rejection("invalid", "series: empty (a telemetry batch needs at least one series)"))
         return
+    may_hold_booleans = b"true" in out.payload or b"false" in out.payload
     for part, raw in enumerate(batch.series):
         result = validate_series(raw, index=part, now_ms=limits.now_ms, max_future_ms=limits.max_future_ms,
-                                 oldest_ms=limits.oldest_ms)
+                                 oldest_ms=limits.oldest_ms, may_hold_booleans=may_hold_booleans)
         if isinstance(result, str):
             out.rejections.append(Rejection(_series_code(result), result))
             continue

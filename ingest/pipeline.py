@@ -146,7 +146,7 @@ class IngestPipeline:
 
             dead = [self._dead_letter(d, r, now) for d in fresh for r in d.rejections]
             if dead:
-                session.execute(insert(DeadLetter), dead)
+                session.connection().execute(insert(DeadLetter.__table__), dead)  # type: ignore[arg-type]
 
             keys_done: list[Key] = [(d.device.device_id, d.seq) for d in fresh
                                     if d.device is not None and d.seq is not None]
