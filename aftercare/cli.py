@@ -176,40 +176,37 @@ def _broker_from(url: str | None, settings: Settings) -> str:
     return chosen
 
 
-@simulate_app.command("wearables")
-def simulate_wearables(
-    count: Annotated[int, typer.Option(help="number of wearables")] = 4,
-    broker: Annotated[str | None, typer.Option(help="mqtt://host:port (default AFTERCARE_MQTT_URL)")] = None,
-    api_url: Annotated[str, typer.Option(help="API used to register patients and devices")] = "http://127.0.0.1:8000",
-    token: Annotated[str | None, typer.Option(help="admin token (default AFTERCARE_ADMIN_TOKEN)")] = None,
-    seconds: Annotated[float, typer.Option(help="stop after this long (0: until Ctrl-C)")] = 0.0,
-    seed: Annotated[int, typer.Option(help="random seed")] = 1,
-) -> None:
-    """Simulated wearables with known ground truth, registered through the API, publishing telemetry."""
+BrokerOpt = Annotated[str | None, typer.Option(help="mqtt://host:port (default AFTERCARE_MQTT_URL)")]
+ApiOpt = Annotated[str, typer.Option(help="API used to register patients, shops, jobs and devices")]
+TokenOpt = Annotated[str | None, typer.Option(help="admin token (default AFTERCARE_ADMIN_TOKEN)")]
+SecondsOpt = Annotated[float, typer.Option(help="stop after this long (0: until Ctrl-C)")]
+SeedOpt = Annotated[int, typer.Option(help="random seed")]
+
+
+def _simulate(*, patients: int, shops: int, broker: str | None, api_url: str, token: str | None, seconds: float,
+              seed: int) -> None:
     from simulators.fleet import run_fleet
 
     settings = load_settings()
     run_fleet(api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings),
-              broker=_broker_from(broker, settings), patients=count, shops=0, seconds=seconds, seed=seed,
+              broker=_broker_from(broker, settings), patients=patients, shops=shops, seconds=seconds, seed=seed,
               data_dir=settings.data_dir)
+
+
+@simulate_app.command("wearables")
+def simulate_wearables(count: Annotated[int, typer.Option(help="number of wearables")] = 4, broker: BrokerOpt = None,
+                       api_url: ApiOpt = "http://127.0.0.1:8000", token: TokenOpt = None, seconds: SecondsOpt = 0.0,
+                       seed: SeedOpt = 1) -> None:
+    """Simulated wearables with known ground truth, registered through the API, publishing telemetry."""
+    _simulate(patients=count, shops=0, broker=broker, api_url=api_url, token=token, seconds=seconds, seed=seed)
 
 
 @simulate_app.command("shops")
-def simulate_shops(
-    count: Annotated[int, typer.Option(help="number of shops")] = 3,
-    broker: Annotated[str | None, typer.Option(help="mqtt://host:port (default AFTERCARE_MQTT_URL)")] = None,
-    api_url: Annotated[str, typer.Option(help="API used to register shops, jobs and devices")] = "http://127.0.0.1:8000",
-    token: Annotated[str | None, typer.Option(help="admin token (default AFTERCARE_ADMIN_TOKEN)")] = None,
-    seconds: Annotated[float, typer.Option(help="stop after this long (0: until Ctrl-C)")] = 0.0,
-    seed: Annotated[int, typer.Option(help="random seed")] = 1,
-) -> None:
+def simulate_shops(count: Annotated[int, typer.Option(help="number of shops")] = 3, broker: BrokerOpt = None,
+                   api_url: ApiOpt = "http://127.0.0.1:8000", token: TokenOpt = None, seconds: SecondsOpt = 0.0,
+                   seed: SeedOpt = 1) -> None:
     """Simulated shop gateways running repair jobs through their stages with photos."""
-    from simulators.fleet import run_fleet
-
-    settings = load_settings()
-    run_fleet(api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings),
-              broker=_broker_from(broker, settings), patients=0, shops=count, seconds=seconds, seed=seed,
-              data_dir=settings.data_dir)
+    _simulate(patients=0, shops=count, broker=broker, api_url=api_url, token=token, seconds=seconds, seed=seed)
 
 
 @simulate_app.command("cases")

@@ -8,16 +8,21 @@ from typing import Annotated
 from pydantic import BeforeValidator
 
 
-def to_epoch_ms(value: object) -> int:
-    """Convert a contract time field to epoch milliseconds, raising ValueError with a plain reason."""
+def to_aware_datetime(value: object) -> datetime:
+    """A contract time field as a zone-aware datetime (an RFC 3339 string keeps its offset; epoch
+    milliseconds are UTC), raising ValueError with a plain reason."""
     if isinstance(value, bool):
         raise ValueError("a time must be an RFC 3339 string or epoch milliseconds, not a boolean")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int):
         if not 0 <= value < 10**14:
             raise ValueError(f"epoch milliseconds {value} out of range")
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a time needs a zone")
         return value
-    if isinstance(value, float) and value.is_integer():
-        return to_epoch_ms(int(value))
     if isinstance(value, str):
         if len(value) > 40:
             raise ValueError("time string too long for RFC 3339")
@@ -27,8 +32,17 @@ def to_epoch_ms(value: object) -> int:
             raise ValueError(f"{value!r} is not an RFC 3339 time") from None
         if parsed.tzinfo is None:
             raise ValueError(f"{value!r} has no time zone (RFC 3339 needs Z or an offset)")
-        return int(parsed.timestamp() * 1000)
+        return parsed
     raise ValueError(f"a time must be an RFC 3339 string or epoch milliseconds, got {type(value).__name__}")
+
+
+def to_epoch_ms(value: object) -> int:
+    """Convert a contract time field to epoch milliseconds, raising ValueError with a plain reason."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 10**14:
+            raise ValueError(f"epoch milliseconds {value} out of range")
+        return value  # the common case, without a datetime
+    return int(to_aware_datetime(value).timestamp() * 1000)
 
 
 def ms_to_iso(ms: int) -> str:

@@ -132,6 +132,7 @@ def run_fleet(*, api_url: str, admin_token: str, broker: str, patients: int, sho
     fleet = Fleet(api_url=api_url, admin_token=admin_token, broker=broker, patients=patients, shops=shops,
                   data_dir=data_dir, seed=seed)
     fleet.setup()
+    threading.Thread(target=fleet.backfill, name="simulator-history", daemon=True).start()
     stop_at = time.time() + seconds if seconds > 0 else float("inf")
     try:
         with Live(fleet.table(), refresh_per_second=2) as live:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 
 from api.schemas.common import Lat, Lon, Name, ResourceId, Severity
 from api.schemas.repair import Vehicle
+from devices.timestamps import to_aware_datetime
 
 Line = Literal["motor", "health", "property"]
 Language = Literal["en", "zh"]
@@ -30,30 +31,7 @@ FUTURE_SLACK = timedelta(minutes=5)
 EARLIEST_YEAR = 1990
 
 
-def _aware_time(value: object) -> object:
-    """RFC 3339 with a zone (its offset is kept: dates in the notice follow it) or epoch milliseconds."""
-    if isinstance(value, bool):
-        raise ValueError("a time must be an RFC 3339 string or epoch milliseconds")
-    if isinstance(value, int):
-        if not 0 <= value < 10**14:
-            raise ValueError(f"epoch milliseconds {value} out of range")
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    if isinstance(value, str):
-        if len(value) > 40:
-            raise ValueError("time string too long for RFC 3339")
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an RFC 3339 time") from None
-        if parsed.tzinfo is None:
-            raise ValueError(f"{value!r} has no time zone (RFC 3339 needs Z or an offset)")
-        return parsed
-    if isinstance(value, datetime):
-        return value
-    raise ValueError("a time must be an RFC 3339 string or epoch milliseconds")
-
-
-PastTime = Annotated[datetime, BeforeValidator(_aware_time)]
+PastTime = Annotated[datetime, BeforeValidator(to_aware_datetime)]
 
 
 def _not_future(value: datetime) -> datetime:
