@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from ingest import counters
@@ -55,9 +56,7 @@ class IngestService:
         source.set_handler(self._enqueue)
 
     def _enqueue(self, message: Inbound) -> None:
-        counters.RECEIVED.labels(message.topic.rsplit("/", 1)[-1][:20]).inc()
-        counters.PAYLOAD_BYTES.inc(len(message.payload))
-        self._queue.put(message)
+        self._queue.put(message)  # counted per batch by the worker: the network thread does nothing else
 
     def start(self) -> None:
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
@@ -106,6 +105,7 @@ class IngestService:
                 continue
             self._pending = len(batch)
             counters.PENDING.set(self._pending + self._queue.qsize())
+            self._count_received(batch)
             result = self._commit_with_retry(batch)
             if result is None:  # stopping: leave the batch unacknowledged; the broker redelivers it
                 return
@@ -121,6 +121,13 @@ class IngestService:
                 self.log_stats()
             self._pending = 0
             counters.PENDING.set(self._queue.qsize())
+
+    @staticmethod
+    def _count_received(batch: list[Inbound]) -> None:
+        kinds = Counter(m.topic.rsplit("/", 1)[-1][:20] for m in batch)
+        for kind, n in kinds.items():
+            counters.RECEIVED.labels(kind).inc(n)
+        counters.PAYLOAD_BYTES.inc(sum(len(m.payload) for m in batch))
 
     def _commit_with_retry(self, batch: list[Inbound]) -> BatchResult | None:
         attempt = 0

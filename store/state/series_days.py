@@ -12,12 +12,15 @@ from store.state.schema import SeriesDay
 from store.state.upsert import upsert
 from store.timeseries.base import Chunk
 
+DAY_MS = 86_400_000
+
 
 def utc_day(ms: int) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(ms / 1000))
 
 
 def mark_series_days(session: Session, chunks: Iterable[Chunk], now_ms: int) -> None:
-    days = {(c.subject, utc_day(int(t))) for c in chunks if c.n for t in (c.t_ms.min(), c.t_ms.max())}
-    upsert(session, SeriesDay.__table__, [{"subject": s, "day": d, "updated_ms": now_ms}  # type: ignore[arg-type]
-                                          for s, d in sorted(days)], ["subject", "day"])
+    # day numbers first (integer division), formatted once per distinct day
+    numbers = {(c.subject, int(t) // DAY_MS) for c in chunks if c.n for t in (c.t_ms.min(), c.t_ms.max())}
+    rows = [{"subject": s, "day": utc_day(d * DAY_MS), "updated_ms": now_ms} for s, d in sorted(numbers)]
+    upsert(session, SeriesDay.__table__, rows, ["subject", "day"])  # type: ignore[arg-type]
