@@ -163,7 +163,7 @@ def run(ctx: BenchContext) -> SectionResult:
     if why is not None:
         out.skipped = why
         return out
-    triggers = 8 if ctx.quick else 20
+    triggers = 6 if ctx.quick else 20
     ctx.begin("alerts", triggers + 2)
     ctx.step(f"alerts: starting ingestion, monitors and the API; {WEARABLES} steady wearables")
     latencies = _measure(ctx, settings, triggers)
@@ -206,7 +206,8 @@ def _measure(ctx: BenchContext, settings: Settings, triggers: int) -> list[float
     path = _events_path(app)
     assert path is not None
     watch = EventWatch(f"http://127.0.0.1:{settings.api_port}{path}")
-    duration = 10.0 + triggers * 2.0 + 3 * settings.monitor_interval_s
+    spacing = 1.5 if ctx.quick else 2.0
+    duration = 30.0 + triggers * spacing + 3 * settings.monitor_interval_s
     steady: Child | None = None
     publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-trigger-{time.monotonic_ns()}")
     sent: dict[str, float] = {}
@@ -222,25 +223,24 @@ def _measure(ctx: BenchContext, settings: Settings, triggers: int) -> list[float
         steady = Child(steady_wearables, broker.host, broker.port, WEARABLES, duration)
         publisher.connect(broker.host, broker.port, 30)
         publisher.loop_start()
-        time.sleep(5.0)  # the steady load settles
+        time.sleep(3.0 if ctx.quick else 5.0)  # the steady load settles
         for i in range(triggers):
             dev = WEARABLES + i
             ctx.step(f"alerts: trigger {i + 1} of {triggers}")
             sent[patient_id(dev)] = time.monotonic()
             publisher.publish(TOPIC.format(device_id=device_id(dev)), trigger_payload(1, now_ms() - 1000), qos=1)
-            time.sleep(2.0)
+            time.sleep(spacing)
         wait_until = time.monotonic() + 3 * settings.monitor_interval_s + 10
         while time.monotonic() < wait_until and len(watch.first_alert.keys() & sent.keys()) < len(sent):
             time.sleep(0.1)
-        steady.result(duration + 60)
-        steady = None
     finally:
         publisher.loop_stop()
         publisher.disconnect()
         watch.stop()
         server.should_exit = True
         api_thread.join(10)
-        if steady is not None:
+        if steady is not None:  # it would go on for ``duration``; the measurement is over
             steady.process.kill()
+            steady.process.join(5)
         platform.stop()
     return [(watch.first_alert[p] - t) * 1000 for p, t in sent.items() if p in watch.first_alert]

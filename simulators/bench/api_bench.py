@@ -137,7 +137,7 @@ def load(base: str, path: Callable[[], str], *, workers: int, seconds: float) ->
 def run(ctx: BenchContext) -> SectionResult:
     out = SectionResult("api")
     workers = 8 if ctx.quick else 16
-    seconds = 3.0 if ctx.quick else 8.0
+    seconds = 2.5 if ctx.quick else 8.0
     routes: dict[str, Callable[[], str]]
     end = now_ms()
     rng = random.Random(5)

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from aftercare.settings import Settings
 from simulators.bench.context import BenchContext
-from simulators.bench.results import SectionResult, table, to_json, write_json
+from simulators.bench.results import SectionResult, markdown, table, to_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,9 @@ def run_bench(*, settings: Settings, quick: bool = False, json_path: Path | None
             console.print(f"[dim]{result.name}: {note}[/]")
     if json_path is not None:
         write_json(json_path, to_json(results, quick=quick, seconds=seconds))
-        console.print(f"results written to {json_path}")
+        table_path = json_path.with_suffix(".md")
+        table_path.write_text(markdown(results))
+        console.print(f"results written to {json_path} (and the table in Markdown to {table_path})")
     return 1 if any(r.error for r in results) else 0
 
 

@@ -33,6 +33,11 @@ class Drain:
     seconds: float
     points: int = 0
     stored_messages: int = 0
+    cpu_seconds: float = 0.0  # CPU time of the consumer's process (all threads) over the drain
+
+    @property
+    def cpu_us_per_msg(self) -> float:
+        return self.cpu_seconds * 1e6 / self.messages if self.messages else 0.0
 
     @property
     def msgs_per_s(self) -> float:
@@ -140,13 +145,15 @@ def drain_bare(host: str, port: int, client_id: str, topics: tuple[str, ...], ex
 
     client.on_message = on_message
     client.max_inflight_messages_set(RECEIVE_MAXIMUM)
+    cpu = time.process_time()
     started = time.perf_counter()
     client.connect(host, port, 30, clean_start=False, properties=_connect_properties())
     client.loop_start()
     try:
         _wait(done, timeout, f"{expected} messages (got {count[0]})")
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
     finally:
         client.disconnect()
         client.loop_stop()
-    return Drain(messages=count[0], seconds=seconds)
+    return Drain(messages=count[0], seconds=seconds, cpu_seconds=cpu)

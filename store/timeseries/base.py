@@ -87,17 +87,21 @@ class TimeSeriesStore(Protocol):
 
 
 def downsample(data: SeriesData, every_ms: int) -> SeriesData:
-    """Average samples into buckets of ``every_ms`` starting at multiples of it (vectorized)."""
+    """Average samples into buckets of ``every_ms`` starting at multiples of it.
+
+    ``data`` is in time order (as `concat_sorted` leaves it), so each bucket is a contiguous run and one
+    ``np.add.reduceat`` sums them all.
+    """
     if data.n == 0 or every_ms <= 0:
         return data
     buckets = data.t_ms // every_ms
-    starts, inverse, counts = np.unique(buckets, return_inverse=True, return_counts=True)
+    first = np.flatnonzero(np.concatenate(([True], buckets[1:] != buckets[:-1])))
     values = data.values.reshape(data.n, -1)
-    sums = np.zeros((starts.shape[0], values.shape[1]), dtype=np.float64)
-    np.add.at(sums, inverse, values)
+    sums = np.add.reduceat(values, first, axis=0)
+    counts = np.diff(np.append(first, data.n))
     means = sums / counts[:, None]
     out = means[:, 0] if data.values.ndim == 1 else means
-    return SeriesData((starts * every_ms).astype(np.int64), out)
+    return SeriesData((buckets[first] * every_ms).astype(np.int64), out)
 
 
 def concat_sorted(parts: list[SeriesData], start_ms: int, end_ms: int, dims: int) -> SeriesData:
