@@ -48,6 +48,9 @@ def run_bench(*, settings: Settings, quick: bool = False, json_path: Path | None
         return 2
     for chatty in ("alembic", "store.state.migrate"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))  # components run in this process; their INFO lines are noise here
     sections = _sections()
     workdir = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
     started = time.perf_counter()
@@ -67,6 +70,7 @@ def run_bench(*, settings: Settings, quick: bool = False, json_path: Path | None
     finally:
         ctx.close()
         shutil.rmtree(workdir, ignore_errors=True)
+        root.setLevel(level)
     seconds = time.perf_counter() - started
     console.print(table(results, title=f"aftercare bench ({'quick' if quick else 'full'}, {seconds:.0f} s)"))
     for result in results:

@@ -1,0 +1,139 @@
+"""A storm of 10,000 malformed messages interleaved with good ones, into `aftercare ingest`.
+
+Every good message must be stored, every bad one must become exactly one dead letter (counted per
+reason), and the ingest process's memory must stay bounded (resident size measured from /proc before
+and after the storm).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from devices.timestamps import now_ms
+from devices.topics import SUBSCRIPTIONS
+from simulators.bench.mqtt_load import prime_session
+from store.state.engine import StateStore
+from store.state.migrate import upgrade
+from store.state.schema import DeadLetter
+from tests.reliability.helpers import hr, ingest_process, rss_bytes, stop, stored, telemetry_topic
+from tests.support.mqtt_publisher import Publisher, wait_until
+from tests.support.seed import seed_registry
+
+pytestmark = [pytest.mark.reliability, pytest.mark.integration]
+
+BAD = 10_000
+GOOD_PER_BAD = 1
+WARMUP = 2_000
+WEARABLES = 4
+RSS_BOUND = 200 * 1024 * 1024
+BAD_SEQ = 10**9  # bad messages with an integer seq use their own range, so no good one is taken as a repeat
+
+
+def bad_messages(count: int, now: int) -> Iterator[tuple[str, bytes, str]]:
+    """(topic, payload, expected reason code): each gives exactly one dead letter."""
+    good_series = {"metric": "heart_rate", "t0": now - 60_000, "fs": 1.0, "values": [80]}
+    w = telemetry_topic("w0")
+    for i in range(count):
+        seq = BAD_SEQ + i
+        k = i % 16
+        if k == 0:
+            yield w, b"{oops" + str(i).encode(), "bad_json"
+        elif k == 1:
+            yield w, b"[" * 60_000 + b"]" * 60_000, "bad_json"  # nested beyond the parser's recursion limit
+        elif k == 2:
+            yield w, b"\xff\xfe\x00garbage" + bytes([i % 256]), "bad_json"
+        elif k == 3:
+            yield w, json.dumps({"seq": "seven", "series": [good_series]}).encode(), "invalid"
+        elif k == 4:
+            yield w, json.dumps([1, 2, 3]).encode(), "invalid"
+        elif k == 5:
+            yield w, json.dumps({"seq": seq, "series": [{**good_series, "values": [412]}]}).encode(), "out_of_range"
+        elif k == 6:
+            yield w, (b'{"seq": %d, "series": [{"metric": "heart_rate", "t0": %d, "fs": 1, "values": [NaN]}]}'
+                      % (seq, now - 5000)), "out_of_range"
+        elif k == 7:
+            doc = {"seq": seq, "series": [{**good_series, "metric": "glucose"}]}
+            yield w, json.dumps(doc).encode(), "unknown_metric"
+        elif k == 8:
+            yield w, json.dumps({"seq": seq, "series": [{**good_series, "t0": now + 86_400_000}]}).encode(), "bad_time"
+        elif k == 9:
+            doc = {"seq": seq, "series": [good_series]}
+            yield telemetry_topic(f"ghost{i}"), json.dumps(doc).encode(), "unregistered"
+        elif k == 10:
+            yield telemetry_topic("g0"), json.dumps({"seq": seq, "series": [good_series]}).encode(), "wrong_kind"
+        elif k == 11:
+            yield f"aftercare/v1/nowhere/w0/x{i}", json.dumps({"seq": seq}).encode(), "topic"
+        elif k == 12 and i % 320 == 12:  # a few oversized ones (300 KB each)
+            yield w, b'{"seq": %d, "series": [' % seq + b" " * 300_000 + b"]}", "too_large"
+        elif k == 12:
+            yield w, b'{"seq": ' + b"9" * 5000 + b"}", "bad_json"  # an integer beyond Python's digit limit
+        elif k == 13:
+            yield w, json.dumps({"seq": seq, "series": []}).encode(), "invalid"
+        elif k == 14:
+            yield w, json.dumps({"seq": seq, "series": [{"metric": "accel", "t0": now - 1000, "fs": 50,
+                                                         "values": [[1, 2]]}]}).encode(), "invalid"
+        else:
+            yield w, json.dumps({"seq": seq, "series": [{"metric": "heart_rate", "values": [70]}]}).encode(), "invalid"
+
+
+def test_storm_of_malformed_messages(tmp_path: Path, mosquitto_broker: object) -> None:
+    broker = mosquitto_broker
+    state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(state.engine)
+    seed_registry(state, wearables=WEARABLES, gateways=1)
+    db = tmp_path / "timeseries.db"
+    client_id = f"ingest-storm-{time.monotonic_ns()}"
+    # the session exists (and queues) before the process starts, so nothing published early is lost
+    prime_session(broker.host, broker.port, client_id, SUBSCRIPTIONS)  # type: ignore[attr-defined]
+    proc = ingest_process(tmp_path, broker.url, client_id, extra_env={"AFTERCARE_LOG_LEVEL": "ERROR"})  # type: ignore[attr-defined]
+    pub = Publisher(broker.host, broker.port, client_id=f"storm-pub-{time.monotonic_ns()}")  # type: ignore[attr-defined]
+    now = now_ms()
+    t0 = now - 12 * 3_600_000
+    good_seq = [0]
+
+    def good() -> tuple[str, dict[str, object]]:
+        seq = good_seq[0]
+        good_seq[0] += 1
+        dev = 1 + seq % (WEARABLES - 1)  # w1..w3 carry the good stream; w0 gets the bad one
+        return telemetry_topic(f"w{dev}"), hr(seq, t0 + seq * 1000, [65 + seq % 20])
+
+    try:
+        pub.publish_all(good() for _ in range(WARMUP))
+        wait_until(lambda: stored(db).rows >= WARMUP, 90, 0.1, what="the warm-up stored")
+        before = rss_bytes(proc.pid)
+        expected: Counter[str] = Counter()
+        storm: list[tuple[str, bytes | str | dict[str, object]]] = []
+        for topic, payload, code in bad_messages(BAD, now):
+            expected[code] += 1
+            storm.append((topic, payload))
+            storm.extend(good() for _ in range(GOOD_PER_BAD))
+        pub.publish_all(storm, timeout=300)
+        total_good = good_seq[0]
+        wait_until(lambda: stored(db).rows >= total_good, 180, 0.2, what=f"{total_good} good messages stored")
+
+        def dead_letters() -> int:
+            with state.session() as s:
+                return int(s.execute(select(func.count()).select_from(DeadLetter)).scalar_one())
+
+        wait_until(lambda: dead_letters() >= BAD, 120, 0.2, what=f"{BAD} dead letters")
+        time.sleep(1.0)
+        after = rss_bytes(proc.pid)
+        final = stored(db)
+        assert (final.rows, final.distinct, final.samples) == (total_good, total_good, total_good), final
+        with state.session() as s:
+            codes = Counter(dict(s.execute(select(DeadLetter.reason_code, func.count())
+                                           .group_by(DeadLetter.reason_code)).all()))
+        assert codes == expected, f"dead letters by reason: {dict(codes)} != {dict(expected)}"
+        assert after - before < RSS_BOUND, f"RSS grew by {(after - before) / 2**20:.0f} MiB during the storm"
+        assert proc.poll() is None, "ingestion is still running"
+    finally:
+        pub.close()
+        stop(proc)
+        state.close()
