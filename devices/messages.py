@@ -25,6 +25,9 @@ Stage = Literal[
     "reassembly", "adas_calibration", "quality_check", "detail", "ready", "delivered",
 ]
 JOB_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+#: The slowest regular sampling accepted (Hz): with at most 10,000 values a series then spans < 4 months,
+#: so computed times can never leave the range of epoch milliseconds.
+MIN_FS = 0.001
 
 
 class _Model(BaseModel):
@@ -36,7 +39,7 @@ class SeriesIn(_Model):
 
     metric: str = Field(max_length=64)
     t0: EpochMs | None = None
-    fs: float | None = Field(None, gt=0, le=10_000)
+    fs: float | None = Field(None, ge=MIN_FS, le=10_000, description="Hz; at least one sample per 1000 s")
     t: list[EpochMs] | None = None
     values: list[Any]
 
@@ -136,7 +139,7 @@ def _regular(raw: dict[str, Any]) -> bool:
     t0, fs = raw.get("t0"), raw.get("fs")
     return (isinstance(raw.get("metric"), str) and type(raw.get("values")) is list and "t" not in raw
             and isinstance(t0, int) and type(t0) is int and 0 <= t0 < 10**14
-            and isinstance(fs, int | float) and type(fs) in (int, float) and 0 < fs <= 10_000)
+            and isinstance(fs, int | float) and type(fs) in (int, float) and MIN_FS <= fs <= 10_000)
 
 
 def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int, oldest_ms: int,

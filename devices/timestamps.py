@@ -47,7 +47,10 @@ def to_epoch_ms(value: object) -> int:
 
 def ms_to_iso(ms: int) -> str:
     """Epoch milliseconds as an RFC 3339 UTC string with milliseconds."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    except (ValueError, OverflowError, OSError):
+        return f"{ms} ms since 1970"  # beyond what a calendar date can show
 
 
 def now_ms() -> int:

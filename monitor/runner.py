@@ -44,7 +44,7 @@ class MonitorRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_pass_ms: int | None = None
-        self.last_error: str | None = None
+        self.errors: dict[str, str] = {}  # monitor -> its last failure, until it passes again
 
     def run_pass(self, at_ms: int | None = None) -> dict[str, int]:
         handled: dict[str, int] = {}
@@ -52,10 +52,10 @@ class MonitorRunner:
             started = time.perf_counter()
             try:
                 handled[m.name] = m.run_once(at_ms if at_ms is not None else now_ms())
-                self.last_error = None
+                self.errors.pop(m.name, None)
             except Exception as exc:
                 FAILURES.labels(m.name).inc()
-                self.last_error = f"{m.name}: {exc}"
+                self.errors[m.name] = str(exc)[:300]
                 log.exception("monitor %s failed; retrying next pass", m.name)
             PASS_SECONDS.labels(m.name).observe(time.perf_counter() - started)
         self.last_pass_ms = now_ms()
@@ -74,8 +74,9 @@ class MonitorRunner:
         if self.last_pass_ms is None:
             return True, "starting"
         age = (now_ms() - self.last_pass_ms) / 1000
-        ok = age < max(60.0, 10 * self.interval_s)
-        return ok, f"last pass {age:.0f} s ago" + (f"; last error: {self.last_error}" if self.last_error else "")
+        ok = age < max(60.0, 10 * self.interval_s) and not self.errors
+        failing = "; ".join(f"{name} failing: {error}" for name, error in sorted(self.errors.items()))
+        return ok, f"last pass {age:.0f} s ago" + (f"; {failing}" if failing else "")
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -46,7 +46,7 @@ def plan_view(plan: Plan, patient: Patient) -> PlanPublic:
     zone = RehabPlanContent.model_validate(plan.content).zone_bpm()
     return PlanPublic(patient_id=plan.patient_id, version=plan.version, content=plan.content,
                       created_by=plan.created_by, reason=plan.reason, created_ms=plan.created_ms,
-                      hr_zone_bpm=(round(zone[0], 1), round(zone[1], 1)))
+                      hr_zone_bpm=[round(zone[0], 1), round(zone[1], 1)])
 
 
 @router.post("/patients/{patient_id}/plans", status_code=201, response_model=PlanPublic)

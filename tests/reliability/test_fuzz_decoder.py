@@ -143,10 +143,7 @@ def test_huge_integers(digits: int) -> None:
     _decode(TOPICS[0], doc)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, reported: a tiny fs (e.g. 1e-300) overflows the computed times "
-                                       "(int64 wrap-around) and the series is accepted with a time near -2**63; "
-                                       "a slightly larger one (1e-12) is refused with the reason 'year 33715 is out "
-                                       "of range' for the whole message")
+# Was a bug (found by this suite): a tiny fs overflowed the computed times; fs is now at least 0.001 Hz.
 @settings(max_examples=150, deadline=None)
 @given(fs=st.floats(min_value=5e-324, max_value=1e-3), n=st.integers(2, 50))
 def test_tiny_sampling_rates(fs: float, n: int) -> None:

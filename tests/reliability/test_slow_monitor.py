@@ -110,8 +110,11 @@ def test_a_slow_monitor_does_not_hold_up_ingestion(tmp_path: Path, mosquitto_bro
         assert len(ended_meanwhile) <= 1 + int((finished - started) / SLOW_PASS_S)
         assert service.status().store_ok
         assert service.status().connected
-        wait_until(lambda: runner.last_error is not None and "always fails" in runner.last_error, 3 * SLOW_PASS_S,
+        wait_until(lambda: any("always fails" in e for e in runner.errors.values()), 3 * SLOW_PASS_S,
                    0.02, what="the failing monitor reported (and the runner still going)")
+        ok, detail = runner.health()
+        assert not ok
+        assert "always fails" in detail
     finally:
         pub.close()
         runner.stop()

@@ -12,7 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 class Publisher:
     def __init__(self, host: str, port: int, *, client_id: str = "test-publisher", username: str | None = None,
-                 password: str | None = None, protocol: int = mqtt.MQTTv311) -> None:
+                 password: str | None = None, protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv311) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
         if username:
             self.client.username_pw_set(username, password)
