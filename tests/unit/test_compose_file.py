@@ -18,7 +18,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-AFTERCARE_SERVICES = ("broker-init", "api", "ingest", "monitor")
+INGESTS = ("ingest-1", "ingest-2", "ingest-3")
+AFTERCARE_SERVICES = ("broker-init", "api", *INGESTS, "monitor")
 # The commands of `aftercare` (aftercare/cli.py), used only if the CLI cannot be imported.
 CLI_COMMANDS_FALLBACK = {"up", "ingest", "monitor", "api", "migrate", "simulate", "bench"}
 SECRET_KEY = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$", re.IGNORECASE)
@@ -78,7 +79,7 @@ def cli_commands() -> set[str]:
 
 
 def test_services_and_images(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == {"mosquitto", "influxdb", "postgres", "grafana", "broker-init", "api", "ingest",
+    assert set(services) == {"mosquitto", "influxdb", "postgres", "grafana", "broker-init", "api", *INGESTS,
                              "monitor"}
     assert services["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert services["influxdb"]["image"] == "influxdb:2.7"
@@ -104,7 +105,8 @@ def test_dockerfile_installs_the_package_on_python_311_slim() -> None:
 
 def test_aftercare_services_run_existing_cli_commands(services: dict[str, dict[str, Any]]) -> None:
     known = cli_commands()
-    expected = {"broker-init": ["migrate"], "api": ["api"], "ingest": ["ingest"], "monitor": ["monitor"]}
+    expected = {"broker-init": ["migrate"], "api": ["api"], "monitor": ["monitor"],
+                **{name: ["ingest"] for name in INGESTS}}
     for name, commands in expected.items():
         assert aftercare_subcommands(services[name]) == commands, name
         assert set(commands) <= known, f"{name}: `aftercare {commands}` is not a command of aftercare.cli"
@@ -130,14 +132,15 @@ def test_production_mode_everywhere(services: dict[str, dict[str, Any]]) -> None
 
 
 def test_ingest_scales_out_with_a_shared_subscription(services: dict[str, dict[str, Any]]) -> None:
-    ingest = services["ingest"]
-    assert ingest["deploy"]["replicas"] == 3
-    assert "container_name" not in ingest  # replicas cannot share a container name
-    env = env_of(ingest)
-    assert env["AFTERCARE_MQTT_SHARED_GROUP"] == "ingest"
-    assert urlsplit(interpolated(env["AFTERCARE_MQTT_URL"])).username == "aftercare-ingest"
-    # each replica gets its own MQTT client id, else they would take each other's session over
-    assert "AFTERCARE_MQTT_CLIENT_ID=aftercare-ingest-$(hostname)" in " ".join(command_words(ingest))
+    ids = set()
+    for name in INGESTS:
+        env = env_of(services[name])
+        assert env["AFTERCARE_MQTT_SHARED_GROUP"] == "ingest"
+        assert urlsplit(interpolated(env["AFTERCARE_MQTT_URL"])).username == "aftercare-ingest"
+        ids.add(env["AFTERCARE_MQTT_CLIENT_ID"])
+    # a fixed client id per member: its persistent session survives restarts and recreated containers
+    # (a renamed member would leave the messages queued to its old session behind)
+    assert ids == {"aftercare-ingest-1", "aftercare-ingest-2", "aftercare-ingest-3"}
 
 
 def test_healthchecks(services: dict[str, dict[str, Any]]) -> None:
@@ -165,7 +168,7 @@ def test_depends_on_waits_for_health(services: dict[str, dict[str, Any]]) -> Non
             else:
                 assert condition == "service_healthy", f"{name} -> {dependency}"
                 assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck to wait for"
-    for name in ("api", "ingest", "monitor"):
+    for name in ("api", *INGESTS, "monitor"):
         assert set(services[name]["depends_on"]) == {"postgres", "influxdb", "mosquitto"}, name
     assert set(services["mosquitto"]["depends_on"]) == {"broker-init"}
     assert set(services["broker-init"]["depends_on"]) == {"postgres"}
@@ -187,7 +190,7 @@ def test_volumes(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -
     assert mounts["influxdb"]["influxdb-data"] == "/var/lib/influxdb2"
     assert mounts["mosquitto"]["mosquitto-data"] == "/mosquitto/data"
     # photos are written by ingest and read by the api and the monitors
-    for name in ("api", "ingest", "monitor"):
+    for name in ("api", *INGESTS, "monitor"):
         assert mounts[name]["aftercare-data"] == env_of(services[name])["AFTERCARE_DATA_DIR"]
 
 
