@@ -33,9 +33,6 @@ class BrokerUrl:
         return BrokerUrl(parts.hostname, port, unquote(parts.username) if parts.username else None,
                          unquote(parts.password) if parts.password else None, tls)
 
-    def with_credentials(self, username: str | None, password: str | None) -> BrokerUrl:
-        return BrokerUrl(self.host, self.port, username, password, self.tls)
-
     def __str__(self) -> str:
         auth = f"{self.username}:***@" if self.username else ""
         return f"{'mqtts' if self.tls else 'mqtt'}://{auth}{self.host}:{self.port}"

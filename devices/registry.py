@@ -57,8 +57,3 @@ class DeviceRegistry:
             self._known[device_id] = device
             self._unknown_until.pop(device_id, None)
         return device
-
-    def forget(self, device_id: str) -> None:
-        with self._lock:
-            self._known.pop(device_id, None)
-            self._unknown_until.pop(device_id, None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import random
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,8 +98,3 @@ class ShopGateway:
                            "content_type": "image/jpeg", "image_b64": base64.b64encode(data).decode(),
                            "lat": round(lat, 6), "lon": round(lon, 6)})
         job.photos_sent.add(stage)
-
-    def run_until(self, stop_at: float, tick: float = 1.0) -> None:
-        while time.time() < stop_at:
-            self.step(time.time())
-            time.sleep(tick)
