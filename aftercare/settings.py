@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     influx_token: str | None = Field(None, description="InfluxDB 2.x token (with influxdb2:// URLs)")
     influx_org: str | None = Field(None, description="InfluxDB 2.x organization")
 
+    ingest_committer: Literal["process", "thread"] = Field(
+        "process", description="where ingestion decodes and commits: a child process on its own core (default), "
+                               "or a thread beside the MQTT client")
     batch_max_messages: int = Field(500, ge=1, le=65535, description="commit after this many messages")
     batch_max_seconds: float = Field(0.05, gt=0, le=10, description="or after this long")
     stats_interval_s: float = Field(60.0, gt=0, description="how often ingestion logs what it has committed")

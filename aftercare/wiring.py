@@ -11,6 +11,7 @@ from aftercare.settings import Settings
 from devices.broker_url import BrokerUrl
 from devices.registry import DeviceRegistry
 from devices.topics import SUBSCRIPTIONS
+from ingest.committer import Committer, CommitterProcess
 from ingest.mqtt_source import MqttSource
 from ingest.photo_files import PhotoFiles
 from ingest.pipeline import IngestPipeline
@@ -48,11 +49,17 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
     return Stores(settings, timeseries, state, PhotoFiles(settings.photo_dir))
 
 
+def build_pipeline(settings: Settings, stores: Stores) -> IngestPipeline:
+    return IngestPipeline(timeseries=stores.timeseries, state=stores.state, registry=stores.registry,
+                          photos=stores.photos, max_future_s=settings.max_future_s,
+                          retention_days=settings.retention_days)
+
+
 def build_ingest(settings: Settings, stores: Stores, broker: BrokerUrl, *,
                  protocol: int = mqtt.MQTTv5) -> IngestService:
-    pipeline = IngestPipeline(timeseries=stores.timeseries, state=stores.state, registry=stores.registry,
-                              photos=stores.photos, max_future_s=settings.max_future_s,
-                              retention_days=settings.retention_days)
+    """Ingestion; with ``ingest_committer="process"`` its pipeline runs in a child with its own store connections."""
+    pipeline: Committer = (CommitterProcess(settings) if settings.ingest_committer == "process"
+                           else build_pipeline(settings, stores))
     source = MqttSource(broker=broker, client_id=settings.mqtt_client_id, topics=SUBSCRIPTIONS,
                         on_message=lambda _m: None, protocol=protocol, keepalive=settings.mqtt_keepalive,
                         receive_maximum=settings.mqtt_receive_maximum, shared_group=settings.mqtt_shared_group,

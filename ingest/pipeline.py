@@ -8,6 +8,7 @@ the batch is acknowledged; redelivery is safe because every write is idempotent.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -50,6 +51,25 @@ class BatchResult:
     points: int
     duplicates: int
     dead_letters: int
+    dead_letter_codes: tuple[str, ...] = ()
+    seconds: float = 0.0  # decode + commit
+
+
+def record(result: BatchResult) -> None:
+    """Count a committed batch in the process that serves `/metrics` (the committer may be another one)."""
+    counters.STORE_OK.set(1)
+    counters.BATCH_SECONDS.observe(result.seconds)
+    counters.BATCH_SIZE.observe(result.messages)
+    counters.STORED_POINTS.inc(result.points)
+    counters.STORED_MESSAGES.inc(result.stored_messages)
+    counters.DUPLICATES.inc(result.duplicates)
+    for code in result.dead_letter_codes:
+        counters.DEAD_LETTERS.labels(code).inc()
+
+
+def record_failure() -> None:
+    counters.STORE_FAILURES.inc()
+    counters.STORE_OK.set(0)
 
 
 def photo_id(device_id: str, seq: int) -> str:
@@ -79,21 +99,16 @@ class IngestPipeline:
         try:
             result = self._commit(decoded, now)
         except SQLAlchemyError as exc:
-            counters.STORE_FAILURES.inc()
-            counters.STORE_OK.set(0)
             raise StoreUnavailable(f"state store: {str(exc).splitlines()[0][:300]}") from exc
-        except StoreUnavailable:
-            counters.STORE_FAILURES.inc()
-            counters.STORE_OK.set(0)
-            raise
         except OSError as exc:  # photo files: disk full, permissions
-            counters.STORE_FAILURES.inc()
-            counters.STORE_OK.set(0)
             raise StoreUnavailable(f"photo files: {exc}") from exc
-        counters.STORE_OK.set(1)
-        counters.BATCH_SECONDS.observe(time.perf_counter() - started)
-        counters.BATCH_SIZE.observe(len(batch))
-        return result
+        return dataclasses.replace(result, seconds=time.perf_counter() - started)
+
+    def start(self) -> None:
+        """Ready as constructed: the stores it writes to are opened by whoever built it."""
+
+    def close(self) -> None:
+        """Nothing of its own to release: the stores belong to whoever opened them."""
 
     def _commit(self, decoded: list[Decoded], now: int) -> BatchResult:
         with self.state.session() as session:
@@ -155,14 +170,10 @@ class IngestPipeline:
             session.commit()
         self.dedup.remember(keys_done)
         stored = sum(1 for d in fresh if d.has_data)
-        counters.STORED_POINTS.inc(points)
-        counters.STORED_MESSAGES.inc(stored)
-        counters.DUPLICATES.inc(duplicates)
-        for row in dead:
-            counters.DEAD_LETTERS.labels(row["reason_code"]).inc()
         if dead:
             log.info("dead letters: %s", "; ".join(f"{r['topic'][:80]}: {r['reason'][:160]}" for r in dead[:5]))
-        return BatchResult(len(decoded), stored, points, duplicates, len(dead))
+        return BatchResult(len(decoded), stored, points, duplicates, len(dead),
+                           tuple(row["reason_code"] for row in dead))
 
     def _authorize_jobs(self, session: Session, fresh: list[Decoded]) -> None:
         """A gateway may only report on its own shop's jobs; anything else becomes a rejection."""

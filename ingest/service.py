@@ -1,8 +1,9 @@
-"""Ingestion as a running component: MQTT source -> batches -> pipeline -> acknowledgements.
+"""Ingestion as a running component: MQTT source -> batches -> committer -> acknowledgements.
 
 A worker thread takes messages from the source's queue until the batch holds ``batch_max_messages``
-or ``batch_max_seconds`` have passed since its first message, commits it through the pipeline and
-only then acknowledges its messages, in the order received. When the store is unavailable the batch
+or ``batch_max_seconds`` have passed since its first message, has it committed (by the pipeline in
+this process, or by a committer process: `ingest.committer`) and only then acknowledges its
+messages, in the order received. When the store is unavailable the batch
 is retried with backoff and nothing is acknowledged meanwhile; the broker stops sending once
 ``receive_maximum`` messages are unacknowledged, which bounds what ingestion holds in memory.
 """
@@ -17,9 +18,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest import counters
+from ingest.committer import Committer
 from ingest.inbound import Inbound
 from ingest.mqtt_source import MqttSource, backoff_delays
-from ingest.pipeline import BatchResult, IngestPipeline
+from ingest.pipeline import BatchResult, record, record_failure
 from store.timeseries.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ class IngestStatus:
 
 
 class IngestService:
-    def __init__(self, *, source: MqttSource, pipeline: IngestPipeline, batch_max_messages: int = 500,
+    def __init__(self, *, source: MqttSource, pipeline: Committer, batch_max_messages: int = 500,
                  batch_max_seconds: float = 0.05, stats_interval_s: float = 60.0) -> None:
         self.source = source
         self.pipeline = pipeline
@@ -58,7 +60,12 @@ class IngestService:
     def _enqueue(self, message: Inbound) -> None:
         self._queue.put(message)  # counted per batch by the worker: the network thread does nothing else
 
+    def prepare(self) -> None:
+        """Get the committer ready (a committer process starts and opens its stores); `start` does it too."""
+        self.pipeline.start()
+
     def start(self) -> None:
+        self.prepare()
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self._worker.start()
         self.source.start()
@@ -68,6 +75,7 @@ class IngestService:
         if self._worker is not None:
             self._worker.join(timeout=30)
         self.source.stop()
+        self.pipeline.close()
         self.log_stats()
 
     def log_stats(self) -> None:
@@ -140,11 +148,13 @@ class IngestService:
         while True:
             try:
                 result = self.pipeline.process(batch)
+                record(result)
                 if self.store_error is not None:
                     log.info("store is back after %s failed attempts", attempt)
                 self.store_error = None
                 return result
             except StoreUnavailable as exc:
+                record_failure()
                 self.store_error = exc.reason
                 wait = self._retry_delay(attempt)
                 log.error("cannot commit a batch of %s messages (holding their acks, retry in %.1f s): %s",
@@ -153,6 +163,7 @@ class IngestService:
                 if self._stop.wait(wait):
                     return None
             except Exception:
+                record_failure()
                 # A bug, not bad input (the decoder is total): keep the messages unacknowledged and go on.
                 log.exception("unexpected failure committing a batch of %s messages", len(batch))
                 self.store_error = "unexpected failure; see the log"

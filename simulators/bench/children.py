@@ -33,7 +33,8 @@ class Child:
 
     def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         self._parent, child_end = _SPAWN.Pipe(duplex=False)
-        self.process = _SPAWN.Process(target=_entry, args=(child_end, fn, args, kwargs), daemon=True)
+        # not daemonic: a measured child may start processes of its own (ingestion's committer)
+        self.process = _SPAWN.Process(target=_entry, args=(child_end, fn, args, kwargs), daemon=False)
         self.process.start()
         child_end.close()
         self.name = getattr(fn, "__name__", "child")
