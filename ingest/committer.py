@@ -59,7 +59,7 @@ class CommitterProcess:
         self.start_timeout_s = start_timeout_s
         self._conn: Connection | None = None
         self._process: BaseProcess | None = None
-        self.restarts = 0
+        self.starts = 0  # children started so far; more than one means a committer died and was replaced
 
     @property
     def pid(self) -> int | None:
@@ -72,6 +72,7 @@ class CommitterProcess:
         parent, child = _SPAWN.Pipe(duplex=True)
         process = _SPAWN.Process(target=serve, args=(child, self.settings), name="aftercare-committer", daemon=True)
         process.start()
+        self.starts += 1
         child.close()
         self._conn, self._process = parent, process
         answer = self._receive(self.start_timeout_s, "starting")
@@ -82,7 +83,6 @@ class CommitterProcess:
     def process(self, batch: Sequence[Inbound]) -> BatchResult:
         if self._process is None or not self._process.is_alive():
             if self._process is not None:
-                self.restarts += 1
                 log.warning("committer process exited with code %s; starting a new one", self._process.exitcode)
                 self._discard()
             self.start()
