@@ -7,9 +7,11 @@ through a pipe. An exception in the child comes back as `ChildFailed` with the c
 from __future__ import annotations
 
 import multiprocessing
+import os
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 _SPAWN = multiprocessing.get_context("spawn")
@@ -58,6 +60,14 @@ class Child:
         if status == "error":
             raise ChildFailed(f"{self.name} failed:\n{value}")
         return value
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) another process has used so far, from /proc (Linux); 0 without one."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_child(fn: Callable[..., Any], *args: Any, timeout: float = 300.0, **kwargs: Any) -> Any:

@@ -9,20 +9,27 @@ For each message size (1, 10, 100 heart-rate samples per message) and each repea
 3. each consumer, in a fresh process, drains its session: the clock runs from just before CONNECT
    until the last message is counted (bare) or committed and acknowledged (ingestion).
 
+With InfluxDB, a second baseline: influxd's own write ceiling for the same points, posted by a bare
+HTTP client (`simulators.bench.influx_ceiling`); past a few samples per message that server, not the
+MQTT side, is the physical limit, and the table says how close ingestion comes to it.
+
 The best of the repeats is kept (the machine is shared: noise only ever slows a run down). The ratio
 is ingestion's rate over the counting subscriber's for the same messages; the target is >= 0.70.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devices.timestamps import now_ms
 from devices.topics import SUBSCRIPTIONS
-from simulators.bench.children import run_child
+from simulators.bench.children import cpu_seconds, run_child
 from simulators.bench.context import BenchContext
+from simulators.bench.influx_ceiling import influx_write_ceiling
 from simulators.bench.ingest_drain import drain_ingest, prepare_stores
 from simulators.bench.mqtt_load import Drain, drain_bare, drop_session, prime_session, publish_backlog
 from simulators.bench.results import Row, SectionResult
@@ -84,8 +91,13 @@ def _drain(ctx: BenchContext, consumer: Consumer, expected: int, samples: int) -
         result: Drain = run_child(drain_bare, broker.host, broker.port, consumer.client_id, SUBSCRIPTIONS, expected,
                                   parse_json=consumer.kind == "bare_json", timeout=300)
         return result
+    influxd = ctx.influxd() if consumer.kind == "influxdb" else None
+    server_pid = influxd.proc.pid if influxd is not None and influxd.proc is not None else None
+    server_cpu = cpu_seconds(server_pid)
     result = run_child(drain_ingest, broker.host, broker.port, consumer.client_id, consumer.folder,
                        consumer.timeseries_url, expected, timeout=300)
+    if server_pid is not None:
+        result = dataclasses.replace(result, server_cpu_seconds=cpu_seconds(server_pid) - server_cpu)
     if result.stored_messages != expected or result.points != expected * samples:
         raise AssertionError(f"{consumer.kind}: stored {result.stored_messages} messages / {result.points} points, "
                              f"expected {expected} / {expected * samples}")
@@ -99,6 +111,7 @@ def run(ctx: BenchContext) -> SectionResult:
     ctx.begin("ingest", len(p.sizes) * p.repeats * (1 + len(consumers)))
     broker = ctx.mosquitto()
     best: dict[tuple[str, int], Drain] = {}
+    ceilings: dict[int, Ceiling] = {}  # samples per message -> influxd's best
     publish_rates: list[float] = []
     for repeat in range(p.repeats):
         for samples in p.sizes:
@@ -114,13 +127,36 @@ def run(ctx: BenchContext) -> SectionResult:
                 if key not in best or drained.msgs_per_s > best[key].msgs_per_s:
                     best[key] = drained
                 drop_session(broker.host, broker.port, consumer.client_id)
-    _report(out, best, consumers, p, publish_rates)
+            if "influxdb" in consumers:
+                ctx.step(f"ingest: influxd write ceiling, {samples}-sample messages (run {repeat + 1})")
+                ceiling = _influx_ceiling(ctx, p.messages, samples, repeat)
+                if samples not in ceilings or ceiling.points_per_s > ceilings[samples].points_per_s:
+                    ceilings[samples] = ceiling
+    _report(out, best, consumers, p, publish_rates, ceilings)
     ctx.end("ingest: done")
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Ceiling:
+    points_per_s: float
+    server_cpu_us_per_point: float  # influxd's own CPU per point, on its own
+
+
+def _influx_ceiling(ctx: BenchContext, messages: int, samples: int, repeat: int) -> Ceiling:
+    influxd = ctx.influxd()
+    assert influxd is not None
+    database = f"bench_ceiling_{samples}_{repeat}_{time.monotonic_ns() % 10**9}"
+    influxd.create_database(database)
+    pid = influxd.proc.pid if influxd.proc is not None else None
+    cpu = cpu_seconds(pid)
+    result = run_child(influx_write_ceiling, influxd.http, database, messages, DEVICES, samples,
+                       now_ms() - 86_400_000, timeout=600)
+    return Ceiling(result["points"] / result["seconds"], (cpu_seconds(pid) - cpu) * 1e6 / result["points"])
+
+
 def _report(out: SectionResult, best: dict[tuple[str, int], Drain], consumers: list[str], p: Plan,
-            publish_rates: list[float]) -> None:
+            publish_rates: list[float], ceilings: dict[int, Ceiling]) -> None:
     for samples in p.sizes:
         base = best[("bare_count", samples)].msgs_per_s
         parsed = best[("bare_json", samples)].msgs_per_s
@@ -153,6 +189,17 @@ def _report(out: SectionResult, best: dict[tuple[str, int], Drain], consumers: l
                 "cpu_us_per_msg": round(d.cpu_us_per_msg, 1),
                 "baseline_cpu_us_per_msg": round(best[("bare_count", samples)].cpu_us_per_msg, 1),
             }
+            ceiling = ceilings.get(samples) if consumer == "influxdb" else None
+            if ceiling is not None:
+                server_us = d.server_cpu_seconds * 1e6 / max(1, d.points)
+                out.rows.append(Row(
+                    "ingest", f"ingestion, influxdb, {samples} smp/msg, points", d.points_per_s, "points/s",
+                    "influxd write ceiling (bare HTTP)", ceiling.points_per_s,
+                    extra=f"influxd CPU {server_us:.2f} µs/point (alone: {ceiling.server_cpu_us_per_point:.2f})"))
+                entry["influxd_ceiling_points_per_s"] = round(ceiling.points_per_s, 1)
+                entry["ratio_to_influxd_ceiling"] = round(d.points_per_s / ceiling.points_per_s, 3)
+                entry["influxd_cpu_us_per_point"] = round(server_us, 3)
+                entry["influxd_alone_cpu_us_per_point"] = round(ceiling.server_cpu_us_per_point, 3)
             out.data[f"{consumer}_{samples}"] = entry
     out.meta = {"messages": p.messages, "repeats": p.repeats, "devices": DEVICES, "qos": 1,
                           "protocol": "MQTT 5", "receive_maximum": 1000, "target_ratio": TARGET_RATIO,

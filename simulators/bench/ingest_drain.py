@@ -11,7 +11,6 @@ section refuses the figure.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from aftercare.settings import Settings
 from aftercare.wiring import build_ingest, open_stores
 from devices.broker_url import BrokerUrl
 from ingest.committer import CommitterProcess
+from simulators.bench.children import cpu_seconds
 from simulators.bench.mqtt_load import Drain
 from simulators.bench.telemetry import register_wearables
 
@@ -40,14 +40,6 @@ def prepare_stores(data_dir: Path, timeseries_url: str | None, devices: int) -> 
         stores.close()
 
 
-def _cpu_seconds(pid: int | None) -> float:
-    """CPU time (user + system) of another process so far, from /proc; 0 without one."""
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def drain_ingest(host: str, port: int, client_id: str, data_dir: Path, timeseries_url: str | None,
                  expected: int, *, timeout: float = 300.0) -> Drain:
     """Run ingestion on a primed session holding ``expected`` messages until all are committed and acked."""
@@ -57,7 +49,7 @@ def drain_ingest(host: str, port: int, client_id: str, data_dir: Path, timeserie
     service = build_ingest(settings, stores, BrokerUrl(host, port))
     service.prepare()  # a committer process is up with its stores open, like the stores above: not timed
     committer = service.pipeline.pid if isinstance(service.pipeline, CommitterProcess) else None
-    cpu = time.process_time() + _cpu_seconds(committer)
+    cpu = time.process_time() + cpu_seconds(committer)
     started = time.perf_counter()
     service.start()
     deadline = time.monotonic() + timeout
@@ -67,7 +59,7 @@ def drain_ingest(host: str, port: int, client_id: str, data_dir: Path, timeserie
                 raise TimeoutError(f"ingestion committed {service.messages} of {expected} messages in {timeout:.0f} s")
             time.sleep(0.005)
         seconds = time.perf_counter() - started
-        cpu = time.process_time() + _cpu_seconds(committer) - cpu
+        cpu = time.process_time() + cpu_seconds(committer) - cpu
     finally:
         service.stop()
         stores.close()

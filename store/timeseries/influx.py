@@ -5,12 +5,14 @@ Data model: measurement = metric, tags ``device_id`` and ``subject``, fields ``v
 timestamp, so writing a chunk again overwrites it with the same values: writes are idempotent.
 
 Writes go as line protocol, one HTTP request per `write` call (or one per 5,000 points for larger
-writes): to ``/write`` on 1.x (InfluxDB 1.6 has no ``/api/v2/write``, so influxdb-client's 1.x
-compatibility mode cannot be used there) and through influxdb-client's synchronous write API with
-retries on 2.x. Reads are InfluxQL through ``/query``, which 1.x, 2.x (v1 compatibility, virtual
-DBRP mappings since 2.2) and 3.x all answer. Lines are built with one f-string per point from
-``tolist()`` values: measured here at 2.0 million points/s, against 0.9 million for numpy's
-``np.char.add`` chains, and well above the 190,000-270,000 points/s an influxd 1.6 takes here.
+writes, up to `PARALLEL_REQUESTS` of them at once: influxd parses and indexes concurrent requests on
+several cores, one request at a time on one), to ``/write`` on 1.x (InfluxDB 1.6 has no
+``/api/v2/write``, so influxdb-client's 1.x compatibility mode cannot be used there) and through
+influxdb-client's synchronous write API with retries on 2.x. Reads are InfluxQL through ``/query``,
+which 1.x, 2.x (v1 compatibility, virtual DBRP mappings since 2.2) and 3.x all answer.
+Lines are built with one f-string per point from ``tolist()`` values: measured here at 2.0 million
+points/s, against 0.9 million for numpy's ``np.char.add`` chains, and well above the 450,000-490,000
+points/s an influxd 1.6 takes here (`aftercare bench`: the influxd write ceiling).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 #: Points per HTTP write request; a larger `write` is split into requests of this size.
 POINTS_PER_REQUEST = 5_000
+PARALLEL_REQUESTS = 4
 #: Rows per JSON chunk of a streamed `/query` answer.
 _QUERY_CHUNK_ROWS = 10_000
 #: The field names of a value: one number, or the axes of a 3-axis metric (accel, gyro).
@@ -122,11 +126,15 @@ class InfluxTimeSeriesStore:
     """
 
     def __init__(self, target: InfluxTarget, *, token: str | None = None, org: str | None = None,
-                 timeout_s: float = 30.0, points_per_request: int = POINTS_PER_REQUEST) -> None:
-        if points_per_request < 1:
-            raise ValueError(f"points_per_request must be at least 1: {points_per_request}")
+                 timeout_s: float = 30.0, points_per_request: int = POINTS_PER_REQUEST,
+                 parallel_requests: int = PARALLEL_REQUESTS) -> None:
+        if points_per_request < 1 or parallel_requests < 1:
+            raise ValueError(f"points_per_request and parallel_requests must be at least 1: "
+                             f"{points_per_request}, {parallel_requests}")
         self.target = target
         self.points_per_request = points_per_request
+        self._posting = ThreadPoolExecutor(parallel_requests, thread_name_prefix="influx-write") \
+            if parallel_requests > 1 else None
         headers: dict[str, str] = {}
         auth: tuple[str, str] | None = None
         if target.version == 2:
@@ -175,12 +183,14 @@ class InfluxTimeSeriesStore:
             return 0
         self._ensure_ready()
         step = self.points_per_request
-        for start in range(0, len(lines), step):
-            body = "\n".join(lines[start:start + step]).encode()
-            if self._v2 is not None:
-                self._v2.write(body)
-            else:
-                self._write_v1(body)
+        bodies = ["\n".join(lines[start:start + step]).encode() for start in range(0, len(lines), step)]
+        post = self._v2.write if self._v2 is not None else self._write_v1
+        if len(bodies) == 1 or self._posting is None:
+            for body in bodies:
+                post(body)
+        else:  # all must succeed before the write counts; the first failure is raised (a retry rewrites all)
+            for future in [self._posting.submit(post, body) for body in bodies]:
+                future.result()
         return len(lines)
 
     def _write_v1(self, body: bytes) -> None:
@@ -301,6 +311,8 @@ class InfluxTimeSeriesStore:
             return False
 
     def close(self) -> None:
+        if self._posting is not None:
+            self._posting.shutdown(wait=True)
         self._http.close()
         if self._v2 is not None:
             self._v2.close()
