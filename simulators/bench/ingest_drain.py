@@ -49,7 +49,7 @@ def drain_ingest(host: str, port: int, client_id: str, data_dir: Path, timeserie
     service = build_ingest(settings, stores, BrokerUrl(host, port))
     service.prepare()  # a committer process is up with its stores open, like the stores above: not timed
     committer = service.pipeline.pid if isinstance(service.pipeline, CommitterProcess) else None
-    cpu = time.process_time() + cpu_seconds(committer)
+    own, child = time.process_time(), cpu_seconds(committer)
     started = time.perf_counter()
     service.start()
     deadline = time.monotonic() + timeout
@@ -59,10 +59,11 @@ def drain_ingest(host: str, port: int, client_id: str, data_dir: Path, timeserie
                 raise TimeoutError(f"ingestion committed {service.messages} of {expected} messages in {timeout:.0f} s")
             time.sleep(0.005)
         seconds = time.perf_counter() - started
-        cpu = time.process_time() + cpu_seconds(committer) - cpu
+        own, child = time.process_time() - own, cpu_seconds(committer) - child
     finally:
         service.stop()
         stores.close()
     points = int(REGISTRY.get_sample_value("aftercare_ingest_stored_points_total") or 0)
     stored = int(REGISTRY.get_sample_value("aftercare_ingest_stored_messages_total") or 0)
-    return Drain(messages=service.messages, seconds=seconds, points=points, stored_messages=stored, cpu_seconds=cpu)
+    return Drain(messages=service.messages, seconds=seconds, points=points, stored_messages=stored,
+                 cpu_seconds=own + child, committer_cpu_seconds=child)

@@ -34,6 +34,7 @@ class Drain:
     points: int = 0
     stored_messages: int = 0
     cpu_seconds: float = 0.0  # CPU time of the consumer's process (all threads) over the drain
+    committer_cpu_seconds: float = 0.0  # of which ingestion's committer process (included above)
     server_cpu_seconds: float = 0.0  # CPU time of the store's server (influxd) over the drain, when measured
 
     @property
