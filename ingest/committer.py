@@ -77,6 +77,7 @@ class CommitterProcess:
         self._conn, self._process = parent, process
         answer = self._receive(self.start_timeout_s, "starting")
         if answer != ("ready", None):
+            self._discard()
             raise StoreUnavailable(f"committer process did not start: {answer[1]}")
         log.info("committer process %s ready", process.pid)
 

@@ -65,7 +65,11 @@ class IngestService:
         self.pipeline.start()
 
     def start(self) -> None:
-        self.prepare()
+        try:
+            self.prepare()
+        except StoreUnavailable as exc:  # not fatal: the first batch tries again, and /readyz says why meanwhile
+            self.store_error = exc.reason
+            log.error("ingestion's committer is not ready (retrying with the first batch): %s", exc.reason)
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self._worker.start()
         self.source.start()

@@ -153,3 +153,15 @@ def test_the_committer_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_a_committer_that_cannot_open_its_stores_says_why_and_is_retried(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, timeseries_url="sqlite:////proc/no-such-folder/ts.db", log_level="WARNING")
+    committer = CommitterProcess(settings)
+    with pytest.raises(StoreUnavailable, match="did not start: FileNotFoundError"):
+        committer.start()
+    assert committer.pid is None  # reaped, nothing left running
+    with pytest.raises(StoreUnavailable, match="did not start"):  # each batch tries a new child, and says why
+        committer.process(_batch(0, 10))
+    assert committer.starts == 2
+    committer.close()
