@@ -39,9 +39,10 @@ from monitor.repair.rules import RepairAlertCandidate, check_shop_offline, evalu
 from monitor.repair.spot_check import should_sample
 from monitor.repair.stages import checkpoint_stages
 from monitor.repair.timeline import BeaconEvent, JobState, replay
-from monitor.repair.warranty import warranty
+from monitor.repair.warranty import term_months, warranty
 from monitor.shop_scores import NEUTRAL_SCORE, FeedbackMean, current_score, record_scores
 from store.state.schema import Alert, PhotoRow, RepairEvent, RepairJob, Shop
+from store.state.schema_cases import Case, CasePlan
 from store.state.schema_repair import SpotCheck
 
 log = logging.getLogger(__name__)
@@ -311,9 +312,12 @@ class RepairMonitor:
                     message=f"arrange a courtesy car for claim {job.claim_id} for {ent.days} days: {ent.reason}",
                     job_id=job.id, shop_id=job.shop_id))
         if state.delivered_at_ms is not None and "warranty" not in doc:
-            w = warranty(str(doc.get("repair_type", "body")), job.severity, delivered_at_ms=state.delivered_at_ms,
-                         extended=True)
-            doc["warranty"] = {**asdict(w), "severity": str(w.severity), "base_months": round(w.months / 1.5)}
+            repair_type = str(doc.get("repair_type", "body"))
+            declined = extension_declined(s, job.id)
+            w = warranty(repair_type, job.severity, delivered_at_ms=state.delivered_at_ms, extended=not declined)
+            doc["warranty"] = {**asdict(w), "severity": str(w.severity),
+                               "base_months": term_months(repair_type, job.severity),
+                               "extension_declined": declined}
             publish(s, "warranty_issued", {"job_id": job.id, "months": w.months, "expires_at_ms": w.expires_at_ms},
                     job_id=job.id, shop_id=job.shop_id)
         job.state = doc
@@ -331,3 +335,16 @@ class RepairMonitor:
                                          details={"stage": str(c.stage) if c.stage else None}))
 
 
+def extension_declined(s: Session, job_id: str) -> bool:
+    """True when the post-claim case of this job declined the extended warranty in its current plan.
+
+    The claimant or claims staff decline it with ``PATCH /cases/{id}/plan {"extended_warranty": false}``;
+    the plan's stored preferences say so. A job without a case gets the extension (1.5 x the base term).
+    """
+    case_id = s.execute(select(Case.id).where(Case.job_id == job_id).limit(1)).scalar_one_or_none()
+    if case_id is None:
+        return False
+    prefs = s.execute(select(CasePlan.preferences).where(CasePlan.case_id == case_id)
+                      .order_by(CasePlan.version.desc()).limit(1)).scalar_one_or_none()
+    pref = (prefs or {}).get("extended_warranty")
+    return isinstance(pref, dict) and pref.get("value") is False
