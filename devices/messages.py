@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from devices.metrics import MAX_PHOTO_BYTES, MAX_VALUES_PER_BATCH, METRICS
+from devices.metrics import MAX_PHOTO_BYTES, MAX_VALUES_PER_BATCH, METRICS, MetricSpec
 from devices.timestamps import EpochMs, ms_to_iso
 
 Stage = Literal[
@@ -142,6 +142,37 @@ def _regular(raw: dict[str, Any]) -> bool:
             and isinstance(fs, int | float) and type(fs) in (int, float) and MIN_FS <= fs <= 10_000)
 
 
+SMALL_SERIES = 32
+"""Up to this many scalar values, plain Python checks a series faster than numpy's per-call overhead allows."""
+
+
+def _small_series(spec: MetricSpec, raw_values: list[Any], t0: int, fs: float, *, now_ms: int, max_future_ms: int,
+                  oldest_ms: int) -> Series | None:
+    """A short, clean scalar series validated without numpy; None when anything needs the full checks.
+
+    Only vouches for what it can: every value an int or float (so no bool), their sum finite (so no NaN,
+    no infinity, no integer too large for a float), within range, whole where the metric counts. Anything
+    else returns None and `validate_series` goes on to find and word the reason exactly as before.
+    """
+    if not all(type(v) is int or type(v) is float for v in raw_values):
+        return None
+    try:
+        if not math.isfinite(math.fsum(raw_values)):
+            return None
+    except OverflowError:
+        return None
+    if not (spec.low <= min(raw_values) and max(raw_values) <= spec.high):
+        return None
+    if spec.integer and not all(type(v) is int or v.is_integer() for v in raw_values):
+        return None
+    step = 1000.0 / fs
+    times = [t0 + round(k * step) for k in range(len(raw_values))]  # round half to even, as np.round
+    if times[-1] > now_ms + max_future_ms or t0 < oldest_ms:
+        return None
+    return Series(metric=spec.name, t_ms=np.array(times, dtype=np.int64),
+                  values=np.array(raw_values, dtype=np.float64), fs=fs)
+
+
 def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int, oldest_ms: int,
                     may_hold_booleans: bool = True) -> Series | str:
     """Validate one raw series; return it, or the reason it is refused (never raises).
@@ -168,8 +199,17 @@ def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int,
     n = len(raw_values)
     if n == 0:
         return f"{spec.name}: no values"
+    if t_list is None and n <= SMALL_SERIES and spec.dims == 1:
+        assert t0 is not None
+        assert fs_in is not None
+        small = _small_series(spec, raw_values, t0, fs_in, now_ms=now_ms, max_future_ms=max_future_ms,
+                              oldest_ms=oldest_ms)
+        if small is not None:
+            return small
     try:
         values = np.asarray(raw_values, dtype=np.float64)
+    except OverflowError:  # an integer past float range (JSON allows 4,300 digits): refused, never raised
+        return f"{spec.name}: a value is too large to be a number (range {spec.range_text()})"
     except (ValueError, TypeError):
         shape = "numbers" if spec.dims == 1 else "[x, y, z] triples"
         return f"{spec.name}: values must be {shape}"

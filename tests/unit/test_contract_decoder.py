@@ -89,6 +89,20 @@ def test_too_many_values_in_a_batch() -> None:
     assert out.rejections[0].code == "too_large"  # type: ignore[attr-defined]
 
 
+def test_an_integer_past_float_range_is_refused_not_raised() -> None:
+    """A 400-digit integer is valid JSON (Python parses up to 4,300 digits); it once raised OverflowError in
+    the numpy conversion, which made the whole batch fail and be redelivered for ever."""
+    huge = b'{"seq": 7, "series": [{"metric": "heart_rate", "t0": %d, "fs": 1, "values": [60, %s]}, ' \
+           b'{"metric": "accel", "t0": %d, "fs": 50, "values": [[0, 0, %s]]}, ' \
+           b'{"metric": "spo2", "t0": %d, "fs": 1, "values": [97]}]}' % (
+               NOW - 5000, b"9" * 400, NOW - 5000, b"9" * 400, NOW - 5000)
+    out = run(TELEMETRY, huge)
+    assert [r.reason for r in out.rejections] == [  # type: ignore[attr-defined]
+        "heart_rate: a value is too large to be a number (range 20..250)",
+        "accel: a value is too large to be a number (range -16..16)"]
+    assert [c.metric for c in out.chunks] == ["spo2"]  # type: ignore[attr-defined]
+
+
 def test_vector_shape_and_boolean_values_refused() -> None:
     out = run(TELEMETRY, telemetry({"metric": "accel", "t0": NOW - 1000, "fs": 50, "values": [[1, 2]]},
                                    {"metric": "heart_rate", "t0": NOW - 1000, "fs": 1, "values": [True]}))
