@@ -27,7 +27,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "notice.arrival_instant": "As an instant payment it should reach your account within minutes "
                                   "(by {latest}).",
         "notice.arrival_days": "By {method} it should reach you between {earliest} and {latest} "
-                               "({lo} to {hi} business days; weekends are not counted).",
+                               "({lo} to {hi} business days; weekends and bank holidays are not counted).",
+        "notice.arrival_days_weekends": "By {method} it should reach you between {earliest} and {latest} "
+                                        "({lo} to {hi} business days; weekends are not counted, and a bank "
+                                        "holiday may add a day).",
         "notice.next": "What you are entitled to next:",
         "notice.entitlement": "- {title}: {text}",
         "notice.none": "- No further services are planned for this claim.",
@@ -134,7 +137,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "notice.component_note": "- {item}：{amount}（{note}）",
         "notice.arrival_instant": "即时支付预计几分钟内到账（最晚{latest}）。",
         "notice.arrival_days": "通过{method}支付，预计于{earliest}至{latest}之间到账（{lo}至{hi}个工作日，"
-                               "周末不计）。",
+                               "周末及法定节假日不计）。",
+        "notice.arrival_days_weekends": "通过{method}支付，预计于{earliest}至{latest}之间到账（{lo}至{hi}个工作日，"
+                                        "周末不计，银行假日可能顺延一天）。",
         "notice.next": "您接下来可以享受的服务：",
         "notice.entitlement": "- {title}：{text}",
         "notice.none": "- 本次理赔没有后续服务。",

@@ -21,6 +21,8 @@ def utc_day(ms: int) -> str:
 
 def mark_series_days(session: Session, chunks: Iterable[Chunk], now_ms: int) -> None:
     # day numbers first (integer division), formatted once per distinct day
-    numbers = {(c.subject, int(t) // DAY_MS) for c in chunks if c.n for t in (c.t_ms.min(), c.t_ms.max())}
+    # (a regular series' times increase: its first and last are its bounds, no numpy reduction needed)
+    numbers = {(c.subject, int(t) // DAY_MS) for c in chunks if c.n
+               for t in ((c.t_ms[0], c.t_ms[-1]) if c.fs is not None else (c.t_ms.min(), c.t_ms.max()))}
     rows = [{"subject": s, "day": utc_day(d * DAY_MS), "updated_ms": now_ms} for s, d in sorted(numbers)]
     upsert(session, SeriesDay.__table__, rows, ["subject", "day"])  # type: ignore[arg-type]

@@ -71,6 +71,14 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
+def rss_with_children(pid: int) -> int:
+    """Resident memory of a process and its child processes (ingestion's committer), from /proc."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children.extend(int(c) for c in (task / "children").read_text().split())
+    return rss_bytes(pid) + sum(rss_with_children(c) for c in children)
+
+
 def rss_bytes(pid: int) -> int:
     """Resident memory of a process, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -100,3 +100,29 @@ def test_instant_payment_arrives_within_minutes() -> None:
     assert "within minutes" in notice["arrival"]["text"]
     assert "09:15" in notice["arrival"]["text"]
     assert notice["arrival"]["latest"] == "2025-01-04T09:15:00+00:00"
+
+
+def test_bank_holidays_of_the_currency_are_skipped() -> None:
+    # Paid on Wednesday 30 September 2026 in CNY: 1-8 October is China's National Day week (1, 2, 5, 6, 7
+    # October are holidays; the 3rd and 4th a weekend), so a bank transfer arrives on Thursday the 8th at
+    # the earliest and Friday the 9th at the latest.
+    paid = datetime.fromisoformat("2026-09-30T10:00:00+08:00")
+    assert arrival_window("bank_transfer", paid, "CNY") == (date(2026, 10, 8), date(2026, 10, 9))
+    assert arrival_window("bank_transfer", paid) == (date(2026, 10, 1), date(2026, 10, 2))  # no calendar
+    # EUR follows TARGET2: Friday 3 April 2026 (Good Friday) and Monday 6 April (Easter Monday) are closed.
+    thursday = datetime.fromisoformat("2026-04-02T10:00:00+02:00")
+    assert arrival_window("bank_transfer", thursday, "EUR") == (date(2026, 4, 7), date(2026, 4, 8))
+    # A currency without a calendar counts weekends only, and the notice says a holiday may add a day.
+    assert arrival_window("bank_transfer", thursday, "XAF") == (date(2026, 4, 3), date(2026, 4, 6))
+
+
+def test_the_notice_says_which_days_are_not_counted() -> None:
+    cny = case(paid_at="2026-09-30T10:00:00+08:00")
+    cny["payment"] = {**cny["payment"], "currency": "CNY"}  # type: ignore[dict-item]
+    notice = build_notice(cny, [], "en")
+    assert (notice["arrival"]["earliest"], notice["arrival"]["latest"]) == ("2026-10-08", "2026-10-09")
+    assert "weekends and bank holidays are not counted" in notice["arrival"]["text"]
+    assert "周末及法定节假日不计" in build_notice(cny, [], "zh")["arrival"]["text"]
+    other = case(paid_at="2026-09-30T10:00:00+08:00")
+    other["payment"] = {**other["payment"], "currency": "XAF"}  # type: ignore[dict-item]
+    assert "a bank holiday may add a day" in build_notice(other, [], "en")["arrival"]["text"]
