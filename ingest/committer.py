@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Protocol
@@ -141,8 +142,26 @@ class CommitterProcess:
         self._discard()
 
 
+class ParentGone(Exception):
+    """The MQTT process died: nobody will acknowledge this batch, so it must not be committed either."""
+
+
+def _parent_check(parent_pid: int) -> Callable[[], None]:
+    def check() -> None:
+        if os.getppid() != parent_pid:  # orphaned: re-parented to init or a subreaper
+            raise ParentGone(f"the MQTT process {parent_pid} is gone")
+
+    return check
+
+
 def serve(conn: Connection, settings: Settings) -> None:
-    """The child: open the stores, then commit batches until the pipe says stop or closes."""
+    """The child: open the stores, then commit batches until the pipe says stop or closes.
+
+    Just before each state commit it checks that its parent is alive. If the parent was killed meanwhile,
+    the batch is rolled back and the child exits: the broker redelivers that batch to the restarted
+    ingestion, which must not race a late commit of the same messages (its dedup would miss them, and a
+    bad message's dead letter would be stored twice).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes the pipe
     from aftercare.logging_setup import configure
     from aftercare.wiring import build_pipeline, open_stores
@@ -151,6 +170,7 @@ def serve(conn: Connection, settings: Settings) -> None:
     try:
         stores = open_stores(settings, migrate=False)
         pipeline = build_pipeline(settings, stores)
+        pipeline.before_commit = _parent_check(os.getppid())
     except Exception as exc:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
@@ -166,6 +186,9 @@ def serve(conn: Connection, settings: Settings) -> None:
             batch = [Inbound(topic, payload, 0, 1, 0, received) for topic, payload, received in wire]
             try:
                 conn.send(("ok", pipeline.process(batch)))
+            except ParentGone:
+                log.warning("MQTT process gone: batch of %s messages rolled back, exiting", len(batch))
+                return
             except StoreUnavailable as exc:
                 conn.send(("unavailable", exc.reason))
             except Exception:

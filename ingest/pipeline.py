@@ -80,7 +80,7 @@ def photo_id(device_id: str, seq: int) -> str:
 class IngestPipeline:
     def __init__(self, *, timeseries: TimeSeriesStore, state: StateStore, registry: DeviceRegistry,
                  photos: PhotoFiles, max_future_s: float = 300.0, retention_days: int = 400,
-                 clock: Callable[[], int] = now_ms) -> None:
+                 clock: Callable[[], int] = now_ms, before_commit: Callable[[], None] | None = None) -> None:
         self.timeseries = timeseries
         self.state = state
         self.registry = registry
@@ -88,6 +88,7 @@ class IngestPipeline:
         self.max_future_ms = int(max_future_s * 1000)
         self.retention_ms = retention_days * 86_400_000
         self.clock = clock
+        self.before_commit = before_commit  # may raise to roll the state transaction back (see ingest.committer)
         self.dedup = Deduplicator()
         self._job_shop: dict[str, str] = {}
 
@@ -167,6 +168,8 @@ class IngestPipeline:
                                     if d.device is not None and d.seq is not None]
             marks = [{"device_id": k[0], "seq": k[1], "received_ms": now} for k in keys_done]
             insert_ignore(session, DedupMark.__table__, marks)  # type: ignore[arg-type]
+            if self.before_commit is not None:
+                self.before_commit()
             session.commit()
         self.dedup.remember(keys_done)
         stored = sum(1 for d in fresh if d.has_data)

@@ -165,3 +165,34 @@ def test_a_committer_that_cannot_open_its_stores_says_why_and_is_retried(tmp_pat
         committer.process(_batch(0, 10))
     assert committer.starts == 2
     committer.close()
+
+
+def test_a_batch_whose_parent_is_gone_is_rolled_back_not_committed(tmp_path: Path) -> None:
+    """The committer checks its parent just before the state commit (`serve` wires `_parent_check` there)."""
+    from sqlalchemy import func, select
+
+    from aftercare.wiring import build_pipeline
+    from ingest.committer import ParentGone, _parent_check
+    from store.state.schema import DeadLetter, DedupMark
+
+    _parent_check(os.getppid())()  # our parent is alive: no exception
+    settings = _settings(tmp_path)
+    stores = open_stores(settings, migrate=False)
+    try:
+        pipeline = build_pipeline(settings, stores)
+        pipeline.before_commit = _parent_check(os.getppid() + 1_000_000)  # a parent that is not ours: "gone"
+        bad = Inbound(telemetry_topic("w0"), b"{not json", mid=99, qos=1, generation=1, received_ms=now_ms())
+        with pytest.raises(ParentGone):
+            pipeline.process([*_batch(0, 20), bad])
+
+        def count(table: type) -> int:
+            with stores.state.session() as s:
+                return int(s.execute(select(func.count()).select_from(table)).scalar_one())
+
+        assert (count(DedupMark), count(DeadLetter)) == (0, 0)  # nothing of the state transaction landed
+        pipeline.before_commit = None  # the restarted ingestion gets the redelivery: stored once, one dead letter
+        result = pipeline.process([*_batch(0, 20), bad])
+        assert (result.stored_messages, result.duplicates, result.dead_letters) == (20, 0, 1)
+        assert (count(DedupMark), count(DeadLetter)) == (20, 1)
+    finally:
+        stores.close()
