@@ -71,11 +71,11 @@ class MonitorRunner:
             self._thread.join(timeout=30)
 
     def health(self) -> tuple[bool, str]:
-        if self.last_pass_ms is None:
-            return True, "starting"
+        failing = "; ".join(f"{name} failing: {error}" for name, error in sorted(self.errors.items()))
+        if self.last_pass_ms is None:  # the first pass is still running; a monitor may already have failed in it
+            return not self.errors, "starting" + (f"; {failing}" if failing else "")
         age = (now_ms() - self.last_pass_ms) / 1000
         ok = age < max(60.0, 10 * self.interval_s) and not self.errors
-        failing = "; ".join(f"{name} failing: {error}" for name, error in sorted(self.errors.items()))
         return ok, f"last pass {age:.0f} s ago" + (f"; {failing}" if failing else "")
 
     def _loop(self) -> None:
