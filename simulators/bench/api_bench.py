@@ -31,6 +31,7 @@ from simulators.bench.context import BenchContext
 from simulators.bench.results import Row, SectionResult
 from simulators.bench.services import free_port
 from simulators.bench.telemetry import device_id, patient_id, register_wearables
+from simulators.waiting import http_answers, wait_until
 from store.timeseries.base import Chunk
 
 PATIENTS = 100
@@ -195,15 +196,12 @@ def run(ctx: BenchContext) -> SectionResult:
 
 
 def _wait_up(base: str, server: Child, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    healthy = http_answers(f"{base}/healthz")
+
+    def up() -> bool:
         if not server.process.is_alive():
             server.result(5)  # raises ChildFailed with the child's traceback
             raise RuntimeError(f"the API process exited with {server.process.exitcode}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"the API did not answer on {base} within {timeout:.0f} s")
+        return healthy()
+
+    wait_until(up, timeout, 0.1, f"the API to answer on {base}")

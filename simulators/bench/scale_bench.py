@@ -23,6 +23,7 @@ from simulators.bench.context import BenchContext
 from simulators.bench.ingest_drain import prepare_stores
 from simulators.bench.mqtt_load import drop_session, publish_backlog
 from simulators.bench.results import Row, SectionResult
+from simulators.waiting import wait_until
 
 DEVICES = 60
 SAMPLES = 10
@@ -93,16 +94,6 @@ def count_chunks(db: Path) -> int:
         conn.close()
 
 
-def _wait(predicate: object, timeout: float, what: str, interval: float = 0.05) -> None:
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 def measure(ctx: BenchContext, processes: int, messages: int) -> float:
     """Messages per second drained by ``processes`` ingest processes sharing the subscription."""
     broker = ctx.mosquitto()
@@ -116,7 +107,7 @@ def measure(ctx: BenchContext, processes: int, messages: int) -> float:
     running = [start_ingest_process(folder, broker.url, client_id, shared_group=group, log=folder / f"ingest-{i}.log")
                for i, client_id in enumerate(ids)]
     try:
-        _wait(lambda: all(p.connected() for p in running), 60, f"{processes} ingest process(es) connected")
+        wait_until(lambda: all(p.connected() for p in running), 60, 0.05, f"{processes} ingest process(es) connected")
         time.sleep(0.5)  # the SUBSCRIBE follows the connect
         for p in running:
             p.signal(signal.SIGSTOP)
@@ -127,7 +118,7 @@ def measure(ctx: BenchContext, processes: int, messages: int) -> float:
         for p in running:
             p.signal(signal.SIGCONT)
         try:
-            _wait(lambda: count_chunks(db) >= messages, 300, f"{messages} messages stored", interval=0.02)
+            wait_until(lambda: count_chunks(db) >= messages, 300, 0.02, f"{messages} messages stored")
         except TimeoutError:
             tails = "; ".join(p.tail() for p in running)
             raise TimeoutError(f"{processes} process(es) stored {count_chunks(db)} of {messages} messages in 300 s; "

@@ -20,6 +20,8 @@ from types import TracebackType
 
 import httpx
 
+from simulators.waiting import http_answers, wait_until
+
 log = logging.getLogger(__name__)
 
 MOSQUITTO_BINARY = "/usr/sbin/mosquitto"
@@ -196,14 +198,10 @@ class PrivateInfluxd:
             self.proc = subprocess.Popen([binary, "-config", str(config)], stdout=log_file,  # noqa: S603
                                          stderr=subprocess.STDOUT, env=env, start_new_session=True)
         _wait_port(self.host, self.port, self.proc, "influxd", self.log_path, timeout=30)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.http}/ping", timeout=1).status_code == 204:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+        try:
+            wait_until(http_answers(f"{self.http}/ping", 204), 30, 0.1, "influxd to answer /ping")
+        except TimeoutError as exc:
+            raise ServiceError(f"{exc}: {_tail(self.log_path)}") from exc
         self.create_database(self.database)
         log.debug("private influxd (pid %s) on %s", self.proc.pid, self.http)
         return self

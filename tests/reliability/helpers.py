@@ -13,6 +13,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+from fastapi.testclient import TestClient
+
+from aftercare.runtime import Platform, start_ingest
+from aftercare.settings import Settings
+from aftercare.wiring import Stores
+from api.app import create_app
+from api.context import AppContext
+from devices.broker_url import BrokerUrl
+from ingest.service import IngestService
+
 ADMIN = "reliability-admin-token-0123456789abcdef"
 
 
@@ -85,3 +96,23 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+@dataclass
+class RunningIngest:
+    """Ingestion as `aftercare up` starts it (with its `/readyz` checks), and an API client over it."""
+
+    platform: Platform
+    service: IngestService
+    api: TestClient
+
+
+def start_platform_ingest(settings: Settings, stores: Stores, host: str, port: int) -> RunningIngest:
+    """Start ingestion through `aftercare.runtime.start_ingest` and wait until it is connected."""
+    platform = Platform(settings=settings, stores=stores, admin_token=ADMIN, broker_url=BrokerUrl(host, port))
+    start_ingest(platform, mqtt.MQTTv5)
+    service = platform.ingest
+    assert service is not None
+    assert service.source.connected.wait(10)
+    api = TestClient(create_app(AppContext(stores=stores, admin_token=ADMIN, health_checks=platform.health_checks)))
+    return RunningIngest(platform, service, api)

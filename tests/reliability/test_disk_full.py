@@ -15,18 +15,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from fastapi.testclient import TestClient
 
-from aftercare.runtime import Platform, start_ingest
 from aftercare.settings import Settings
 from aftercare.wiring import open_stores
-from api.app import create_app
-from api.context import AppContext
-from devices.broker_url import BrokerUrl
 from devices.timestamps import now_ms
-from tests.reliability.helpers import ADMIN, hr, stored, telemetry_topic
+from tests.reliability.helpers import hr, start_platform_ingest, stored, telemetry_topic
 from tests.support.mqtt_publisher import Publisher, wait_until
 from tests.support.seed import seed_registry
 
@@ -73,13 +67,8 @@ def test_disk_full_is_reported_and_nothing_unstored_is_acknowledged(small_disk: 
     size = used_bytes(small_disk) + HEADROOM
     _mount(["-o", f"remount,size={size}", str(small_disk)])
 
-    platform = Platform(settings=settings, stores=stores, admin_token=ADMIN,
-                        broker_url=BrokerUrl(broker.host, broker.port))  # type: ignore[attr-defined]
-    start_ingest(platform, mqtt.MQTTv5)
-    service = platform.ingest
-    assert service is not None
-    assert service.source.connected.wait(10)
-    api = TestClient(create_app(AppContext(stores=stores, admin_token=ADMIN, health_checks=platform.health_checks)))
+    running = start_platform_ingest(settings, stores, broker.host, broker.port)  # type: ignore[attr-defined]
+    platform, service, api = running.platform, running.service, running.api
     db = small_disk / "timeseries.db"
     pub = Publisher(broker.host, broker.port, client_id=f"full-pub-{time.monotonic_ns()}")  # type: ignore[attr-defined]
     t0 = now_ms() - 24 * 3_600_000

@@ -15,21 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from aftercare.runtime import Platform, start_ingest
 from aftercare.settings import Settings
 from aftercare.wiring import open_stores
-from api.app import create_app
-from api.context import AppContext
-from devices.broker_url import BrokerUrl
 from devices.timestamps import now_ms
 from store.state.schema import DedupMark
-from tests.reliability.helpers import ADMIN, hr, stored, telemetry_topic
+from tests.reliability.helpers import hr, start_platform_ingest, stored, telemetry_topic
 from tests.support.mqtt_publisher import Publisher, wait_until
 from tests.support.seed import seed_registry
 
@@ -62,13 +56,8 @@ def test_state_store_outage_holds_acks_and_recovers(tmp_path: Path, pg_server: s
                         mqtt_client_id=f"ingest-outage-{time.monotonic_ns()}")
     stores = open_stores(settings)
     seed_registry(stores.state, wearables=WEARABLES, gateways=0)
-    platform = Platform(settings=settings, stores=stores, admin_token=ADMIN,
-                        broker_url=BrokerUrl(broker.host, broker.port))  # type: ignore[attr-defined]
-    start_ingest(platform, mqtt.MQTTv5)
-    service = platform.ingest
-    assert service is not None
-    assert service.source.connected.wait(10)
-    api = TestClient(create_app(AppContext(stores=stores, admin_token=ADMIN, health_checks=platform.health_checks)))
+    running = start_platform_ingest(settings, stores, broker.host, broker.port)  # type: ignore[attr-defined]
+    platform, service, api = running.platform, running.service, running.api
     assert api.get("/readyz").status_code == 200
 
     db = tmp_path / "timeseries.db"

@@ -9,6 +9,10 @@ from collections.abc import Iterable
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from simulators.waiting import wait_until
+
+__all__ = ["Publisher", "wait_until"]
+
 
 class Publisher:
     def __init__(self, host: str, port: int, *, client_id: str = "test-publisher", username: str | None = None,
@@ -43,13 +47,3 @@ class Publisher:
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
-
-
-def wait_until(predicate: object, timeout: float = 60, interval: float = 0.1, what: str = "condition") -> None:
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
