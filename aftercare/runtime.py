@@ -13,11 +13,12 @@ import uvicorn
 
 from aftercare.embedded_broker import EmbeddedBroker, choose_port
 from aftercare.settings import Settings
-from aftercare.wiring import Stores, build_ingest, open_stores
+from aftercare.wiring import build_ingest, open_stores
 from api.app import create_app
 from api.context import AppContext
 from devices.broker_url import BrokerUrl
 from ingest.service import IngestService
+from store.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ def start_monitors(platform: Platform) -> None:
 def make_app_context(platform: Platform) -> AppContext:
     from dashboards.mount import mount_dashboards
 
-    ctx = AppContext(stores=platform.stores, admin_token=platform.admin_token, health_checks=platform.health_checks)
+    ctx = AppContext(stores=platform.stores, admin_token=platform.admin_token, health_checks=platform.health_checks,
+                     max_photo_bytes=platform.settings.max_photo_bytes)
     ctx.extras["mount_dashboards"] = mount_dashboards
     ctx.extras["settings"] = platform.settings
     hook = broker_files_hook(platform.settings, platform.stores)
@@ -103,7 +105,7 @@ def broker_files_hook(settings: Settings, stores: Stores) -> Callable[[], None] 
     """Rewrite Mosquitto's password file and ACL (and make it reload) when the platform manages them."""
     if settings.mosquitto_passwd_file is None or settings.mosquitto_acl_file is None:
         return None
-    from devices.broker_acl import INGEST_USER, MONITOR_USER, write_broker_files
+    from store.broker_files import INGEST_USER, MONITOR_USER, write_broker_files
 
     services = {name: pw for name, pw in ((INGEST_USER, settings.mqtt_ingest_password),
                                           (MONITOR_USER, settings.mqtt_monitor_password)) if pw}

@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
+from aftercare.logging_setup import configure
 from aftercare.settings import Settings
 from devices.broker_url import BrokerUrl
-from devices.registry import DeviceRegistry
 from devices.topics import SUBSCRIPTIONS
 from ingest.committer import Committer, CommitterProcess
 from ingest.mqtt_source import MqttSource
-from ingest.photo_files import PhotoFiles
 from ingest.pipeline import IngestPipeline
 from ingest.service import IngestService
+from store.photo_files import PhotoFiles
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
-from store.timeseries import TimeSeriesStore, open_timeseries
+from store.stores import Stores
+from store.timeseries import open_timeseries
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Stores:
-    settings: Settings
-    timeseries: TimeSeriesStore
-    state: StateStore
-    photos: PhotoFiles
-    registry: DeviceRegistry = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.registry = DeviceRegistry(self.state)
-
-    def close(self) -> None:
-        self.timeseries.close()
-        self.state.close()
 
 
 def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
@@ -46,7 +32,7 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
         upgrade(state.engine)
     timeseries = open_timeseries(settings.resolved_timeseries_url, token=settings.influx_token,
                                  org=settings.influx_org)
-    return Stores(settings, timeseries, state, PhotoFiles(settings.photo_dir))
+    return Stores(timeseries, state, PhotoFiles(settings.photo_dir))
 
 
 def build_pipeline(settings: Settings, stores: Stores) -> IngestPipeline:
@@ -55,10 +41,21 @@ def build_pipeline(settings: Settings, stores: Stores) -> IngestPipeline:
                           retention_days=settings.retention_days)
 
 
+def open_committer_pipeline(settings: Settings) -> tuple[IngestPipeline, Callable[[], None]]:
+    """The committer child's pipeline on stores of its own (see `ingest.committer`); runs in the child."""
+    configure(settings.log_level)
+    stores = open_stores(settings, migrate=False)
+    return build_pipeline(settings, stores), stores.close
+
+
+def committer_process(settings: Settings) -> CommitterProcess:
+    return CommitterProcess(functools.partial(open_committer_pipeline, settings))
+
+
 def build_ingest(settings: Settings, stores: Stores, broker: BrokerUrl, *,
                  protocol: int = mqtt.MQTTv5) -> IngestService:
     """Ingestion; with ``ingest_committer="process"`` its pipeline runs in a child with its own store connections."""
-    pipeline: Committer = (CommitterProcess(settings) if settings.ingest_committer == "process"
+    pipeline: Committer = (committer_process(settings) if settings.ingest_committer == "process"
                            else build_pipeline(settings, stores))
     source = MqttSource(broker=broker, client_id=settings.mqtt_client_id, topics=SUBSCRIPTIONS,
                         on_message=lambda _m: None, protocol=protocol, keepalive=settings.mqtt_keepalive,

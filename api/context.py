@@ -6,14 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aftercare.wiring import Stores
 from api.events import EventHub
+from store.stores import Stores
 
 
 @dataclass
 class AppContext:
     stores: Stores
     admin_token: str
+    max_photo_bytes: int = 8 * 1024 * 1024
     #: returns readiness of components running in this process (ingest: connected, store ok)
     health_checks: dict[str, Callable[[], tuple[bool, str]]] = field(default_factory=dict)
     hub: EventHub = field(default_factory=EventHub)

@@ -1,9 +1,9 @@
 """The live event feed: rows of the `events` table streamed to subscribers over server-sent events.
 
 Everything that should appear live (new alerts, stage changes, plan adjustments, case updates) is
-written to the `events` table in the same transaction as the change. The hub polls the table by id,
-so events reach every API process whichever process wrote them, and a client that reconnects with
-``Last-Event-ID`` misses nothing.
+written to the `events` table in the same transaction as the change (`store.state.events.publish`).
+The hub polls the table by id, so events reach every API process whichever process wrote them, and a
+client that reconnects with ``Last-Event-ID`` misses nothing.
 """
 
 from __future__ import annotations
@@ -14,18 +14,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from devices.timestamps import now_ms
 from store.state.engine import StateStore
 from store.state.schema import EventRow
-
-
-def publish(session: Session, kind: str, data: dict[str, Any], *, patient_id: str | None = None,
-            shop_id: str | None = None, job_id: str | None = None, case_id: str | None = None) -> None:
-    """Add an event to the feed as part of the caller's transaction."""
-    session.add(EventRow(kind=kind, at_ms=now_ms(), patient_id=patient_id, shop_id=shop_id, job_id=job_id,
-                         case_id=case_id, data=data))
 
 
 class EventHub:

@@ -14,13 +14,13 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.events import publish
 from cases.errors import CaseConflict, CaseInvalid
 from cases.metrics import mean_adherence
 from cases.outbox import enqueue
 from cases.plan_rules import PART_OF, Preference, diff, preferences_from_json
 from cases.plans import current_plan, draft_for, store_version
 from cases.texts import joined, say
+from store.state.events import publish
 from store.state.schema import Device, Patient, Plan, RepairJob
 from store.state.schema_cases import Case, CaseFeedback, CaseLogEntry, CasePlan, Subrogation
 

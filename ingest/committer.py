@@ -25,14 +25,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from ingest.inbound import Inbound
-from ingest.pipeline import BatchResult
+from ingest.pipeline import BatchResult, IngestPipeline
 from store.timeseries.base import StoreUnavailable
-
-if TYPE_CHECKING:
-    from aftercare.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +37,11 @@ _SPAWN = multiprocessing.get_context("spawn")
 
 # What crosses the pipe: plain tuples pickle several times faster than dataclass instances.
 Wire = tuple[str, bytes, int]
+
+
+#: Opens the stores and builds the pipeline in the child; returns it with what closes its stores. It crosses
+#: to the ``spawn``-ed child by pickling, so it must be a module-level function (or a partial of one).
+PipelineFactory = Callable[[], tuple[IngestPipeline, Callable[[], None]]]
 
 
 class Committer(Protocol):
@@ -55,8 +57,8 @@ class Committer(Protocol):
 class CommitterProcess:
     """`Committer` backed by a child process running the pipeline (see module docstring)."""
 
-    def __init__(self, settings: Settings, *, start_timeout_s: float = 120.0) -> None:
-        self.settings = settings
+    def __init__(self, open_pipeline: PipelineFactory, *, start_timeout_s: float = 120.0) -> None:
+        self.open_pipeline = open_pipeline
         self.start_timeout_s = start_timeout_s
         self._conn: Connection | None = None
         self._process: BaseProcess | None = None
@@ -71,7 +73,8 @@ class CommitterProcess:
         if self._process is not None and self._process.is_alive():
             return
         parent, child = _SPAWN.Pipe(duplex=True)
-        process = _SPAWN.Process(target=serve, args=(child, self.settings), name="aftercare-committer", daemon=True)
+        process = _SPAWN.Process(target=serve, args=(child, self.open_pipeline), name="aftercare-committer",
+                                 daemon=True)
         process.start()
         self.starts += 1
         child.close()
@@ -154,7 +157,7 @@ def _parent_check(parent_pid: int) -> Callable[[], None]:
     return check
 
 
-def serve(conn: Connection, settings: Settings) -> None:
+def serve(conn: Connection, open_pipeline: PipelineFactory) -> None:
     """The child: open the stores, then commit batches until the pipe says stop or closes.
 
     Just before each state commit it checks that its parent is alive. If the parent was killed meanwhile,
@@ -163,13 +166,8 @@ def serve(conn: Connection, settings: Settings) -> None:
     bad message's dead letter would be stored twice).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes the pipe
-    from aftercare.logging_setup import configure
-    from aftercare.wiring import build_pipeline, open_stores
-
-    configure(settings.log_level)
     try:
-        stores = open_stores(settings, migrate=False)
-        pipeline = build_pipeline(settings, stores)
+        pipeline, close_stores = open_pipeline()
         pipeline.before_commit = _parent_check(os.getppid())
     except Exception as exc:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
@@ -197,4 +195,4 @@ def serve(conn: Connection, settings: Settings) -> None:
     except (BrokenPipeError, ConnectionResetError):
         return
     finally:
-        stores.close()
+        close_stores()

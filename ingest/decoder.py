@@ -24,8 +24,8 @@ from devices.messages import (
     validate_series,
 )
 from devices.metrics import MAX_PAYLOAD_BYTES, MAX_PHOTO_BYTES, MAX_VALUES_PER_BATCH
-from devices.registry import RegisteredDevice
 from devices.topics import MessageKind, TopicError, parse_topic
+from store.state.device_registry import RegisteredDevice
 from store.timeseries.base import Chunk
 
 DEAD_LETTER_PAYLOAD_BYTES = 4096

@@ -20,13 +20,13 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from devices.registry import DeviceRegistry
 from devices.timestamps import now_ms
 from ingest import counters
 from ingest.decoder import DEAD_LETTER_PAYLOAD_BYTES, Decoded, Limits, Rejection, decode
 from ingest.dedup import Deduplicator, Key
 from ingest.inbound import Inbound
-from ingest.photo_files import PhotoFiles
+from store.photo_files import PhotoFiles
+from store.state.device_registry import DeviceRegistry
 from store.state.engine import StateStore
 from store.state.schema import (
     DeadLetter,

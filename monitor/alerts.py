@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.events import publish
+from store.state.events import publish
 from store.state.schema import Alert
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aftercare.wiring import Stores
-from api.events import publish
 from monitor import alerts
 from monitor.alerts import AlertInput
 from monitor.rehab_plans import current_plan
@@ -41,8 +39,10 @@ from monitor.signals.daily import DayMetrics, compute_day_metrics
 from monitor.signals.falls import detect_falls
 from monitor.signals.heart import sustained_above
 from monitor.signals.spo2 import desaturations
+from store.state.events import publish
 from store.state.schema import Alert, DailyMetrics, Device, MonitorCursor, Patient, PlanAdjustment, SeriesDay
 from store.state.upsert import upsert
+from store.stores import Stores
 from store.timeseries.base import TimeSeriesStore
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.events import publish
 from devices.timestamps import now_ms
+from store.state.events import publish
 from store.state.schema import Plan
 
 

@@ -26,8 +26,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aftercare.wiring import Stores
-from api.events import publish
 from monitor import alerts
 from monitor.alerts import AlertInput
 from monitor.photos.exif import haversine_km
@@ -41,9 +39,11 @@ from monitor.repair.stages import checkpoint_stages
 from monitor.repair.timeline import BeaconEvent, JobState, replay
 from monitor.repair.warranty import term_months, warranty
 from monitor.shop_scores import NEUTRAL_SCORE, FeedbackMean, current_score, record_scores
+from store.state.events import publish
 from store.state.schema import Alert, PhotoRow, RepairEvent, RepairJob, Shop
 from store.state.schema_cases import Case, CasePlan
 from store.state.schema_repair import SpotCheck
+from store.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,8 @@ class RepairMonitor:
 
     def __init__(self, stores: Stores, *, spot_base_rate: float = 0.1, spot_seed: str = "aftercare",
                  reuse_distance: int = DEFAULT_MAX_DISTANCE, exif_max_km: float = 2.0, exif_max_skew_h: float = 12.0,
-                 score_every_s: float = 300.0, feedback: FeedbackMean | None = None) -> None:
+                 score_every_s: float = 300.0, feedback: FeedbackMean | None = None,
+                 max_photo_bytes: int = 8 * 1024 * 1024) -> None:
         self.stores = stores
         self.state = stores.state
         self.spot_base_rate = spot_base_rate
@@ -78,6 +79,7 @@ class RepairMonitor:
         self.exif_max_skew_ms = int(exif_max_skew_h * 3_600_000)
         self.score_every_ms = int(score_every_s * 1000)
         self.feedback = feedback
+        self.max_photo_bytes = max_photo_bytes
         self._index: HashIndex | None = None
         self._photo_meta: dict[str, tuple[str, str]] = {}  # photo id -> (job id, stage)
         self._delivered_samples: dict[str, list[Any]] = {}
@@ -129,7 +131,7 @@ class RepairMonitor:
         except OSError as exc:
             row.checked, row.flags, row.checks = True, ["missing_file"], {"reasons": [f"file unreadable: {exc}"]}
             return None
-        check = check_photo(data, max_bytes=self.stores.settings.max_photo_bytes)
+        check = check_photo(data, max_bytes=self.max_photo_bytes)
         flags = list(check.flags)
         reasons = list(check.reasons)
         job = s.get(RepairJob, row.job_id)

@@ -16,8 +16,8 @@ from typing import Protocol
 from prometheus_client import Counter, Histogram
 
 from aftercare.settings import Settings
-from aftercare.wiring import Stores
 from devices.timestamps import now_ms
+from store.stores import Stores
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ async def upload_photo(job_id: str, session: SessionDep, caller: CallerDep, ctx:
         raise forbid("photo uploads")
     if stage not in STAGES:
         raise HTTPException(422, f"stage: {stage[:32]!r} is not a stage of the contract")
-    limit = ctx.stores.settings.max_photo_bytes
+    limit = ctx.max_photo_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"photo larger than {limit} bytes")

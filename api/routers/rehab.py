@@ -176,7 +176,7 @@ def _decide(session: SessionDep, caller: Caller, adjustment_id: str) -> tuple[Pl
 
 @router.post("/plan-adjustments/{adjustment_id}/approve", response_model=AdjustmentPublic)
 def approve(adjustment_id: str, session: SessionDep, caller: CallerDep, body: Decision | None = None) -> PlanAdjustment:
-    from api.events import publish
+    from store.state.events import publish
 
     adj, patient = _decide(session, caller, adjustment_id)
     plan = current_plan(session, patient.id)
@@ -195,7 +195,7 @@ def approve(adjustment_id: str, session: SessionDep, caller: CallerDep, body: De
 
 @router.post("/plan-adjustments/{adjustment_id}/reject", response_model=AdjustmentPublic)
 def reject(adjustment_id: str, session: SessionDep, caller: CallerDep, body: Decision | None = None) -> PlanAdjustment:
-    from api.events import publish
+    from store.state.events import publish
 
     adj, patient = _decide(session, caller, adjustment_id)
     adj.state, adj.decided_by, adj.decided_ms = "rejected", caller.name, now_ms()

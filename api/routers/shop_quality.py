@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from api.auth import Role
 from api.deps import CallerDep, SessionDep, StaffDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
-from api.events import publish
 from api.pagination import LimitQ, OffsetQ, Page
 from api.routers.shops import visible_shop
 from api.schemas.common import Severity
@@ -24,6 +23,7 @@ from api.schemas.shops_quality import (
 from devices.timestamps import now_ms
 from monitor.repair.recommend import recommend
 from monitor.shop_scores import shop_profiles
+from store.state.events import publish
 from store.state.schema_repair import ShopScoreRow, SpotCheck
 
 router = APIRouter(tags=["shop quality"], responses=ERROR_RESPONSES)

@@ -22,8 +22,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from devices.broker_acl import INGEST_USER, MONITOR_USER, write_broker_files
 from devices.credentials import mosquitto_hash
+from store.broker_files import INGEST_USER, MONITOR_USER, write_broker_files
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
 from store.state.schema import Device

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from aftercare.settings import Settings
-from aftercare.wiring import Stores, open_stores
+from aftercare.wiring import open_stores
 from api.app import create_app
 from api.context import AppContext
 from cases.feedback import shop_feedback_mean
@@ -25,6 +25,7 @@ from cases.monitor import CasesMonitor
 from devices.timestamps import now_ms
 from store.state.schema import Alert, DailyMetrics, Device, EventRow, PhotoRow, RepairEvent, RepairJob
 from store.state.schema_cases import Case, CaseNotification, CasePlan
+from store.stores import Stores
 
 pytestmark = pytest.mark.integration
 ADMIN = "admin-token-for-case-tests-0123456789"

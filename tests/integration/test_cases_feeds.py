@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from api.events import publish
 from cases.feeds import notify_from_events
 from cases.monitor import CURSOR
+from store.state.events import publish
 from store.state.schema import EventRow, MonitorCursor
 from tests.integration.test_cases_api import World, case_body, health_body, open_world
 

@@ -13,11 +13,12 @@ import uvicorn
 from sqlalchemy import select
 
 from aftercare.settings import Settings
-from aftercare.wiring import Stores, open_stores
+from aftercare.wiring import open_stores
 from api.app import create_app
 from api.context import AppContext
 from simulators.cases import run_cases
 from store.state.schema_cases import Case, CaseFeedback, CaseNotification, Subrogation
+from store.stores import Stores
 
 pytestmark = pytest.mark.integration
 ADMIN = "simulator-admin-token-0123456789abcdef"

@@ -14,12 +14,13 @@ import uvicorn
 
 from aftercare.embedded_broker import free_port
 from aftercare.settings import Settings
-from aftercare.wiring import Stores, open_stores
+from aftercare.wiring import open_stores
 from api.app import create_app
 from api.context import AppContext
 from devices.timestamps import now_ms
 from monitor import alerts
 from monitor.alerts import AlertInput
+from store.stores import Stores
 
 pytestmark = pytest.mark.integration
 ADMIN = "events-admin-token-0123456789abcdef"

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from aftercare.settings import Settings
-from aftercare.wiring import Stores, build_ingest, open_stores
+from aftercare.wiring import build_ingest, open_stores
 from api.app import create_app
 from api.context import AppContext
 from devices.broker_url import BrokerUrl
@@ -26,6 +26,7 @@ from ingest.service import IngestService
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
 from store.state.schema import DeadLetter, DedupMark, RepairEvent
+from store.stores import Stores
 from store.timeseries.sqlite import SQLiteTimeSeriesStore
 from tests.integration.conftest_services import *  # noqa: F403
 from tests.support.mqtt_publisher import Publisher, wait_until

@@ -10,12 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aftercare.settings import Settings
-from aftercare.wiring import Stores, open_stores
+from aftercare.wiring import open_stores
 from api.app import create_app
 from api.context import AppContext
 from devices.timestamps import now_ms
 from monitor.rehab_monitor import DAY_MS, RehabMonitor, day_of, day_start
 from simulators.wearable_signals import PatientProfile, simulate_patient_day
+from store.stores import Stores
 from tests.support.telemetry import write_series
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aftercare.settings import Settings
-from aftercare.wiring import Stores, open_stores
+from aftercare.wiring import open_stores
 from api.app import create_app
 from api.context import AppContext
 from devices.timestamps import now_ms
@@ -25,6 +25,7 @@ from ingest.pipeline import IngestPipeline
 from monitor.repair.stages import default_required_stages
 from monitor.repair_monitor import RepairMonitor
 from simulators.photos import PhotoFault, ReuseKind, checkpoint_photo, offset_position, reuse
+from store.stores import Stores
 
 pytestmark = pytest.mark.integration
 ADMIN = "repair-admin-token-0123456789abcdef"

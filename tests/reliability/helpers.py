@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 
 from aftercare.runtime import Platform, start_ingest
 from aftercare.settings import Settings
-from aftercare.wiring import Stores
 from api.app import create_app
 from api.context import AppContext
 from devices.broker_url import BrokerUrl
 from ingest.service import IngestService
+from store.stores import Stores
 
 ADMIN = "reliability-admin-token-0123456789abcdef"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from aftercare.settings import Settings
-from aftercare.wiring import open_stores
+from aftercare.wiring import committer_process, open_stores
 from devices.timestamps import now_ms
 from ingest.committer import CommitterProcess
 from ingest.inbound import Inbound
@@ -65,7 +65,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_dead_committer_is_replaced_and_its_batch_committed_once(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    committer = CommitterProcess(settings)
+    committer = committer_process(settings)
     committer.start()
     try:
         first = committer.process(_batch(0, 200))
@@ -90,7 +90,7 @@ def test_a_dead_committer_is_replaced_and_its_batch_committed_once(tmp_path: Pat
 
 def test_killed_while_committing_the_batch_is_refused_then_stored_once(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    committer = CommitterProcess(settings)
+    committer = committer_process(settings)
     committer.start()
     big = _batch(0, 6000, samples=100)
     outcome: list[BatchResult | Exception] = []
@@ -136,8 +136,8 @@ def test_the_committer_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import time
         from aftercare.settings import Settings
-        from ingest.committer import CommitterProcess
-        c = CommitterProcess(Settings(data_dir={str(tmp_path)!r}, log_level="WARNING"))
+        from aftercare.wiring import committer_process
+        c = committer_process(Settings(data_dir={str(tmp_path)!r}, log_level="WARNING"))
         c.start()
         print(c.pid, flush=True)
         time.sleep(120)
@@ -157,7 +157,7 @@ def test_the_committer_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
 
 def test_a_committer_that_cannot_open_its_stores_says_why_and_is_retried(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, timeseries_url="sqlite:////proc/no-such-folder/ts.db", log_level="WARNING")
-    committer = CommitterProcess(settings)
+    committer = committer_process(settings)
     with pytest.raises(StoreUnavailable, match="did not start: FileNotFoundError"):
         committer.start()
     assert committer.pid is None  # reaped, nothing left running

@@ -29,11 +29,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from aftercare.settings import Settings
-from aftercare.wiring import Stores, open_stores
+from aftercare.wiring import open_stores
 from api.app import create_app
 from api.context import AppContext
 from devices.timestamps import now_ms
 from store.state.schema import Alert
+from store.stores import Stores
 from tests.support.seed import seed_registry
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]

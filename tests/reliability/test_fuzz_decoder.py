@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from aftercare.settings import Settings
 from aftercare.wiring import open_stores
 from devices.metrics import MAX_VALUES_PER_BATCH, METRICS
-from devices.registry import RegisteredDevice
 from devices.topics import DeviceKind
 from ingest.decoder import Decoded, Limits, decode
 from ingest.inbound import Inbound
 from ingest.pipeline import IngestPipeline
+from store.state.device_registry import RegisteredDevice
 from tests.support.seed import seed_registry
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]

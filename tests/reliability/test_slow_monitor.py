@@ -18,11 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 from aftercare.settings import Settings
-from aftercare.wiring import Stores, build_ingest, open_stores
+from aftercare.wiring import build_ingest, open_stores
 from devices.broker_url import BrokerUrl
 from devices.timestamps import now_ms
 from monitor.runner import MonitorRunner
 from store.state.schema import DedupMark
+from store.stores import Stores
 from tests.reliability.helpers import hr, stored, telemetry_topic
 from tests.support.mqtt_publisher import Publisher, wait_until
 from tests.support.seed import seed_registry

@@ -115,7 +115,7 @@ def test_aftercare_services_run_existing_cli_commands(services: dict[str, dict[s
 def test_broker_init_writes_the_broker_files_with_an_existing_module(services: dict[str, dict[str, Any]]) -> None:
     words = command_words(services["broker-init"])
     module = words[words.index("-m") + 1]
-    assert module == "devices.broker_acl"
+    assert module == "store.broker_files"
     assert callable(importlib.import_module(module).main)
 
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.registry import RegisteredDevice
 from devices.topics import DeviceKind, MessageKind, TopicError, parse_topic, topic_for
 from ingest.decoder import Limits, decode
+from store.state.device_registry import RegisteredDevice
 
 NOW = 1_795_558_119_000
 DEVICES = {

@@ -7,7 +7,7 @@ Anonymous clients get nothing. Both files are replaced atomically (temporary fil
 with mode 0600, so the writer must run as the broker's user (docker-compose: uid 1883); then
 Mosquitto is sent SIGHUP, which makes it reread both files without dropping any connection.
 
-``python -m devices.broker_acl`` writes the files once (docker-compose runs it before Mosquitto starts).
+``python -m store.broker_files`` writes the files once (docker-compose runs it before Mosquitto starts).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ DEVICE_PUBLISHES: Mapping[DeviceKind, tuple[MessageKind, ...]] = {
 }
 
 _HEADER = (
-    "# Written by Aftercare (devices/broker_acl.py) from the device registry: do not edit,\n"
+    "# Written by Aftercare (store/broker_files.py) from the device registry: do not edit,\n"
     "# it is rewritten whenever a device is registered.\n"
 )
 
@@ -191,10 +191,10 @@ def _write_atomically(path: Path, text: str, mode: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m devices.broker_acl``: write the files once, from the state store named by the URL."""
+    """``python -m store.broker_files``: write the files once, from the state store named by the URL."""
     from store.state.engine import StateStore
 
-    parser = argparse.ArgumentParser(prog="python -m devices.broker_acl", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m store.broker_files", description=main.__doc__)
     parser.add_argument("--state-url", default=os.environ.get("AFTERCARE_STATE_URL"),
                         help="state store URL (default: $AFTERCARE_STATE_URL)")
     parser.add_argument("--passwd", type=Path, default=_env_path("AFTERCARE_MOSQUITTO_PASSWD_FILE"),
