@@ -13,7 +13,7 @@ import uvicorn
 
 from aftercare.embedded_broker import EmbeddedBroker, choose_port
 from aftercare.settings import Settings
-from aftercare.wiring import build_ingest, open_stores
+from aftercare.wiring import build_ingest, build_monitor_worker, open_stores
 from api.app import create_app
 from api.context import AppContext
 from devices.broker_url import BrokerUrl
@@ -80,12 +80,10 @@ def start_ingest(platform: Platform, protocol: int) -> None:
 
 
 def start_monitors(platform: Platform) -> None:
-    from monitor.runner import MonitorRunner
-
-    runner = MonitorRunner(platform.settings, platform.stores)
-    runner.start()
-    platform.workers.append(runner)
-    platform.health_checks["monitor"] = runner.health
+    worker = build_monitor_worker(platform.settings, platform.stores)
+    worker.start()
+    platform.workers.append(worker)
+    platform.health_checks["monitor"] = worker.health
 
 
 def make_app_context(platform: Platform) -> AppContext:

@@ -51,7 +51,10 @@ class Settings(BaseSettings):
     max_photo_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest photo accepted (413 above)")
     max_request_bytes: int = Field(12 * 1024 * 1024, ge=1024, description="largest HTTP request body (413 above)")
 
-    monitor_interval_s: float = Field(5.0, gt=0, description="how often the monitors look at new data")
+    monitor_interval_s: float = Field(5.0, gt=0, description="how often the time-driven rules run (not_worn, "
+                                      "stalls, day metrics, the cases' feed, notification delivery)")
+    monitor_poll_s: float = Field(0.1, gt=0, le=5, description="how often a monitor worker looks for newly "
+                                  "committed data (the safety rules run on it at once)")
     day_recompute_s: float = Field(300.0, gt=0, description="how often a patient's day metrics are recomputed")
     spot_check_rate: float = Field(0.1, ge=0, le=1, description="base share of checkpoints sampled for inspection")
     spot_check_seed: str = Field("aftercare", min_length=1, description="seed of the auditable spot-check draw")

@@ -10,12 +10,19 @@ import paho.mqtt.client as mqtt
 
 from aftercare.logging_setup import configure
 from aftercare.settings import Settings
+from cases.feedback import shop_feedback_mean
+from cases.monitor import CasesMonitor
+from cases.outbox_worker import OutboxWorker
 from devices.broker_url import BrokerUrl
 from devices.topics import SUBSCRIPTIONS
 from ingest.committer import Committer, CommitterProcess
 from ingest.mqtt_source import MqttSource
 from ingest.pipeline import IngestPipeline
 from ingest.service import IngestService
+from monitor.leases import leases_for
+from monitor.rehab_monitor import RehabMonitor
+from monitor.repair_monitor import RepairMonitor
+from monitor.worker import MonitorWorker
 from store.photo_files import PhotoFiles
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
@@ -63,3 +70,13 @@ def build_ingest(settings: Settings, stores: Stores, broker: BrokerUrl, *,
                         backoff_min_s=settings.mqtt_backoff_min_s, backoff_max_s=settings.mqtt_backoff_max_s)
     return IngestService(source=source, pipeline=pipeline, batch_max_messages=settings.batch_max_messages,
                          batch_max_seconds=settings.batch_max_seconds, stats_interval_s=settings.stats_interval_s)
+
+
+def build_monitor_worker(settings: Settings, stores: Stores) -> MonitorWorker:
+    """A monitor worker with every monitor; any number of them split the subjects (see `monitor.leases`)."""
+    repair = RepairMonitor(stores, spot_base_rate=settings.spot_check_rate, spot_seed=settings.spot_check_seed,
+                           feedback=shop_feedback_mean, max_photo_bytes=settings.max_photo_bytes)
+    rehab = RehabMonitor(stores, day_recompute_s=settings.day_recompute_s)
+    outbox = OutboxWorker(stores.state, url=settings.webhook_url, secret=settings.webhook_secret)
+    return MonitorWorker(leases=leases_for(stores.state), monitors=[repair, rehab], duties=[CasesMonitor(stores.state)],
+                         everywhere=[outbox], poll_s=settings.monitor_poll_s, tick_s=settings.monitor_interval_s)

@@ -1,6 +1,6 @@
 """The cases monitor: one pass links, progresses and closes cases, and watches the recovery files.
 
-Plugged into the monitor runner beside the outbox worker (`name` and `run_once(now_ms)`); each pass:
+Run by the monitor worker that holds partition 0 (one cursor, so one worker) (`name` and `run_once(now_ms)`); each pass:
 
 1. turns new repair and rehab events of linked jobs and patients into claimant notifications
    (`cases.feeds.notify_from_events`), resuming from a cursor kept in ``monitor_cursors``; it

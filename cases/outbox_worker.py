@@ -1,6 +1,6 @@
 """Delivers the outbox to the insurer's messaging gateway as signed webhooks, at least once each.
 
-Each pass (`run_once`, called by the monitor runner) claims the due notifications, POSTs each one
+Each pass (`run_once`, called by every monitor worker) claims the due notifications, POSTs each one
 and records the outcome:
 
 - the body is JSON, signed with ``X-Aftercare-Signature: sha256=<hex HMAC-SHA256 of the raw body
@@ -30,7 +30,6 @@ from prometheus_client import Counter
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import aliased
 
-from aftercare.settings import Settings
 from cases.outbox import DELIVERED, PENDING, webhook_body
 from store.state.engine import StateStore
 from store.state.schema_cases import CaseNotification
@@ -64,7 +63,7 @@ class _Claimed:
 
 
 class OutboxWorker:
-    """The outbox delivery worker; plug it into the monitor runner (it has `name` and `run_once`)."""
+    """The outbox delivery worker; every monitor worker runs it (it has `name` and `run_once`)."""
 
     name = "outbox"
 
@@ -81,10 +80,6 @@ class OutboxWorker:
         self._client = client or httpx.Client(timeout=timeout_s, follow_redirects=False,
                                               headers={"User-Agent": "aftercare-outbox/1"})
         self._warned = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings, state: StateStore) -> OutboxWorker:
-        return cls(state, url=settings.webhook_url, secret=settings.webhook_secret)
 
     def close(self) -> None:
         self._client.close()

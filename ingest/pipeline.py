@@ -28,6 +28,7 @@ from ingest.inbound import Inbound
 from store.photo_files import PhotoFiles
 from store.state.device_registry import DeviceRegistry
 from store.state.engine import StateStore
+from store.state.inbox import note_batch
 from store.state.schema import (
     DeadLetter,
     DedupMark,
@@ -153,6 +154,11 @@ class IngestPipeline:
             } for d in fresh if d.beacon is not None and d.device is not None]
             insert_ignore(session, RepairEvent.__table__, events)  # type: ignore[arg-type]
             self._heartbeats(session, fresh)
+            # what the monitors must look at, committed with the data itself (see store.state.schema_monitor)
+            note_batch(session, chunks, [(d.beacon.job_id, d.beacon.at) for d in fresh if d.beacon is not None
+                                         and d.beacon.event != "heartbeat" and d.beacon.job_id is not None]
+                       + [(d.photo.job_id, d.photo.taken_at) for d in fresh
+                          if d.photo is not None and d.photo_bytes is not None], now)
 
             statuses = {d.device.device_id: {
                 "device_id": d.device.device_id, "online": d.status.online, "battery": d.status.battery,

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.state.events import publish
@@ -60,31 +61,45 @@ def active_alert(session: Session, kind: str, subject: str) -> Alert | None:
 
 
 def raise_alert(session: Session, item: AlertInput) -> tuple[Alert, bool]:
-    """Open an alert or update the active one; returns (alert, newly opened)."""
+    """Open an alert or update the active one; returns (alert, newly opened).
+
+    Two workers may race to open the same alert (a partition changing hands); the partial unique index
+    `uq_alerts_one_active` lets one insert win, and the loser updates the winner's alert instead."""
     current = active_alert(session, item.kind, item.subject)
     if current is not None:
-        current.occurrences += 1
-        current.updated_ms = max(current.updated_ms, item.at_ms)
-        current.message = item.message
-        current.value = item.value
-        if item.details:
-            current.details = {**(current.details or {}), **item.details}
-        if (current.state == AlertState.SHELVED and current.shelved_until_ms is not None
-                and current.shelved_until_ms <= item.at_ms):
-            current.state = AlertState.OPEN.value
-            current.shelved_until_ms = None
-            _announce(session, current, "alert_reopened")
-        return current, False
+        return _recur(session, current, item), False
     alert = Alert(id="A-" + uuid.uuid4().hex[:12], kind=item.kind, subject=item.subject,
                   subject_type=item.subject_type, severity=item.severity, state=AlertState.OPEN.value,
                   message=item.message, value=item.value, patient_id=item.patient_id, shop_id=item.shop_id,
                   job_id=item.job_id, details=item.details, occurrences=1, opened_ms=item.at_ms,
                   updated_ms=item.at_ms, acked_by=None, resolved_ms=None, shelved_until_ms=None, shelve_reason=None)
-    session.add(alert)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        current = active_alert(session, item.kind, item.subject)
+        if current is None:
+            raise
+        return _recur(session, current, item), False
     _announce(session, alert, "alert")
     log.info("alert %s opened: %s %s: %s", alert.id, alert.kind, alert.subject, alert.message[:200])
     return alert, True
+
+
+def _recur(session: Session, current: Alert, item: AlertInput) -> Alert:
+    """The condition of an active alert happened again: count it, keep the newest message."""
+    current.occurrences += 1
+    current.updated_ms = max(current.updated_ms, item.at_ms)
+    current.message = item.message
+    current.value = item.value
+    if item.details:
+        current.details = {**(current.details or {}), **item.details}
+    if (current.state == AlertState.SHELVED and current.shelved_until_ms is not None
+            and current.shelved_until_ms <= item.at_ms):
+        current.state = AlertState.OPEN.value
+        current.shelved_until_ms = None
+        _announce(session, current, "alert_reopened")
+    return current
 
 
 def clear(session: Session, kind: str, subject: str, *, now_ms: int, clear_after_ms: int = 0,

@@ -1,21 +1,24 @@
-"""The rehab monitor: turns each patient's new telemetry into day metrics, safety alerts and proposals.
+"""The rehab monitor: turns each patient's new telemetry into safety alerts, day metrics and proposals.
 
-Every pass, for every patient with a wearable:
-1. Fast safety rules on what arrived since the last pass (with a minute of overlap): desaturations,
-   falls and heart rate over the plan's cap. Each event is raised once (the cursor remembers the
-   newest event handled), so the alert latency is one monitor interval.
-2. Non-wear: no data for longer than the plan allows raises ``not_worn``; data coming back clears it.
-3. Day metrics (`monitor.signals.daily`) for the days touched by new data, recomputed at most every
-   ``day_recompute_s``, stored in ``daily_metrics``; then the trend rules over the stored days
-   (resting heart rate rising, HRV below baseline).
-4. Weekly (and on demand) a plan adjustment proposal from adherence and the physiological response.
-A cursor per patient in ``monitor_cursors`` makes a restarted monitor resume where it stopped.
+Driven by the monitor worker (`monitor.worker`), for the patients of the partitions it holds:
+- On arrival (each committed ingestion batch that brought a patient data), the real-time safety rules
+  run on exactly that data plus the context window each needs (two minutes before it): desaturations,
+  falls and heart rate over the plan's cap. Each event is raised once: the patient's cursor (in
+  ``monitor_cursors``, written in the same transaction as the alert) remembers the newest event handled.
+  Data coming back after an absence clears ``not_worn`` (after ten minutes of wear: hysteresis).
+- On each tick (every few seconds), set-based over the held partitions: ``not_worn`` from every patient's
+  newest data time at once (`store.state.inbox.last_seen`), and the day metrics
+  (`monitor.signals.daily`) of patients that received data, recomputed at most every
+  ``day_recompute_s`` for the days that changed, then the trend rules (resting heart rate rising, HRV
+  below baseline) and, weekly, a plan adjustment proposal.
+A patient who sent nothing costs nothing but its row in those set-based queries.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,8 +42,12 @@ from monitor.signals.daily import DayMetrics, compute_day_metrics
 from monitor.signals.falls import detect_falls
 from monitor.signals.heart import sustained_above
 from monitor.signals.spo2 import desaturations
+from store.state import inbox
 from store.state.events import publish
-from store.state.schema import Alert, DailyMetrics, Device, MonitorCursor, Patient, PlanAdjustment, SeriesDay
+from store.state.inbox import PRESENCE_METRICS, Arrival
+from store.state.partitions import PARTITIONS, partition_of
+from store.state.schema import Alert, DailyMetrics, MonitorCursor, Patient, PlanAdjustment, SeriesDay
+from store.state.schema_monitor import SubjectActivity
 from store.state.upsert import upsert
 from store.stores import Stores
 from store.timeseries.base import TimeSeriesStore
@@ -49,9 +56,9 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 DAY_SERIES = ("heart_rate", "rr_interval", "spo2", "accel", "gyro", "joint_angle", "steps", "ppg")
-PRESENCE_SERIES = ("heart_rate", "spo2", "accel")
-OVERLAP_MS = 60_000
+CONTEXT_MS = 120_000  # what the safety rules read before the new data: an episode that began earlier
 FAST_WINDOW_MAX_MS = DAY_MS  # a backlog older than a day is covered by the day metrics only
+MIN_NONWEAR_MS = 300_000  # patients quiet for less are not even looked at by the not_worn rule
 WEEK_MS = 7 * DAY_MS
 WEAR_CLEAR_MS = 10 * 60_000
 
@@ -137,114 +144,194 @@ def propose_for_patient(session: Session, patient: Patient, now_ms: int, *,
 
 
 class RehabMonitor:
+    """`monitor.worker.SubjectMonitor` of patients (see module docstring)."""
+
     name = "rehab"
+    subject_type = "patient"
 
     def __init__(self, stores: Stores, *, day_recompute_s: float = 300.0, lookback_days: int = 14,
-                 hr_cap_seconds: float = 60.0) -> None:
+                 hr_cap_seconds: float = 60.0, cache_s: float = 30.0) -> None:
         self.timeseries: TimeSeriesStore = stores.timeseries
         self.state = stores.state
         self.day_recompute_ms = int(day_recompute_s * 1000)
         self.lookback_ms = lookback_days * DAY_MS
         self.hr_cap_seconds = hr_cap_seconds
+        self.cache_ms = int(cache_s * 1000)
+        self._cursors: dict[str, Cursor] = {}  # patients of the held partitions: this worker alone writes them
+        self._plans: dict[str, tuple[int, Patient, RehabPlanContent]] = {}  # patient -> (read at, patient, plan)
+        self._days_due: set[str] = set()  # patients whose day metrics have new data
+        self._not_worn: set[str] = set()  # patients with an active not_worn alert (refreshed each tick)
 
-    def run_once(self, now_ms: int) -> int:
-        with self.state.session() as s:
-            patients = list(s.execute(select(Patient).where(Patient.id.in_(
-                select(Device.patient_id).where(Device.kind == "wearable")))).scalars())
-        handled = 0
-        for patient in patients:
-            try:
-                handled += self.check_patient(patient, now_ms)
-            except Exception:  # one patient's bad data never stops the others
-                log.exception("rehab monitor failed for patient %s", patient.id)
-        return handled
-
-    def _latest(self, patient_id: str) -> int | None:
-        times = [hit[0] for m in PRESENCE_SERIES if (hit := self.timeseries.latest(patient_id, m)) is not None]
-        return max(times) if times else None
-
-    def check_patient(self, patient: Patient, now_ms: int) -> int:
-        name = f"rehab:{patient.id}"
-        latest = self._latest(patient.id)
-        with self.state.session() as s:
-            cursor = _load_cursor(s, name, now_ms - self.lookback_ms)
-            plan, _version = plan_content(s, patient)
-            handled = 0
-            if latest is not None and latest > cursor.seen_ms:
-                start = max(cursor.seen_ms - OVERLAP_MS, latest - FAST_WINDOW_MAX_MS)
-                handled += self._fast_rules(s, patient, plan, cursor, start, latest + 1)
-                cursor.seen_ms = latest
-            self._wear(s, patient, plan, cursor, latest, now_ms)
-            if latest is not None and now_ms - int(cursor.data.get("days_at_ms", 0)) >= self.day_recompute_ms:
-                handled += self._days(s, patient, plan, cursor, latest, now_ms)
-                # the weekly proposal, tried whenever the day metrics were refreshed until one is made
-                if (now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
-                        and propose_for_patient(s, patient, now_ms) is not None):
-                    cursor.data["proposal_at_ms"] = now_ms
-            _save_cursor(s, name, cursor)
-        return handled
-
-    def _fast_rules(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, start: int,
-                    end: int) -> int:
-        raised = 0
-        spo2 = self.timeseries.read(patient.id, "spo2", start, end)
-        last = int(cursor.data.get("desat_ms", 0))
-        baseline = cursor.data.get("spo2_baseline")
-        for d in desaturations(spo2.t_ms, spo2.values, baseline_pct=baseline):
-            if d.start_ms > last:
-                _raise(s, patient, AlertCandidate(
-                    kind="desaturation", subject=patient.id, severity="critical", at_ms=d.start_ms, value=d.nadir_pct,
-                    message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s"
-                            f"{' so far' if d.end_ms >= end - 2000 else ''} (baseline {d.baseline_pct:.0f} %)"))
-                cursor.data["desat_ms"] = last = d.start_ms
-                raised += 1
-        accel = self.timeseries.read(patient.id, "accel", start, end)
-        last = int(cursor.data.get("fall_ms", 0))
-        for f in detect_falls(accel.t_ms, accel.values):
-            if f.at_ms > last:
-                _raise(s, patient, AlertCandidate(
-                    kind="fall", subject=patient.id, severity="critical", at_ms=f.at_ms, value=f.peak_g,
-                    message=f"fall: impact {f.peak_g:.1f} g, then still"
-                            + (f", orientation changed {f.orientation_change_deg:.0f} deg"
-                               if f.orientation_change_deg is not None else "")))
-                cursor.data["fall_ms"] = last = f.at_ms
-                raised += 1
-        cap = plan.medical.hr_cap_bpm
-        hr = self.timeseries.read(patient.id, "heart_rate", start, end)
-        last = int(cursor.data.get("hrcap_ms", 0))
-        for e in sustained_above(hr.t_ms, hr.values, cap, min_duration_s=self.hr_cap_seconds):
-            if e.start_ms > last:
-                _raise(s, patient, AlertCandidate(
-                    kind="hr_over_cap", subject=patient.id, severity="warning", at_ms=e.start_ms,
-                    value=e.peak_bpm,
-                    message=f"heart rate above the plan's cap of {cap:.0f} bpm for "
-                            f"{(e.end_ms - e.start_ms) / 1000:.0f} s (peak {e.peak_bpm:.0f})"))
-                cursor.data["hrcap_ms"] = last = e.start_ms
-                raised += 1
+    # -- driven by the worker -------------------------------------------------------------------
+    def on_arrivals(self, session: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> int:
+        found = self._context(session, subject, now_ms)
+        if found is None:
+            return 0  # data of a patient deleted since: nothing to watch
+        patient, plan = found
+        cursor = self._cursor(session, subject, now_ms)
+        first = min(a.first_ms for a in arrivals)
+        last = max(a.last_ms for a in arrivals)
+        metrics = {m for a in arrivals for m in a.metrics}
+        start = max(first - CONTEXT_MS, last - FAST_WINDOW_MAX_MS)
+        raised = self._fast_rules(session, patient, plan, cursor, metrics, start, last + 1)
+        cursor.seen_ms = max(cursor.seen_ms, last)
+        if subject in self._not_worn and metrics & PRESENCE_METRICS:
+            self._worn_again(session, patient, cursor, last)
+        self._days_due.add(subject)
+        _save_cursor(session, f"rehab:{subject}", cursor)
         return raised
 
-    def _wear(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, latest: int | None,
-              now_ms: int) -> None:
-        """``not_worn`` after the plan's allowance without data; cleared once data has flowed again for
-        ``WEAR_CLEAR_MS`` (hysteresis: a device put on for a minute does not flap the alert)."""
-        limit_ms = int(plan.max_nonwear_hours * 3_600_000)
-        if latest is None:
-            return
-        active = alerts.active_alert(s, "not_worn", patient.id)
-        if now_ms - latest > limit_ms:
+    def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
+        handled = self._absent(session, partitions, now_ms)
+        due = sorted(p for p in self._days_due if partition_of(p) in partitions)
+        for patient_id in due:
+            cursor = self._cursor(session, patient_id, now_ms)
+            if now_ms - int(cursor.data.get("days_at_ms", 0)) < self.day_recompute_ms:
+                continue
+            found = self._context(session, patient_id, now_ms)
+            self._days_due.discard(patient_id)
+            if found is None:
+                continue
+            patient, plan = found
+            handled += self._days(session, patient, plan, cursor, now_ms)
+            # the weekly proposal, tried whenever the day metrics were refreshed until one is made
+            if (now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
+                    and propose_for_patient(session, patient, now_ms) is not None):
+                cursor.data["proposal_at_ms"] = now_ms
+            _save_cursor(session, f"rehab:{patient_id}", cursor)
+        return handled
+
+    def forget(self, partitions: frozenset[int]) -> None:
+        for cache in (self._cursors, self._plans):
+            for key in [k for k in cache if partition_of(k) in partitions]:
+                del cache[key]
+        self._days_due = {p for p in self._days_due if partition_of(p) not in partitions}
+        self._not_worn = {p for p in self._not_worn if partition_of(p) not in partitions}
+
+    def run_once(self, now_ms: int) -> int:
+        """Everything at once, for every patient, in this process (tests and tools; the worker is the service)."""
+        everything = frozenset(range(PARTITIONS))
+        handled = 0
+        with self.state.session() as s:
+            self._refresh_not_worn(s, everything)
+            while arrivals := inbox.claim(s, everything, subject_type=self.subject_type):
+                by_subject: dict[str, list[Arrival]] = {}
+                for a in arrivals:
+                    by_subject.setdefault(a.subject, []).append(a)
+                for subject, items in by_subject.items():
+                    handled += self.on_arrivals(s, subject, items, now_ms)
+                inbox.done(s, arrivals)
+            for patient_id in s.execute(select(SubjectActivity.subject)).scalars():
+                self._days_due.add(patient_id)  # a tool's pass recomputes whatever changed, due or not
+        with self.state.session() as s:
+            handled += self.on_tick(s, everything, now_ms, coordinator=True)
+        return handled
+
+    # -- context -------------------------------------------------------------------------------
+    def _context(self, session: Session, patient_id: str, now_ms: int) -> tuple[Patient, RehabPlanContent] | None:
+        """The patient and current plan, cached for ``cache_s`` (a new plan applies within that time)."""
+        hit = self._plans.get(patient_id)
+        if hit is not None and now_ms - hit[0] < self.cache_ms:
+            return hit[1], hit[2]
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            return None
+        plan, _version = plan_content(session, patient)
+        self._plans[patient_id] = (now_ms, patient, plan)
+        return patient, plan
+
+    def _cursor(self, session: Session, patient_id: str, now_ms: int) -> Cursor:
+        cursor = self._cursors.get(patient_id)
+        if cursor is None:
+            cursor = self._cursors[patient_id] = _load_cursor(session, f"rehab:{patient_id}",
+                                                              now_ms - self.lookback_ms)
+        return cursor
+
+    # -- real-time safety rules -------------------------------------------------------------------
+    def _fast_rules(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, metrics: set[str],
+                    start: int, end: int) -> int:
+        raised = 0
+        if "spo2" in metrics:
+            spo2 = self.timeseries.read(patient.id, "spo2", start, end)
+            last = int(cursor.data.get("desat_ms", 0))
+            baseline = cursor.data.get("spo2_baseline")
+            for d in desaturations(spo2.t_ms, spo2.values, baseline_pct=baseline):
+                if d.start_ms > last:
+                    _raise(s, patient, AlertCandidate(
+                        kind="desaturation", subject=patient.id, severity="critical", at_ms=d.start_ms,
+                        value=d.nadir_pct,
+                        message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s"
+                                f"{' so far' if d.end_ms >= end - 2000 else ''} (baseline {d.baseline_pct:.0f} %)"))
+                    cursor.data["desat_ms"] = last = d.start_ms
+                    raised += 1
+        if "accel" in metrics:
+            accel = self.timeseries.read(patient.id, "accel", start, end)
+            last = int(cursor.data.get("fall_ms", 0))
+            for f in detect_falls(accel.t_ms, accel.values):
+                if f.at_ms > last:
+                    _raise(s, patient, AlertCandidate(
+                        kind="fall", subject=patient.id, severity="critical", at_ms=f.at_ms, value=f.peak_g,
+                        message=f"fall: impact {f.peak_g:.1f} g, then still"
+                                + (f", orientation changed {f.orientation_change_deg:.0f} deg"
+                                   if f.orientation_change_deg is not None else "")))
+                    cursor.data["fall_ms"] = last = f.at_ms
+                    raised += 1
+        if "heart_rate" in metrics:
+            cap = plan.medical.hr_cap_bpm
+            hr = self.timeseries.read(patient.id, "heart_rate", start, end)
+            last = int(cursor.data.get("hrcap_ms", 0))
+            for e in sustained_above(hr.t_ms, hr.values, cap, min_duration_s=self.hr_cap_seconds):
+                if e.start_ms > last:
+                    _raise(s, patient, AlertCandidate(
+                        kind="hr_over_cap", subject=patient.id, severity="warning", at_ms=e.start_ms,
+                        value=e.peak_bpm,
+                        message=f"heart rate above the plan's cap of {cap:.0f} bpm for "
+                                f"{(e.end_ms - e.start_ms) / 1000:.0f} s (peak {e.peak_bpm:.0f})"))
+                    cursor.data["hrcap_ms"] = last = e.start_ms
+                    raised += 1
+        return raised
+
+    # -- wear -------------------------------------------------------------------------------------
+    def _refresh_not_worn(self, s: Session, partitions: frozenset[int]) -> None:
+        active = s.execute(select(Alert.subject).where(Alert.kind == "not_worn", Alert.state.in_(alerts.ACTIVE))
+                           ).scalars()
+        self._not_worn = {p for p in active if partition_of(p) in partitions}
+
+    def _absent(self, s: Session, partitions: frozenset[int], now_ms: int) -> int:
+        """``not_worn`` for every patient whose newest data is older than the plan allows: one query for all."""
+        self._refresh_not_worn(s, partitions)
+        quiet = inbox.last_seen(s, partitions, before_ms=now_ms - MIN_NONWEAR_MS)
+        raised = 0
+        for patient_id, latest in sorted(quiet.items()):
+            if patient_id in self._not_worn:
+                continue  # one alert per time off the wrist, not one per tick
+            found = self._context(s, patient_id, now_ms)
+            if found is None:
+                continue
+            patient, plan = found
+            if now_ms - latest <= int(plan.max_nonwear_hours * 3_600_000):
+                continue
+            cursor = self._cursor(s, patient_id, now_ms)
             cursor.data.pop("worn_again_ms", None)
-            if active is not None:
-                return  # one alert per time off the wrist, not one per pass
             hours = (now_ms - latest) / 3_600_000
             _raise(s, patient, AlertCandidate(
                 kind="not_worn", subject=patient.id, severity="warning", at_ms=now_ms, value=round(hours, 1),
                 message=f"no data for {hours:.1f} h (the plan allows {plan.max_nonwear_hours:g} h)"))
-        elif active is not None:
-            since = int(cursor.data.setdefault("worn_again_ms", latest))
-            if alerts.clear(s, "not_worn", patient.id, now_ms=latest, clear_after_ms=WEAR_CLEAR_MS,
-                            clear_since_ms=since, note="worn again") is not None:
-                cursor.data.pop("worn_again_ms", None)
+            _save_cursor(s, f"rehab:{patient_id}", cursor)
+            self._not_worn.add(patient_id)
+            raised += 1
+        return raised
 
+    def _worn_again(self, s: Session, patient: Patient, cursor: Cursor, latest: int) -> None:
+        """Cleared once data has flowed again for ``WEAR_CLEAR_MS`` (hysteresis: a device put on for a minute
+        does not flap the alert)."""
+        since = int(cursor.data.setdefault("worn_again_ms", latest))
+        if alerts.clear(s, "not_worn", patient.id, now_ms=latest, clear_after_ms=WEAR_CLEAR_MS,
+                        clear_since_ms=since, note="worn again") is not None:
+            cursor.data.pop("worn_again_ms", None)
+            self._not_worn.discard(patient.id)
+
+    # -- day metrics ------------------------------------------------------------------------------
     def stale_days(self, s: Session, patient_id: str, now_ms: int) -> list[str]:
         """Days in the look-back window that received telemetry after their metrics were computed
         (however late a device uploaded them)."""
@@ -254,8 +341,7 @@ class RehabMonitor:
             SeriesDay.subject == patient_id, SeriesDay.day >= day_of(now_ms - self.lookback_ms))).all()
         return sorted(day for day, updated in rows if computed.get(day, -1) < updated)
 
-    def _days(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, latest: int,
-              now_ms: int) -> int:
+    def _days(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, now_ms: int) -> int:
         zone = plan.zone_bpm()
         days_to_do = self.stale_days(s, patient.id, now_ms)
         computed = 0

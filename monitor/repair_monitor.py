@@ -1,6 +1,10 @@
 """The repair monitor: follows every job through its beacons and checks every photo.
 
-Each pass:
+Driven by the monitor worker (`monitor.worker`) for the jobs of the partitions it holds: a job whose
+beacons or photos arrived is replayed and checked at once (step 3 for that job alone); every
+``recheck_s`` the undelivered jobs are checked again for the rules that time alone can trigger (stall,
+long hold, SLA), and the worker holding partition 0 checks new photos, shops' heartbeats and scores.
+A job with nothing new is not re-read each round. What a check does:
 1. Photos not yet checked: quality (blur, exposure, size, not an image), perceptual-hash reuse
    against every earlier photo (and its mirror), EXIF time and place against the beacon time and
    the shop's location; flags stored on the photo, alerts raised, and checkpoints sampled for an
@@ -20,6 +24,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -39,7 +44,10 @@ from monitor.repair.stages import checkpoint_stages
 from monitor.repair.timeline import BeaconEvent, JobState, replay
 from monitor.repair.warranty import term_months, warranty
 from monitor.shop_scores import NEUTRAL_SCORE, FeedbackMean, current_score, record_scores
+from store.state import inbox
 from store.state.events import publish
+from store.state.inbox import Arrival
+from store.state.partitions import PARTITIONS, partition_of
 from store.state.schema import Alert, PhotoRow, RepairEvent, RepairJob, Shop
 from store.state.schema_cases import Case, CasePlan
 from store.state.schema_repair import SpotCheck
@@ -64,12 +72,15 @@ def to_unsigned(h: int) -> int:
 
 
 class RepairMonitor:
+    """`monitor.worker.SubjectMonitor` of repair jobs (see module docstring)."""
+
     name = "repair"
+    subject_type = "job"
 
     def __init__(self, stores: Stores, *, spot_base_rate: float = 0.1, spot_seed: str = "aftercare",
                  reuse_distance: int = DEFAULT_MAX_DISTANCE, exif_max_km: float = 2.0, exif_max_skew_h: float = 12.0,
                  score_every_s: float = 300.0, feedback: FeedbackMean | None = None,
-                 max_photo_bytes: int = 8 * 1024 * 1024) -> None:
+                 max_photo_bytes: int = 8 * 1024 * 1024, recheck_s: float = 60.0) -> None:
         self.stores = stores
         self.state = stores.state
         self.spot_base_rate = spot_base_rate
@@ -84,9 +95,43 @@ class RepairMonitor:
         self._photo_meta: dict[str, tuple[str, str]] = {}  # photo id -> (job id, stage)
         self._delivered_samples: dict[str, list[Any]] = {}
         self._scored_at = 0
+        self.recheck_ms = int(recheck_s * 1000)
+        self._rechecked_at = 0
+        self._factors: dict[str, float] | None = None  # shop -> history factor, from the last full check
+        self._offline: set[str] | None = None  # shops offline at the last tick
 
-    # -- the pass ---------------------------------------------------------------------------
+    # -- driven by the worker --------------------------------------------------------------------
+    def on_arrivals(self, session: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> int:
+        if self._factors is None or self._offline is None:
+            self._factors, self._offline = {}, self._offline_shops(session, now_ms)
+        return self._jobs(session, now_ms, self._offline, only={subject}, factors=self._factors)
+
+    def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
+        handled = 0
+        if coordinator:
+            handled += self.check_photos(now_ms)
+            self._offline = self._shops(session, now_ms)
+            alerts.unshelve_expired(session, now_ms)
+            if now_ms - self._scored_at >= self.score_every_ms:
+                kwargs = {"feedback": self.feedback} if self.feedback else {}
+                record_scores(session, now_ms, **kwargs)
+                self._scored_at = now_ms
+        else:
+            self._offline = self._offline_shops(session, now_ms)
+        if now_ms - self._rechecked_at >= self.recheck_ms:
+            handled += self._jobs(session, now_ms, self._offline, partitions=partitions)
+            self._rechecked_at = now_ms
+        return handled
+
+    def forget(self, partitions: frozenset[int]) -> None:
+        self._rechecked_at = 0  # check the jobs of the partitions gained on the next tick
+
     def run_once(self, now_ms: int) -> int:
+        """Everything at once, for every job, in this process (tests and tools; the worker is the service)."""
+        everything = frozenset(range(PARTITIONS))
+        with self.state.session() as s:
+            while arrivals := inbox.claim(s, everything, subject_type=self.subject_type):
+                inbox.done(s, arrivals)  # the full check below covers every job
         handled = self.check_photos(now_ms)
         with self.state.session() as s:
             offline = self._shops(s, now_ms)
@@ -211,6 +256,12 @@ class RepairMonitor:
                 job_id=row.job_id, shop_id=row.shop_id)
 
     # -- shops ------------------------------------------------------------------------------
+    @staticmethod
+    def _offline_shops(s: Session, now_ms: int) -> set[str]:
+        """Shops whose heartbeat is overdue (read only: the coordinator raises and clears their alerts)."""
+        return {shop_id for shop_id, beat in s.execute(select(Shop.id, Shop.last_heartbeat_ms))
+                if check_shop_offline(shop_id, beat, now_ms=now_ms) is not None}
+
     def _shops(self, s: Session, now_ms: int) -> set[str]:
         offline = set()
         for shop in s.execute(select(Shop)).scalars():
@@ -227,21 +278,34 @@ class RepairMonitor:
         return offline
 
     # -- jobs -------------------------------------------------------------------------------
-    def _jobs(self, s: Session, now_ms: int, offline: set[str]) -> int:
-        jobs = list(s.execute(select(RepairJob)).scalars())
+    def _jobs(self, s: Session, now_ms: int, offline: set[str], *, only: set[str] | None = None,
+              partitions: frozenset[int] | None = None, factors: dict[str, float] | None = None) -> int:
+        """Replay and check jobs: ``only`` these (with the shop factors of the last full check), or all of
+        the ``partitions`` (or every job), which also refreshes the shop factors."""
+        query = select(RepairJob)
+        event_query = select(RepairEvent).where(RepairEvent.job_id.is_not(None))
+        if only is not None:
+            query = query.where(RepairJob.id.in_(sorted(only)))
+            event_query = event_query.where(RepairEvent.job_id.in_(sorted(only)))
+        jobs = list(s.execute(query).scalars())
         events: dict[str, list[BeaconEvent]] = defaultdict(list)
-        for e in s.execute(select(RepairEvent).where(RepairEvent.job_id.is_not(None))
-                           .order_by(RepairEvent.at_ms, RepairEvent.id)).scalars():
+        for e in s.execute(event_query.order_by(RepairEvent.at_ms, RepairEvent.id)).scalars():
             if e.event != "heartbeat" and e.job_id is not None:
                 events[e.job_id].append(BeaconEvent(kind=e.event, at_ms=e.at_ms, stage=e.stage, progress=e.progress,
                                                     reason=e.reason))
         photo_stages: dict[str, set[str]] = defaultdict(set)
-        for job_id, stage in s.execute(select(PhotoRow.job_id, PhotoRow.stage)):
+        photo_query = select(PhotoRow.job_id, PhotoRow.stage)
+        if only is not None:
+            photo_query = photo_query.where(PhotoRow.job_id.in_(sorted(only)))
+        for job_id, stage in s.execute(photo_query):
             photo_stages[job_id].add(stage)
         states = {j.id: replay(j.required_stages, events.get(j.id, []), severity=j.severity) for j in jobs}
-        factors = self._shop_factors(jobs, states)
+        if factors is None:
+            factors = self._factors = self._shop_factors(jobs, states)
         changed = 0
         for job in jobs:
+            if partitions is not None and partition_of(job.id) not in partitions:
+                continue
             if job.delivered_ms is not None and "warranty" in (job.state or {}):
                 continue
             changed += self._job(s, job, states[job.id], now_ms, factors.get(job.shop_id, 1.0),

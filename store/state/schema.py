@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -169,10 +170,13 @@ class PlanAdjustment(Base):
 
 
 class Alert(Base):
-    """One alert of either half; at most one open (not resolved) per (kind, subject)."""
+    """One alert of either half; at most one active (not resolved) per (kind, subject), which the partial
+    unique index enforces whichever worker raises it."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_kind_subject_state", "kind", "subject", "state"),)
+    __table_args__ = (Index("ix_alerts_kind_subject_state", "kind", "subject", "state"),
+                      Index("uq_alerts_one_active", "kind", "subject", unique=True,
+                            sqlite_where=text("state != 'resolved'"), postgresql_where=text("state != 'resolved'")))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     subject: Mapped[str] = mapped_column(String(64), index=True)

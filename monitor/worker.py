@@ -1,0 +1,238 @@
+"""The monitor worker: applies the rules to what ingestion committed, for the partitions it holds.
+
+Each round (every ``poll_s``, 0.1 s by default):
+1. every ``refresh_s`` the worker rebalances its partition leases (`monitor.leases`); monitors forget the
+   subjects of partitions it lost;
+2. it claims the inbox rows of its partitions (`store.state.inbox`): one row per subject per committed
+   ingestion batch. Each subject's rows go to the monitor of its type (patients: rehab; jobs: repair),
+   which applies its real-time rules to exactly that new data, and the rows are deleted in the same
+   transaction as the alerts they caused. A worker killed mid-round leaves its rows for the next owner,
+   and a round committed is never applied again: each event is alerted once;
+3. every ``tick_s`` the monitors' time-driven rules run over the held partitions in set-based queries
+   (who has sent nothing for hours, which jobs stalled), and the duties that are not split by subject
+   (the cases' claimant feed, shop scores, notification delivery) run on the worker holding partition 0.
+
+Cost grows with the data that arrived, not with the number of registered subjects. A failing subject or
+monitor is logged, counted and retried (a store outage) or skipped (a bug or bad data); it never stops
+the others, and it never blocks ingestion (they share only the stores).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from devices.timestamps import now_ms
+from monitor.leases import Leases
+from store.state import inbox
+from store.state.inbox import Arrival
+from store.timeseries.base import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+PASS_SECONDS = Histogram("aftercare_monitor_pass_seconds", "time of one monitor pass", ["monitor"])
+FAILURES = Counter("aftercare_monitor_failures_total", "monitor passes that raised", ["monitor"])
+ARRIVALS = Counter("aftercare_monitor_arrivals_total", "inbox rows handled (a subject's data of one batch)")
+LAG = Gauge("aftercare_monitor_lag_seconds", "age of the oldest inbox row of this worker's partitions")
+HELD = Gauge("aftercare_monitor_partitions_held", "partitions this monitor worker holds")
+
+#: failures that say a store is unreachable: the round is rolled back and tried again, nothing is skipped
+TRANSIENT = (StoreUnavailable, SQLAlchemyError, OSError)
+
+
+class SubjectMonitor(Protocol):
+    """Rules of one subject type, driven by arrivals and by time, over the partitions the worker holds."""
+
+    name: str
+    subject_type: str
+
+    def on_arrivals(self, session: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> int: ...
+
+    def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int: ...
+
+    def forget(self, partitions: frozenset[int]) -> None: ...
+
+
+class Duty(Protocol):
+    """Work that is not split by subject (it claims its own rows or keeps one cursor): run by one worker."""
+
+    name: str
+
+    def run_once(self, now_ms: int) -> int: ...
+
+
+class MonitorWorker:
+    def __init__(self, *, leases: Leases, monitors: Sequence[SubjectMonitor], duties: Sequence[Duty] = (),
+                 everywhere: Sequence[Duty] = (), poll_s: float = 0.1, tick_s: float = 5.0, refresh_s: float = 1.0,
+                 batch: int = 2000, subjects_per_commit: int = 200, clock: Callable[[], int] = now_ms) -> None:
+        self.leases = leases
+        self.monitors = {m.subject_type: m for m in monitors}
+        self.duties = list(duties)  # on the coordinator only (the holder of partition 0)
+        self.everywhere = list(everywhere)  # on every worker (they claim their own work)
+        self.poll_s, self.tick_s, self.refresh_s = poll_s, tick_s, refresh_s
+        self.batch, self.subjects_per_commit = batch, subjects_per_commit
+        self.clock = clock
+        self.held: frozenset[int] = frozenset()
+        self.errors: dict[str, str] = {}  # monitor -> its last failure, until it passes again
+        self.last_round_ms: int | None = None
+        self._refreshed_at = 0.0
+        self._ticked_at = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def coordinator(self) -> bool:
+        return 0 in self.held
+
+    def refresh(self) -> None:
+        held = self.leases.refresh()
+        lost = self.held - held
+        if lost:
+            for m in self.monitors.values():
+                m.forget(lost)
+        if held != self.held:
+            log.info("monitor worker holds %s partitions (lost %s)", len(held), len(lost))
+        self.held = held
+        HELD.set(len(held))
+        self._refreshed_at = time.monotonic()
+
+    def run_round(self, *, force_tick: bool = False) -> int:
+        """One round: rebalance if due, handle what arrived, then the time-driven rules if due."""
+        if time.monotonic() - self._refreshed_at >= self.refresh_s or not self.held:
+            self.refresh()
+        handled = self._arrivals()
+        if force_tick or time.monotonic() - self._ticked_at >= self.tick_s:
+            self._ticked_at = time.monotonic()
+            handled += self._tick()
+        self.last_round_ms = self.clock()
+        return handled
+
+    def drain(self, *, max_rounds: int = 1000) -> int:
+        """Rounds until the inbox of the held partitions is empty, then one tick (tests, benchmarks)."""
+        handled = 0
+        for _ in range(max_rounds):
+            done = self._arrivals_count()
+            self.run_round()
+            handled += done
+            if done == 0:
+                break
+        return handled + self.run_round(force_tick=True)
+
+    def _arrivals_count(self) -> int:
+        with self.leases.session() as s:
+            return inbox.backlog(s, self.held)[0]
+
+    def _arrivals(self) -> int:
+        if not self.held:
+            return 0
+        try:
+            with self.leases.session() as s:
+                claimed = inbox.claim(s, self.held, self.batch)
+                oldest = inbox.backlog(s, self.held)[1] if claimed else None
+        except TRANSIENT as exc:
+            self._failed("inbox", exc)
+            return 0
+        LAG.set(max(0.0, (self.clock() - oldest) / 1000) if oldest is not None else 0.0)
+        if not claimed:
+            return 0
+        by_subject: dict[tuple[str, str], list[Arrival]] = defaultdict(list)
+        for a in claimed:
+            by_subject[(a.subject_type, a.subject)].append(a)
+        groups = list(by_subject.items())
+        handled = 0
+        for i in range(0, len(groups), self.subjects_per_commit):
+            handled += self._apply(groups[i:i + self.subjects_per_commit])
+        ARRIVALS.inc(len(claimed))
+        return handled
+
+    def _apply(self, groups: list[tuple[tuple[str, str], list[Arrival]]]) -> int:
+        """Apply the rules of a slice of subjects and delete their rows, in one transaction."""
+        handled = 0
+        now = self.clock()
+        started = time.perf_counter()
+        try:
+            with self.leases.session() as s:
+                for (subject_type, subject), arrivals in groups:
+                    monitor = self.monitors.get(subject_type)
+                    if monitor is None:
+                        continue
+                    try:
+                        with s.begin_nested():
+                            handled += monitor.on_arrivals(s, subject, arrivals, now)
+                    except TRANSIENT:
+                        raise
+                    except Exception as exc:  # a bug or bad data: this subject's rows are skipped, not retried
+                        FAILURES.labels(monitor.name).inc()
+                        self.errors[monitor.name] = f"{subject}: {exc}"[:300]
+                        log.exception("%s monitor failed for %s %s; its new data is skipped", monitor.name,
+                                      subject_type, subject)
+                inbox.done(s, [a for _, arrivals in groups for a in arrivals])
+        except TRANSIENT as exc:
+            self._failed("inbox", exc)
+            return 0
+        PASS_SECONDS.labels("arrivals").observe(time.perf_counter() - started)
+        return handled
+
+    def _tick(self) -> int:
+        handled = 0
+        now = self.clock()
+        for m in self.monitors.values():
+            started = time.perf_counter()
+            try:
+                with self.leases.session() as s:
+                    handled += m.on_tick(s, self.held, now, coordinator=self.coordinator)
+                self.errors.pop(m.name, None)
+            except Exception as exc:
+                self._failed(m.name, exc)
+            PASS_SECONDS.labels(m.name).observe(time.perf_counter() - started)
+        for duty in (self.duties if self.coordinator else []) + self.everywhere:
+            started = time.perf_counter()
+            try:
+                handled += duty.run_once(now)
+                self.errors.pop(duty.name, None)
+            except Exception as exc:
+                self._failed(duty.name, exc)
+            PASS_SECONDS.labels(duty.name).observe(time.perf_counter() - started)
+        return handled
+
+    def _failed(self, name: str, exc: BaseException) -> None:
+        FAILURES.labels(name).inc()
+        self.errors[name] = str(exc)[:300]
+        log.warning("monitor %s failed (%s); retrying next round", name, str(exc).splitlines()[0][:200] if str(exc)
+                    else type(exc).__name__, exc_info=not isinstance(exc, TRANSIENT))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="monitor-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.leases.close()
+
+    def health(self) -> tuple[bool, str]:
+        failing = "; ".join(f"{name} failing: {error}" for name, error in sorted(self.errors.items()))
+        held = f"{len(self.held)} partitions"
+        if self.last_round_ms is None:
+            return not self.errors, "starting" + (f"; {failing}" if failing else "")
+        age = (self.clock() - self.last_round_ms) / 1000
+        ok = age < max(60.0, 10 * self.tick_s) and not self.errors
+        return ok, f"last round {age:.0f} s ago, {held}" + (f"; {failing}" if failing else "")
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self.run_round()
+            except Exception as exc:  # never let the thread die
+                self._failed("worker", exc)
+            self._stop.wait(max(0.0, self.poll_s - (time.monotonic() - started)))
