@@ -235,13 +235,17 @@ def _read_token(settings: Settings) -> str:
 @app.command()
 def bench(quick: Annotated[bool, typer.Option("--quick", help="a shorter run (under 2 minutes)")] = False,
           json_path: Annotated[Path | None, typer.Option("--json", help="also write the results as JSON")] = None,
-          only: Annotated[str | None, typer.Option(help="comma-separated sections: ingest,scale,monitor,alerts,api")]
+          only: Annotated[str | None, typer.Option(
+              help="comma-separated sections: ingest,scale,monitor,alerts,fleet,api")] = None,
+          wearables: Annotated[int | None, typer.Option(min=10, help="wearables of the fleet section (default 2,000 "
+                                                        "with aftercare up and 5,000 in production; --quick 500)")]
           = None) -> None:
     """Benchmarks with ratios against baselines measured in the same run."""
     from simulators.bench.main import run_bench
 
     settings = load_settings()
-    code = run_bench(settings=settings, quick=quick, json_path=json_path, only=only.split(",") if only else None)
+    code = run_bench(settings=settings, quick=quick, json_path=json_path, only=only.split(",") if only else None,
+                     wearables=wearables)
     raise typer.Exit(code)
 
 

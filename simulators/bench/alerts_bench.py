@@ -1,14 +1,15 @@
 """Section ``alerts``: latency from publishing telemetry to the alert being visible on ``GET /events``.
 
 Everything `aftercare up` runs, in this process: ingestion (against a private Mosquitto), the
-monitors (`monitor.runner.MonitorRunner` with `monitor.registry.build_monitors`) and the API under
+monitors (`aftercare.wiring.build_monitor_worker`) and the API under
 uvicorn, with an SSE client reading the live stream as an admin. A publisher process keeps 200
 simulated wearables sending one heart-rate sample per second each (200 messages/s, steady). Every
 couple of seconds one more patient's wearable sends a trigger message: two minutes of heart rate far
 above any plan's cap and an SpO2 desaturation, which the rehab safety rules turn into an alert. The
 latency of a trigger is from just before its publish to the arrival of the first alert event for that
-patient on the stream. The baseline is the monitor interval (`AFTERCARE_MONITOR_INTERVAL_S`): a
-pass-driven alert cannot be faster than about half an interval on average.
+patient on the stream. The baseline is the monitor interval (`AFTERCARE_MONITOR_INTERVAL_S`): an alert
+driven by a timed pass over every patient (the design before the monitor inbox) could not be faster than
+about half an interval on average; the safety rules now run as the data is committed.
 
 When the monitors are not wired yet (no monitors built, or no ``/events`` route), the section is
 skipped with "not available yet".
@@ -126,16 +127,15 @@ class EventWatch:
 def availability(settings: Settings, data_dir: Path) -> str | None:
     """Why the section cannot run yet, or None."""
     try:
-        from aftercare.wiring import open_stores
+        from aftercare.wiring import build_monitor_worker, open_stores
         from api.app import create_app
         from api.context import AppContext
-        from monitor.registry import build_monitors
     except ImportError as exc:
         return f"not available yet: {exc}"
     stores = open_stores(settings)
     try:
-        if not build_monitors(settings, stores):
-            return "not available yet: monitor.registry.build_monitors() builds no monitors"
+        if not build_monitor_worker(settings, stores).monitors:
+            return "not available yet: aftercare.wiring.build_monitor_worker() builds no monitors"
         app = create_app(AppContext(stores=stores, admin_token=ADMIN))
         if _events_path(app) is None:
             return "not available yet: the API has no /events route"

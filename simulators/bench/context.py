@@ -23,6 +23,7 @@ class BenchContext:
     console: Console
     workdir: Path
     progress: Progress
+    wearables: int | None = None  # the fleet section's wearables (None: its default)
     _mosquitto: PrivateMosquitto | None = None
     _influxd: PrivateInfluxd | None = None
     _influxd_tried: bool = False
