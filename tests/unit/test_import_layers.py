@@ -1,4 +1,5 @@
-"""Imports point down the layers, and neither files nor packages import each other in a cycle.
+"""Imports point down the layers, neither files nor packages import each other in a cycle, and every
+imported project module exists.
 
 The layers (docs: design.md, "Imports follow the arrows downward only"), lowest first::
 
