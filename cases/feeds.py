@@ -17,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.lifecycle import lang
+from cases.language import lang
 from cases.outbox import enqueue
 from cases.texts import day_text, say, stage_name
 from store.state.schema import EventRow

@@ -15,10 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.errors import CaseConflict, CaseInvalid
+from cases.language import lang
 from cases.metrics import mean_adherence
 from cases.outbox import enqueue
 from cases.plan_rules import PART_OF, Preference, diff, preferences_from_json
 from cases.plans import current_plan, draft_for, store_version
+from cases.risk_report import build_report
 from cases.texts import joined, say
 from store.state.events import publish
 from store.state.schema import Device, Patient, Plan, RepairJob
@@ -30,10 +32,6 @@ DAY_MS: Final = 86_400_000
 _ORDER: Final = {"pending": 0, "active": 1, "done": 2}
 REPAIR_KEYS: Final = frozenset({"repair", "courtesy_car", "extended_warranty", "pickup_delivery"})
 REHAB_KEYS: Final = frozenset({"rehab", "wearable_kit", "home_visits"})
-
-
-def lang(case: Case) -> str:
-    return str((case.claimant or {}).get("language", "en"))
 
 
 def record(session: Session, case: Case, kind: str, summary: str, *, by: str, at_ms: int,
@@ -236,8 +234,6 @@ def try_close(session: Session, case: Case, *, by: str, at_ms: int) -> bool:
     services = case.services or {}
     if plan is None or any((services.get(i["key"]) or {}).get("status") != "done" for i in plan.items):
         return False
-    from cases.risk_report import build_report
-
     case.state = "closed"
     case.closed_ms = at_ms
     case.figures = compute_figures(session, case, at_ms=at_ms)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from api.schemas.cases import CaseCreate
 from cases.errors import CaseConflict
-from cases.lifecycle import lang, record, try_close
+from cases.language import lang
+from cases.lifecycle import record, try_close
 from cases.notice import build_notice
 from cases.offers import shop_offers
 from cases.outbox import enqueue

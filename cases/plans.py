@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cases.plan_rules import CaseFacts, PlanDraft, Preferences, RehabOutline, diff, generate, preferences_to_json
 from cases.texts import dimension_name
-from monitor.rehab_rules import default_plan
+from monitor.rehab.plan import default_plan
 from store.state.schema_cases import Case, CasePlan
 
 
@@ -21,7 +21,7 @@ def facts_of(case: Case, lang: str | None = None) -> CaseFacts:
 
 
 def rehab_outline(lang: str) -> RehabOutline:
-    """The dimensions of the default rehab plan (`monitor.rehab_rules`), named in the claimant's language."""
+    """The dimensions of the default rehab plan (`monitor.rehab.plan`), named in the claimant's language."""
     plan = default_plan(65.0, 175.0).model_dump(mode="json")
     keys = [k for k, v in plan.items() if isinstance(v, dict)]
     return RehabOutline(dimensions=tuple(dimension_name(k, lang) for k in keys), plan=plan)

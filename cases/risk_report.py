@@ -22,7 +22,7 @@ from scipy.stats import theilslopes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.lifecycle import lang as case_lang
+from cases.language import lang as case_lang
 from cases.metrics import adherence_of, count_of, daily_rows, number
 from cases.risk_advice import CHECKLISTS, HEALTH_CAUSE_ADVICE, MOTOR_ADVICE, cause_family, text
 from cases.texts import say, stage_name

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from api.schemas.cases import SubrogationCreate, SubrogationEventCreate
 from cases.errors import CaseConflict
-from cases.lifecycle import lang, record
+from cases.language import lang
+from cases.lifecycle import record
 from cases.outbox import enqueue
 from cases.texts import money, say, subrogation_stage_name
 from monitor.alerts import AlertInput, active_alert, clear, raise_alert

@@ -293,7 +293,7 @@ def subrogation_stage_name(stage: str, lang: str) -> str:
 def joined(parts: list[str], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(parts)
 
-#: names of the rehab plan's dimensions (the parts of monitor.rehab_rules.RehabPlanContent)
+#: names of the rehab plan's dimensions (the parts of monitor.rehab.plan.RehabPlanContent)
 DIMENSION_NAMES: Final[dict[str, dict[str, str]]] = {
     "en": {"medical": "medical (exercises, walking and a safe heart-rate zone)",
            "psychological": "psychological (regular check-ins)",

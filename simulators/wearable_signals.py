@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 Series = tuple[IntArray, FloatArray]
 
 DAY_S = 86_400
@@ -669,36 +670,70 @@ def _ms1(day_start_ms: int, secs: float) -> int:
     return day_start_ms + round(secs * 1000.0)
 
 
-def simulate_patient_day(
-    seed: int,
-    *,
-    day_start_ms: int,
-    profile: PatientProfile | None = None,
-    faults: Faults | None = None,
-) -> SimulatedDay:
-    """One simulated patient-day (24 h from ``day_start_ms``) with its ground truth."""
-    p = profile or PatientProfile()
-    f = faults or Faults()
-    rng = np.random.default_rng(seed)
-    fs = ACCEL_HZ
-    noise = f.noise_scale
+#: an SpO2 dip: start, down, hold and up (s), depth (points below baseline)
+_Dip = tuple[float, float, float, float, float]
+#: a walk: start (s), duration (s), cadence (steps/min), amplitude (g)
+_WalkPlan = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Placement:
+    """Where the day's events go, in seconds from the day start: non-wear gaps (start, end), exercise
+    sessions (start, signal), walks (start, seconds, cadence, amplitude g), falls (impact), hard
+    sit-downs (landing), lie-downs (landing, stay), desaturations and negative dips (start, down,
+    hold, up, depth)."""
+
+    gaps: list[tuple[float, float]]
+    sessions: list[tuple[float, _SessionSignal]]
+    walks: list[_WalkPlan]
+    falls: list[float]
+    sitdowns: list[float]
+    liedowns: list[tuple[float, float]]
+    desaturations: list[_Dip]
+    negative_dips: list[_Dip]
+
+
+def _place_events(rng: np.random.Generator, p: PatientProfile, f: Faults) -> _Placement:
+    """Non-overlapping times for the day's events: gaps, sessions, walks and accel events while
+    awake; desaturations and negative dips during sleep."""
     tl = _Timeline(rng)
     wake, sleep = p.wake_hour * 3600.0, p.sleep_hour * 3600.0
-    secs = np.arange(DAY_S)
-    awake = (secs >= wake) & (secs < sleep)
-
-    # -- placement: gaps, sessions, walks, events; desaturations during sleep
     gaps: list[tuple[float, float]] = []
     for _ in range(f.nonwear_gaps):
         d = rng.uniform(*f.nonwear_minutes) * 60.0
         s = tl.place(d, wake, sleep, margin=600.0)
         if s is not None:
             gaps.append((s, s + d))
+    sessions = _place_sessions(rng, tl, p, f.noise_scale, wake, sleep)
+    walks: list[_WalkPlan] = []
+    for _ in range(p.walking_bouts):
+        d = rng.uniform(*p.walking_minutes) * 60.0
+        s = tl.place(d, wake, sleep)
+        if s is not None:
+            walks.append((s, d, rng.uniform(*p.cadence_spm), rng.uniform(*p.walking_amplitude_g)))
+    falls, sitdowns, liedowns = _place_accel_events(rng, tl, p, wake, sleep)
+    desats, negatives = _place_spo2_dips(rng, tl, p, wake)
+    return _Placement(
+        gaps=sorted(gaps),
+        sessions=sorted(sessions, key=lambda item: item[0]),
+        walks=sorted(walks),
+        falls=falls,
+        sitdowns=sitdowns,
+        liedowns=liedowns,
+        desaturations=desats,
+        negative_dips=negatives,
+    )
+
+
+def _place_sessions(
+    rng: np.random.Generator, tl: _Timeline, p: PatientProfile, noise: float, wake: float, sleep: float
+) -> list[tuple[float, _SessionSignal]]:
+    """The exercise sessions' knee signals and their start times (with 90 s around each)."""
     sessions: list[tuple[float, _SessionSignal]] = []
     for _ in range(p.exercise_sessions):
         sig = _knee_session(
             rng,
-            fs,
+            ACCEL_HZ,
             sets=p.sets_per_session,
             reps=p.reps_per_set,
             rom_deg=p.rom_deg,
@@ -707,15 +742,16 @@ def simulate_patient_day(
             set_rest_seconds=p.set_rest_seconds,
             noise_deg=0.8 * noise,
         )
-        s = tl.place(sig.angle.shape[0] / fs + 90.0, wake, sleep)
+        s = tl.place(sig.angle.shape[0] / ACCEL_HZ + 90.0, wake, sleep)
         if s is not None:
             sessions.append((s, sig))
-    walks: list[tuple[float, float, float, float]] = []  # start, seconds, cadence, amplitude
-    for _ in range(p.walking_bouts):
-        d = rng.uniform(*p.walking_minutes) * 60.0
-        s = tl.place(d, wake, sleep)
-        if s is not None:
-            walks.append((s, d, rng.uniform(*p.cadence_spm), rng.uniform(*p.walking_amplitude_g)))
+    return sessions
+
+
+def _place_accel_events(
+    rng: np.random.Generator, tl: _Timeline, p: PatientProfile, wake: float, sleep: float
+) -> tuple[list[float], list[float], list[tuple[float, float]]]:
+    """Times of the falls (impact), hard sit-downs (landing) and lie-downs (landing, stay in s)."""
     falls: list[float] = []
     for _ in range(p.falls):
         s = tl.place(150.0, wake, sleep)
@@ -732,14 +768,22 @@ def simulate_patient_day(
         s = tl.place(stay, wake, sleep, margin=60.0)
         if s is not None:
             liedowns.append((s + 6.5, stay))
-    desats: list[tuple[float, float, float, float, float]] = []  # start, down, hold, up, depth
+    return falls, sitdowns, liedowns
+
+
+def _place_spo2_dips(
+    rng: np.random.Generator, tl: _Timeline, p: PatientProfile, wake: float
+) -> tuple[list[_Dip], list[_Dip]]:
+    """The desaturations and the negative dips (shallow or short), during sleep: (start, down,
+    hold, up, depth) each."""
+    desats: list[_Dip] = []
     for _ in range(p.desaturations):
         down, up = rng.uniform(6, 12), rng.uniform(6, 12)
         hold = rng.uniform(*p.desaturation_hold_s)
         s = tl.place(down + hold + up, 1800.0, wake - 1800.0, margin=120.0)
         if s is not None:
             desats.append((s, down, hold, up, rng.uniform(*p.desaturation_depth)))
-    negatives: list[tuple[float, float, float, float, float]] = []
+    negatives: list[_Dip] = []
     for _ in range(p.shallow_dips):
         s = tl.place(40.0, 1800.0, wake - 1800.0, margin=120.0)
         if s is not None:
@@ -748,61 +792,133 @@ def simulate_patient_day(
         s = tl.place(8.0, 1800.0, wake - 1800.0, margin=120.0)
         if s is not None:
             negatives.append((s, 2.0, 1.0, 2.0, rng.uniform(7.0, 10.0)))
+    return desats, negatives
 
-    sessions.sort(key=lambda item: item[0])
-    walks.sort()
-    gaps.sort()
+
+def _awake_mask(p: PatientProfile) -> BoolArray:
+    """Each second of the day: between the wake and the sleep hour."""
+    secs = np.arange(DAY_S)
+    return np.asarray((secs >= p.wake_hour * 3600.0) & (secs < p.sleep_hour * 3600.0))
+
+
+def _worn_mask(gaps: list[tuple[float, float]]) -> BoolArray:
+    """Each second of the day: outside every non-wear gap."""
     worn = np.ones(DAY_S, dtype=bool)
     for a, b in gaps:
         worn[int(a) : int(np.ceil(b))] = False
+    return worn
 
-    # -- heart rate model
+
+def _heart_rate_model(
+    rng: np.random.Generator, p: PatientProfile, placed: _Placement, awake: BoolArray
+) -> FloatArray:
+    """The noise-free 1 Hz heart rate: a first-order response to resting HR plus the offsets of
+    being awake, walking, exercise sets and the minutes after a fall, plus a slow wander."""
     offset = np.where(awake, p.awake_hr_offset, 0.0)
-    for s, d, cad, _ in walks:
+    for s, d, cad, _ in placed.walks:
         offset[int(s) : int(s + d)] += p.walking_hr_offset + 0.3 * (cad - 100.0)
-    for s, sig in sessions:
+    for s, sig in placed.sessions:
         for a, b, _ in sig.sets:
             offset[int(s + a) : int(np.ceil(s + b))] += p.exercise_hr_offset
-    for t_f in falls:
+    for t_f in placed.falls:
         offset[int(t_f) : int(t_f) + 180] += 12.0
     target = p.resting_hr + offset + _ar1(rng, DAY_S, p.hr_wander_bpm, 300.0)
-    hr_model = _first_order(target, 30.0)
+    return _first_order(target, 30.0)
 
-    # -- accel: 50 Hz windows and 1 Hz posture samples
-    mount = _rotation(rng)
-    seated = _tilted_up(rng, 20.0)
+
+class _AccelWindows:
+    """The 50 Hz accel windows of the day (body frame, times in s from the day start) and which
+    seconds they cover."""
+
+    def __init__(self) -> None:
+        self.t: list[FloatArray] = []
+        self.force: list[FloatArray] = []
+        self.covered = np.zeros(DAY_S, dtype=bool)
+
+    def add(self, start_s: float, force: FloatArray) -> None:
+        n = force.shape[0]
+        self.t.append(start_s + np.arange(n) / ACCEL_HZ)
+        self.force.append(force)
+        self.covered[int(start_s) : int(np.ceil(start_s + n / ACCEL_HZ))] = True
+
+
+@dataclass(slots=True, eq=False)
+class _Gait:
+    """What walking (the walks and the walks before falls) gave: step times (s), bouts, stumbles (s)
+    and the seconds actually spent walking."""
+
+    step_times: list[FloatArray] = field(default_factory=list)
+    bouts: list[TruthBout] = field(default_factory=list)
+    stumbles: list[float] = field(default_factory=list)
+    walking_s: float = 0.0
+
+    def all_steps(self) -> FloatArray:
+        return np.sort(np.concatenate(self.step_times)) if self.step_times else np.zeros(0)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Motion:
+    """The day's movement: accel samples (s from the day start; device frame, g), the knee angle or
+    shank gyro of the sessions, and the times (s) of the walking and accel events."""
+
+    accel_t: FloatArray
+    accel_v: FloatArray
+    angle_t: list[FloatArray]
+    angle_v: list[FloatArray]
+    gyro_v: list[FloatArray]
+    gait: _Gait
+    fall_times: list[float]
+    sit_times: list[float]
+    lie_times: list[float]
+
+
+def _resting_posture(rng: np.random.Generator, awake: BoolArray, seated: FloatArray) -> FloatArray:
+    """'Up' in the body frame each second: seated while awake, lying (turning each hour) asleep."""
     posture = np.tile(seated, (DAY_S, 1))
     sleep_secs = np.flatnonzero(~awake)
     turns = rng.integers(0, 4, size=DAY_S // 3600 + 1)
     posture[sleep_secs] = _LYING[turns[sleep_secs // 3600]]
-    covered = np.zeros(DAY_S, dtype=bool)
-    acc_t: list[FloatArray] = []
-    acc_v: list[FloatArray] = []
-    step_times: list[FloatArray] = []
-    bouts: list[TruthBout] = []
-    stumbles: list[float] = []
-    walking_s = 0.0
+    return posture
 
-    def add_window(start_s: float, force: FloatArray) -> None:
-        n = force.shape[0]
-        acc_t.append(start_s + np.arange(n) / fs)
-        acc_v.append(force)
-        covered[int(start_s) : int(np.ceil(start_s + n / fs))] = True
 
+def _walking_windows(
+    rng: np.random.Generator,
+    p: PatientProfile,
+    walks: list[_WalkPlan],
+    windows: _AccelWindows,
+    posture: FloatArray,
+    gait: _Gait,
+    day_start_ms: int,
+) -> None:
+    """Each walk's accel window, with stumbles injected, and its steps and bout."""
+    fs = ACCEL_HZ
     for s, d, cad, amp in walks:
         n = int(d * fs)
         force, st, walked = _walk(rng, n, fs, cad, amp)
-        walking_s += walked
+        gait.walking_s += walked
         n_stumble = rng.poisson(p.stumbles_per_bout)
         if n_stumble and st.shape[0] > 40:
             for k in rng.choice(np.arange(10, st.shape[0] - 10), size=min(n_stumble, 3), replace=False):
                 at = round(float(st[k]) * fs)
                 force += _impact(n, at, fs, rng.uniform(1.6, 2.4), 0.02, _UP)
-                stumbles.append(s + at / fs)
-        add_window(s, force)
-        step_times.append(s + st)
-        bouts.append(TruthBout(_ms1(day_start_ms, s), _ms1(day_start_ms, s + d), int(st.shape[0]), cad))
+                gait.stumbles.append(s + at / fs)
+        windows.add(s, force)
+        gait.step_times.append(s + st)
+        gait.bouts.append(TruthBout(_ms1(day_start_ms, s), _ms1(day_start_ms, s + d), int(st.shape[0]), cad))
         posture[int(s) : int(s + d)] = _UP
+
+
+def _fall_windows(
+    rng: np.random.Generator,
+    p: PatientProfile,
+    falls: list[float],
+    windows: _AccelWindows,
+    posture: FloatArray,
+    gait: _Gait,
+    day_start_ms: int,
+) -> list[float]:
+    """Each fall's accel window (half of them while walking), lying a while after; the fall times."""
+    fs = ACCEL_HZ
     fall_times: list[float] = []
     for t_f in falls:
         lying = _LYING[rng.integers(0, 4)]
@@ -810,74 +926,141 @@ def simulate_patient_day(
         cad = rng.uniform(*p.cadence_spm)
         force, at, st = _fall(rng, fs, walking_before=walking_before, cadence=cad, lying=lying)
         start = t_f - at / fs
-        add_window(start, force)
+        windows.add(start, force)
         fall_times.append(t_f)
         lie_s = rng.uniform(30.0, 120.0)
         posture[int(t_f) : int(t_f + lie_s)] = lying
         if st.shape[0]:
-            walking_s += 10.0  # the walk before a fall (see _fall)
-            step_times.append(start + st)
-            bouts.append(
+            gait.walking_s += 10.0  # the walk before a fall (see _fall)
+            gait.step_times.append(start + st)
+            gait.bouts.append(
                 TruthBout(_ms1(day_start_ms, start), _ms1(day_start_ms, t_f - 0.6), int(st.shape[0]), cad)
             )
+    return fall_times
+
+
+def _sitdown_windows(
+    rng: np.random.Generator, sitdowns: list[float], windows: _AccelWindows, seated: FloatArray
+) -> list[float]:
+    """Each hard sit-down's accel window; their times."""
     sit_times: list[float] = []
     for t_s in sitdowns:
-        force, at = _sit_down_hard(rng, fs, seated)
-        add_window(t_s - at / fs, force)
+        force, at = _sit_down_hard(rng, ACCEL_HZ, seated)
+        windows.add(t_s - at / ACCEL_HZ, force)
         sit_times.append(t_s)
+    return sit_times
+
+
+def _liedown_windows(
+    rng: np.random.Generator,
+    liedowns: list[tuple[float, float]],
+    windows: _AccelWindows,
+    posture: FloatArray,
+    seated: FloatArray,
+) -> list[float]:
+    """Each lie-down's accel window, lying for its stay after; their times."""
     lie_times: list[float] = []
     for t_l, stay in liedowns:
         lying = _LYING[rng.integers(0, 4)]
-        force, at = _lie_down(rng, fs, seated, lying)
-        add_window(t_l - at / fs, force)
+        force, at = _lie_down(rng, ACCEL_HZ, seated, lying)
+        windows.add(t_l - at / ACCEL_HZ, force)
         posture[int(t_l) : int(t_l + stay)] = lying
         lie_times.append(t_l)
+    return lie_times
+
+
+def _session_windows(
+    rng: np.random.Generator,
+    p: PatientProfile,
+    sessions: list[tuple[float, _SessionSignal]],
+    windows: _AccelWindows,
+    seated: FloatArray,
+    noise: float,
+) -> tuple[list[FloatArray], list[FloatArray], list[FloatArray]]:
+    """Each exercise session's seated accel window, and its knee angle (brace) or shank gyro:
+    (angle times s, angles, gyro values)."""
+    fs = ACCEL_HZ
     angle_t: list[FloatArray] = []
     angle_v: list[FloatArray] = []
     gyro_v: list[FloatArray] = []
-    truth_sessions: list[TruthSession] = []
     for s, sig in sessions:
         n = sig.angle.shape[0]
         sway = 0.02 * np.gradient(sig.clean)[:, None] * fs / 100.0 * np.array([1.0, 0.0, 0.0])
-        add_window(s, seated + sway + rng.normal(0, 0.01, (n, 3)))
+        windows.add(s, seated + sway + rng.normal(0, 0.01, (n, 3)))
         angle_t.append(s + np.arange(n) / fs)
         angle_v.append(sig.angle)
         if not p.has_brace:
             gyro_v.append(_gyro_from_angle(rng, sig.clean, fs, noise))
+    return angle_t, angle_v, gyro_v
+
+
+def _mounted_accel(
+    rng: np.random.Generator, windows: _AccelWindows, posture: FloatArray, mount: FloatArray, noise: float
+) -> tuple[FloatArray, FloatArray]:
+    """All accel samples in time order, in the device frame with sensor noise: the 50 Hz windows
+    and a 1 Hz posture sample in every second no window covers."""
+    rest = np.flatnonzero(~windows.covered)
+    acc_t = [*windows.t, rest.astype(np.float64)]
+    acc_v = [*windows.force, posture[rest] + rng.normal(0, 0.004, (rest.shape[0], 3))]
+    accel_t = np.concatenate(acc_t)
+    order = np.argsort(accel_t, kind="stable")
+    accel_v = (np.concatenate(acc_v)[order] @ mount.T) + rng.normal(0, 0.01 * noise, (order.shape[0], 3))
+    return accel_t[order], accel_v
+
+
+def _simulate_motion(
+    rng: np.random.Generator, p: PatientProfile, placed: _Placement, awake: BoolArray, day_start_ms: int, noise: float
+) -> _Motion:
+    """The day's accelerometer (walks, falls, sit-downs, lie-downs, sessions, posture at rest) and
+    the sessions' knee angle or gyro."""
+    mount = _rotation(rng)
+    seated = _tilted_up(rng, 20.0)
+    posture = _resting_posture(rng, awake, seated)
+    windows = _AccelWindows()
+    gait = _Gait()
+    _walking_windows(rng, p, placed.walks, windows, posture, gait, day_start_ms)
+    fall_times = _fall_windows(rng, p, placed.falls, windows, posture, gait, day_start_ms)
+    sit_times = _sitdown_windows(rng, placed.sitdowns, windows, seated)
+    lie_times = _liedown_windows(rng, placed.liedowns, windows, posture, seated)
+    angle_t, angle_v, gyro_v = _session_windows(rng, p, placed.sessions, windows, seated, noise)
+    accel_t, accel_v = _mounted_accel(rng, windows, posture, mount, noise)
+    return _Motion(accel_t, accel_v, angle_t, angle_v, gyro_v, gait, fall_times, sit_times, lie_times)
+
+
+def _truth_sessions(
+    sessions: list[tuple[float, _SessionSignal]], hr_model: FloatArray, day_start_ms: int
+) -> tuple[TruthSession, ...]:
+    """The sessions' sets and the model's heart-rate recovery in the minute after each."""
+    truth: list[TruthSession] = []
+    for s, sig in sessions:
         truth_sets = tuple(
             TruthSet(_ms1(day_start_ms, s + a), _ms1(day_start_ms, s + b), len(r), r) for a, b, r in sig.sets
         )
         end_s = int(np.ceil(s + sig.sets[-1][1]))
         recovery = float(hr_model[end_s] - hr_model[min(end_s + 60, DAY_S - 1)])
-        truth_sessions.append(
-            TruthSession(truth_sets[0].start_ms, truth_sets[-1].end_ms, truth_sets, recovery)
-        )
-    rest = np.flatnonzero(~covered)
-    acc_t.append(rest.astype(np.float64))
-    acc_v.append(posture[rest] + rng.normal(0, 0.004, (rest.shape[0], 3)))
-    accel_t = np.concatenate(acc_t)
-    order = np.argsort(accel_t, kind="stable")
-    accel_t = accel_t[order]
-    accel_v = (np.concatenate(acc_v)[order] @ mount.T) + rng.normal(0, 0.01 * noise, (order.shape[0], 3))
+        truth.append(TruthSession(truth_sets[0].start_ms, truth_sets[-1].end_ms, truth_sets, recovery))
+    return tuple(truth)
 
-    # -- RR intervals and their truth
-    beats = _beats(
-        rng,
-        day_start_ms,
-        hr_model,
-        worn,
-        rmssd_ms=p.rmssd_ms,
-        resting_hr=p.resting_hr,
-        ectopic_fraction=f.ectopic_fraction,
-        missed_fraction=f.missed_beat_fraction,
-    )
 
-    # -- SpO2
+@dataclass(frozen=True, slots=True, eq=False)
+class _SpO2:
+    """The day's SpO2: the model (1 Hz, %), the device's values and the desaturations in the model."""
+
+    model: FloatArray
+    device: FloatArray
+    desaturations: tuple[TruthInterval, ...]
+
+
+def _simulate_spo2(
+    rng: np.random.Generator, p: PatientProfile, f: Faults, placed: _Placement, worn: BoolArray, day_start_ms: int
+) -> _SpO2:
+    """Baseline with wander, the desaturations and negative dips; the device's rounded, noisy
+    values with spikes; the truth: every worn stretch of 10 s or more meeting the event rule."""
     spo2_model = p.spo2_baseline + _ar1(rng, DAY_S, 0.3, 60.0)
     truth_desats: list[TruthInterval] = []
-    for s, down, hold, up, depth in desats:
+    for s, down, hold, up, depth in placed.desaturations:
         spo2_model -= _dip(DAY_S, s, down, hold, up, depth)
-    for s, down, hold, up, depth in negatives:
+    for s, down, hold, up, depth in placed.negative_dips:
         spo2_model -= _dip(DAY_S, s, down, hold, up, depth)
     low = ((spo2_model < 90.0) | (spo2_model <= p.spo2_baseline - 4.0)) & worn
     edges = np.diff(np.concatenate(([0], low.astype(np.int8), [0])))
@@ -890,32 +1073,44 @@ def simulate_patient_day(
                     float(spo2_model[i0:i1].min()),
                 )
             )
-    spo2_dev = np.round(spo2_model + rng.normal(0, 0.4 * noise, DAY_S))
+    spo2_dev = np.round(spo2_model + rng.normal(0, 0.4 * f.noise_scale, DAY_S))
     if f.spo2_spikes:
         spikes = rng.choice(np.flatnonzero(worn), size=f.spo2_spikes, replace=False)
         spo2_dev[spikes] = rng.integers(80, 89, size=f.spo2_spikes)
-    spo2_dev = np.clip(spo2_dev, 50.0, 100.0)
+    return _SpO2(spo2_model, np.clip(spo2_dev, 50.0, 100.0), tuple(truth_desats))
 
-    # -- assemble the series (worn seconds only)
+
+def _device_series(
+    rng: np.random.Generator,
+    p: PatientProfile,
+    f: Faults,
+    day_start_ms: int,
+    worn: BoolArray,
+    hr_model: FloatArray,
+    beats: RRSimulation,
+    spo2: _SpO2,
+    motion: _Motion,
+) -> dict[str, Series]:
+    """What the device reports, in the worn seconds only: heart rate, RR, SpO2, accel, the knee
+    angle or gyro, optionally steps per minute and PPG; then the data faults."""
     worn_secs = np.flatnonzero(worn)
-    hr_dev = np.round(hr_model + rng.normal(0, 0.8 * noise, DAY_S))
+    hr_dev = np.round(hr_model + rng.normal(0, 0.8 * f.noise_scale, DAY_S))
     series: dict[str, Series] = {
         "heart_rate": (_ms(day_start_ms, worn_secs), hr_dev[worn_secs].astype(np.float64)),
         "rr_interval": (beats.t_ms, beats.rr_ms),
-        "spo2": (_ms(day_start_ms, worn_secs), spo2_dev[worn_secs].astype(np.float64)),
+        "spo2": (_ms(day_start_ms, worn_secs), spo2.device[worn_secs].astype(np.float64)),
     }
-    acc_keep = worn[np.clip(accel_t.astype(np.int64), 0, DAY_S - 1)]
-    series["accel"] = (_ms(day_start_ms, accel_t[acc_keep]), accel_v[acc_keep])
-    if angle_t:
-        at_all = np.concatenate(angle_t)
+    acc_keep = worn[np.clip(motion.accel_t.astype(np.int64), 0, DAY_S - 1)]
+    series["accel"] = (_ms(day_start_ms, motion.accel_t[acc_keep]), motion.accel_v[acc_keep])
+    if motion.angle_t:
+        at_all = np.concatenate(motion.angle_t)
         keep = worn[np.clip(at_all.astype(np.int64), 0, DAY_S - 1)]
         if p.has_brace:
-            series["joint_angle"] = (_ms(day_start_ms, at_all[keep]), np.concatenate(angle_v)[keep])
+            series["joint_angle"] = (_ms(day_start_ms, at_all[keep]), np.concatenate(motion.angle_v)[keep])
         else:
-            series["gyro"] = (_ms(day_start_ms, at_all[keep]), np.concatenate(gyro_v)[keep])
-    all_steps = np.sort(np.concatenate(step_times)) if step_times else np.zeros(0)
+            series["gyro"] = (_ms(day_start_ms, at_all[keep]), np.concatenate(motion.gyro_v)[keep])
     if p.device_steps:
-        minute_counts = np.bincount((all_steps // 60).astype(np.int64), minlength=DAY_S // 60)
+        minute_counts = np.bincount((motion.gait.all_steps() // 60).astype(np.int64), minlength=DAY_S // 60)
         minutes = np.arange(DAY_S // 60)
         keep_min = worn[minutes * 60]
         series["steps"] = (
@@ -926,34 +1121,82 @@ def simulate_patient_day(
         ppg_t, ppg_v = simulate_ppg(int(rng.integers(1 << 31)), start_ms=day_start_ms, hr_bpm=hr_model)
         keep = worn[np.clip((ppg_t - day_start_ms) // 1000, 0, DAY_S - 1)]
         series["ppg"] = (ppg_t[keep], ppg_v[keep])
-    series = _inject_data_faults(rng, series, f)
+    return _inject_data_faults(rng, series, f)
 
-    # -- truth summaries
-    total_steps = sum(b.steps for b in bouts)
+
+def _ground_truth(
+    p: PatientProfile,
+    day_start_ms: int,
+    placed: _Placement,
+    worn: BoolArray,
+    hr_model: FloatArray,
+    beats: RRSimulation,
+    spo2: _SpO2,
+    motion: _Motion,
+) -> GroundTruth:
+    """What the day really held, from the models (before device noise and faults)."""
+    gait = motion.gait
+    total_steps = sum(b.steps for b in gait.bouts)
     windows = sliding_window_view(np.where(worn, hr_model, -np.inf), 60).min(axis=1)
     best = float(windows.max())
-    truth = GroundTruth(
+    return GroundTruth(
         resting_hr=p.resting_hr,
-        hr_t_ms=_ms(day_start_ms, secs.astype(np.float64)),
+        hr_t_ms=_ms(day_start_ms, np.arange(DAY_S).astype(np.float64)),
         hr_bpm=hr_model,
         rmssd_ms=beats.rmssd_ms,
         sdnn_ms=beats.sdnn_ms,
         ectopic_times_ms=tuple(int(x) for x in beats.ectopic_times_ms),
         steps=int(total_steps),
-        cadence_spm=60.0 * total_steps / walking_s if walking_s > 0 else None,
-        walking_bouts=tuple(sorted(bouts, key=lambda bout: bout.start_ms)),
-        step_times_ms=_ms(day_start_ms, all_steps),
-        sessions=tuple(truth_sessions),
-        desaturations=tuple(truth_desats),
-        minutes_below_90=float(np.count_nonzero((spo2_model < 90.0) & worn) / 60.0),
-        falls_ms=tuple(sorted(int(x) for x in _ms(day_start_ms, np.array(fall_times)))),
-        hard_sitdowns_ms=tuple(int(x) for x in _ms(day_start_ms, np.array(sit_times))),
-        lie_downs_ms=tuple(int(x) for x in _ms(day_start_ms, np.array(lie_times))),
-        stumbles_ms=tuple(int(x) for x in _ms(day_start_ms, np.array(stumbles))),
-        wear_gaps=tuple((day_start_ms + round(a * 1000), day_start_ms + round(b * 1000)) for a, b in gaps),
+        cadence_spm=60.0 * total_steps / gait.walking_s if gait.walking_s > 0 else None,
+        walking_bouts=tuple(sorted(gait.bouts, key=lambda bout: bout.start_ms)),
+        step_times_ms=_ms(day_start_ms, gait.all_steps()),
+        sessions=_truth_sessions(placed.sessions, hr_model, day_start_ms),
+        desaturations=spo2.desaturations,
+        minutes_below_90=float(np.count_nonzero((spo2.model < 90.0) & worn) / 60.0),
+        falls_ms=tuple(sorted(int(x) for x in _ms(day_start_ms, np.array(motion.fall_times)))),
+        hard_sitdowns_ms=tuple(int(x) for x in _ms(day_start_ms, np.array(motion.sit_times))),
+        lie_downs_ms=tuple(int(x) for x in _ms(day_start_ms, np.array(motion.lie_times))),
+        stumbles_ms=tuple(int(x) for x in _ms(day_start_ms, np.array(gait.stumbles))),
+        wear_gaps=tuple((day_start_ms + round(a * 1000), day_start_ms + round(b * 1000)) for a, b in placed.gaps),
         wear_hours=float(np.count_nonzero(worn) / 3600.0),
         max_hr_sustained=best if np.isfinite(best) else None,
     )
+
+
+def simulate_patient_day(
+    seed: int,
+    *,
+    day_start_ms: int,
+    profile: PatientProfile | None = None,
+    faults: Faults | None = None,
+) -> SimulatedDay:
+    """One simulated patient-day (24 h from ``day_start_ms``) with its ground truth.
+
+    The phases draw from one generator in a fixed order (so a seed gives the same day): placing
+    the events, the heart-rate model, the motion (accel, knee angle or gyro), the beats, SpO2,
+    the device's series; the ground truth draws nothing.
+    """
+    p = profile or PatientProfile()
+    f = faults or Faults()
+    rng = np.random.default_rng(seed)
+    placed = _place_events(rng, p, f)
+    worn = _worn_mask(placed.gaps)
+    awake = _awake_mask(p)
+    hr_model = _heart_rate_model(rng, p, placed, awake)
+    motion = _simulate_motion(rng, p, placed, awake, day_start_ms, f.noise_scale)
+    beats = _beats(
+        rng,
+        day_start_ms,
+        hr_model,
+        worn,
+        rmssd_ms=p.rmssd_ms,
+        resting_hr=p.resting_hr,
+        ectopic_fraction=f.ectopic_fraction,
+        missed_fraction=f.missed_beat_fraction,
+    )
+    spo2 = _simulate_spo2(rng, p, f, placed, worn, day_start_ms)
+    series = _device_series(rng, p, f, day_start_ms, worn, hr_model, beats, spo2, motion)
+    truth = _ground_truth(p, day_start_ms, placed, worn, hr_model, beats, spo2, motion)
     return SimulatedDay(day_start_ms=day_start_ms, series=series, truth=truth, profile=p, faults=f)
 
 

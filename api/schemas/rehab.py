@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.rehab_rules import RehabPlanContent
+from monitor.rehab.plan import RehabPlanContent
 
 
 class PlanCreate(BaseModel):

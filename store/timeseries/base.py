@@ -21,6 +21,10 @@ class StoreUnavailable(RuntimeError):
         self.reason = reason
 
 
+class TimeSeriesConfigError(ValueError):
+    """AFTERCARE_TIMESERIES_URL names no backend we have, or a backend's URL is incomplete."""
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """One series of one message: the unit written (and deduplicated) as a whole.

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from store.timeseries.base import TimeSeriesStore
+from store.timeseries.base import TimeSeriesConfigError, TimeSeriesStore
 from store.timeseries.sqlite import SQLiteTimeSeriesStore
-
-
-class TimeSeriesConfigError(ValueError):
-    """AFTERCARE_TIMESERIES_URL names no backend we have."""
 
 
 def open_timeseries(url: str, *, token: str | None = None, org: str | None = None) -> TimeSeriesStore:

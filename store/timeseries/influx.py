@@ -31,8 +31,7 @@ import httpx
 import numpy as np
 from numpy.typing import NDArray
 
-from store.timeseries.base import Chunk, SeriesData, StoreUnavailable, concat_sorted
-from store.timeseries.factory import TimeSeriesConfigError
+from store.timeseries.base import Chunk, SeriesData, StoreUnavailable, TimeSeriesConfigError, concat_sorted
 
 log = logging.getLogger(__name__)
 

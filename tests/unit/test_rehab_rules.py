@@ -11,15 +11,14 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from monitor.rehab_rules import (
+from monitor.rehab.adherence import adherence
+from monitor.rehab.adjustment import propose_adjustment
+from monitor.rehab.plan import RehabPlanContent, default_plan
+from monitor.rehab.safety import (
     ALERT_KINDS,
-    RehabPlanContent,
     SafetyThresholds,
-    adherence,
-    default_plan,
     hr_over_cap_alerts,
     hrv_low_alert,
-    propose_adjustment,
     resting_hr_rising_alert,
     safety_alerts,
 )
