@@ -28,16 +28,11 @@ from sqlalchemy.orm import Session
 
 from monitor import alerts
 from monitor.alerts import AlertInput
+from monitor.rehab.adherence import adherence
+from monitor.rehab.adjustment import propose_adjustment
+from monitor.rehab.plan import RehabPlanContent, default_plan
+from monitor.rehab.safety import AlertCandidate, hrv_low_alert, resting_hr_rising_alert
 from monitor.rehab_plans import current_plan
-from monitor.rehab_rules import (
-    AlertCandidate,
-    RehabPlanContent,
-    adherence,
-    default_plan,
-    hrv_low_alert,
-    propose_adjustment,
-    resting_hr_rising_alert,
-)
 from monitor.signals.daily import DayMetrics, compute_day_metrics
 from monitor.signals.falls import detect_falls
 from monitor.signals.heart import sustained_above

@@ -25,8 +25,8 @@ from api.schemas.rehab import (
 )
 from api.timeparams import parse_instant
 from devices.timestamps import now_ms
+from monitor.rehab.plan import RehabPlanContent, default_plan
 from monitor.rehab_plans import current_plan, new_version, plan_versions
-from monitor.rehab_rules import RehabPlanContent, default_plan
 from store.state.schema import DailyMetrics, Patient, Plan, PlanAdjustment
 from store.state.schema_rehab import CheckIn
 
