@@ -241,7 +241,7 @@ def bench(quick: Annotated[bool, typer.Option("--quick", help="a shorter run (un
                                                         "with aftercare up and 5,000 in production; --quick 500)")]
           = None) -> None:
     """Benchmarks with ratios against baselines measured in the same run."""
-    from simulators.bench.main import run_bench
+    from aftercare.bench.main import run_bench
 
     settings = load_settings()
     code = run_bench(settings=settings, quick=quick, json_path=json_path, only=only.split(",") if only else None,

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from aftercare.bench.mqtt_load import prime_session
 from devices.timestamps import now_ms
 from devices.topics import SUBSCRIPTIONS
-from simulators.bench.mqtt_load import prime_session
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
 from store.state.schema import DeadLetter

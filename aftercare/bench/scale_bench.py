@@ -18,11 +18,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulators.bench.children import run_child
-from simulators.bench.context import BenchContext
-from simulators.bench.ingest_drain import prepare_stores
-from simulators.bench.mqtt_load import drop_session, publish_backlog
-from simulators.bench.results import Row, SectionResult
+from aftercare.bench.children import run_child
+from aftercare.bench.context import BenchContext
+from aftercare.bench.ingest_drain import prepare_stores
+from aftercare.bench.mqtt_load import drop_session, publish_backlog
+from aftercare.bench.results import Row, SectionResult
 from simulators.waiting import wait_until
 
 DEVICES = 60

@@ -3,7 +3,7 @@
 A measurement pre-publishes a backlog into a persistent session whose consumer is offline, then
 starts the consumer and times the drain, so every consumer (bare or real ingestion) measures the
 same thing: how fast it takes messages the broker already holds. The publisher and the consumers run
-in their own processes (see `simulators.bench.children`).
+in their own processes (see `aftercare.bench.children`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from simulators.bench.telemetry import stream
+from aftercare.bench.telemetry import stream
 
 SESSION_EXPIRY_S = 3600
 RECEIVE_MAXIMUM = 1000

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from simulators.bench.telemetry import device_id, patient_id
+from aftercare.bench.telemetry import device_id, patient_id
 from store.timeseries.influx import PARALLEL_REQUESTS, POINTS_PER_REQUEST
 
 

@@ -42,11 +42,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy import func, select
 
-from simulators.bench.children import Child, cpu_seconds
-from simulators.bench.context import BenchContext
-from simulators.bench.results import Row, SectionResult
-from simulators.bench.services import free_port, port_open
-from simulators.bench.telemetry import TOPIC, device_id, patient_id, register_wearables
+from aftercare.bench.children import Child, cpu_seconds
+from aftercare.bench.context import BenchContext
+from aftercare.bench.results import Row, SectionResult
+from aftercare.bench.services import free_port, port_open
+from aftercare.bench.telemetry import TOPIC, device_id, patient_id, register_wearables
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
 from store.state.schema import Alert, DedupMark, EventRow

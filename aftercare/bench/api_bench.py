@@ -23,14 +23,14 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from aftercare.bench.children import Child
+from aftercare.bench.context import BenchContext
+from aftercare.bench.results import Row, SectionResult
+from aftercare.bench.services import free_port
+from aftercare.bench.telemetry import device_id, patient_id, register_wearables
 from aftercare.settings import Settings
 from aftercare.wiring import open_stores
 from devices.timestamps import now_ms
-from simulators.bench.children import Child
-from simulators.bench.context import BenchContext
-from simulators.bench.results import Row, SectionResult
-from simulators.bench.services import free_port
-from simulators.bench.telemetry import device_id, patient_id, register_wearables
 from simulators.waiting import http_answers, wait_until
 from store.timeseries.base import Chunk
 

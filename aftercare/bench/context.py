@@ -10,8 +10,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress, TaskID
 
+from aftercare.bench.services import PrivateInfluxd, PrivateMosquitto, ServiceError, influxd_installed
 from aftercare.settings import Settings
-from simulators.bench.services import PrivateInfluxd, PrivateMosquitto, ServiceError, influxd_installed
 
 log = logging.getLogger(__name__)
 

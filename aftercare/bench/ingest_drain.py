@@ -16,13 +16,13 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
+from aftercare.bench.children import cpu_seconds
+from aftercare.bench.mqtt_load import Drain
+from aftercare.bench.telemetry import register_wearables
 from aftercare.settings import Settings
 from aftercare.wiring import build_ingest, open_stores
 from devices.broker_url import BrokerUrl
 from ingest.committer import CommitterProcess
-from simulators.bench.children import cpu_seconds
-from simulators.bench.mqtt_load import Drain
-from simulators.bench.telemetry import register_wearables
 
 
 def ingest_settings(data_dir: Path, client_id: str, timeseries_url: str | None) -> Settings:

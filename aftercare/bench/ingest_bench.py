@@ -10,7 +10,7 @@ For each message size (1, 10, 100 heart-rate samples per message) and each repea
    until the last message is counted (bare) or committed and acknowledged (ingestion).
 
 With InfluxDB, for the largest messages a second baseline: influxd's own write ceiling for the same
-points, posted by a bare HTTP client (`simulators.bench.influx_ceiling`); there that server, not the
+points, posted by a bare HTTP client (`aftercare.bench.influx_ceiling`); there that server, not the
 MQTT side, is the physical limit, and the table says how close ingestion comes to it.
 
 The best of the repeats is kept (the machine is shared: noise only ever slows a run down). The ratio
@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aftercare.bench.children import cpu_seconds, run_child
+from aftercare.bench.context import BenchContext
+from aftercare.bench.influx_ceiling import influx_write_ceiling
+from aftercare.bench.ingest_drain import drain_ingest, prepare_stores
+from aftercare.bench.mqtt_load import Drain, drain_bare, drop_session, prime_session, publish_backlog
+from aftercare.bench.results import Row, SectionResult
 from devices.timestamps import now_ms
 from devices.topics import SUBSCRIPTIONS
-from simulators.bench.children import cpu_seconds, run_child
-from simulators.bench.context import BenchContext
-from simulators.bench.influx_ceiling import influx_write_ceiling
-from simulators.bench.ingest_drain import drain_ingest, prepare_stores
-from simulators.bench.mqtt_load import Drain, drain_bare, drop_session, prime_session, publish_backlog
-from simulators.bench.results import Row, SectionResult
 
 TARGET_RATIO = 0.70
 DEVICES = 50

@@ -29,13 +29,13 @@ import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from aftercare.bench.children import Child
+from aftercare.bench.context import BenchContext
+from aftercare.bench.results import Row, SectionResult
+from aftercare.bench.services import free_port
+from aftercare.bench.telemetry import TOPIC, device_id, patient_id, register_wearables
 from aftercare.settings import Settings
 from devices.timestamps import now_ms
-from simulators.bench.children import Child
-from simulators.bench.context import BenchContext
-from simulators.bench.results import Row, SectionResult
-from simulators.bench.services import free_port
-from simulators.bench.telemetry import TOPIC, device_id, patient_id, register_wearables
 
 WEARABLES = 200
 ADMIN = "bench-alerts-admin-token-0123456789abcdef"

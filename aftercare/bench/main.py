@@ -1,6 +1,6 @@
 """`aftercare bench`: run the benchmark sections, show progress, print the table, optionally write JSON.
 
-Sections run in a fixed order, each on private services (see `simulators.bench.services`) and a
+Sections run in a fixed order, each on private services (see `aftercare.bench.services`) and a
 temporary work folder removed at the end. A section that cannot run yet (a component not written)
 is skipped with a note; one that fails is reported and the others still run (exit code 1).
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from aftercare.bench.context import BenchContext
+from aftercare.bench.results import SectionResult, markdown, table, to_json, write_json
 from aftercare.settings import Settings
-from simulators.bench.context import BenchContext
-from simulators.bench.results import SectionResult, markdown, table, to_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ Section = Callable[[BenchContext], SectionResult]
 
 
 def _sections() -> dict[str, Section]:
-    from simulators.bench import alerts_bench, api_bench, fleet_bench, ingest_bench, monitor_bench, scale_bench
+    from aftercare.bench import alerts_bench, api_bench, fleet_bench, ingest_bench, monitor_bench, scale_bench
 
     return {"ingest": ingest_bench.run, "scale": scale_bench.run, "monitor": monitor_bench.run,
             "alerts": alerts_bench.run, "fleet": fleet_bench.run, "api": api_bench.run}

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from simulators.bench.context import BenchContext
-from simulators.bench.results import Row, SectionResult
+from aftercare.bench.context import BenchContext
+from aftercare.bench.results import Row, SectionResult
 
 DAY_MS = 86_400_000
 STORED_HASHES = 100_000
