@@ -1,27 +1,32 @@
 """A monitor that falls behind never blocks ingestion.
 
-`monitor.runner.MonitorRunner` runs, beside ingestion in the same process (as `aftercare up` does),
-a deliberately slow monitor: each pass opens a state session, reads telemetry, then sleeps for
-seconds with its read transaction still open; and a monitor that raises on every pass. A stream
-sent while the slow monitor is inside a pass must be stored completely, exactly once. The same
-stream is also sent with no monitor running, and both ingestion rates are printed (shown, not
-asserted: timing assertions do not belong in tests on a shared machine).
+`monitor.worker.MonitorWorker` runs beside ingestion in the same process (as `aftercare up` does) with
+a monitor that, on the first data it is given, reads the stores and then stays inside that round, its
+read transaction open, until the test releases it; and a duty that raises on every tick. A stream sent
+while the monitor is stuck must be stored completely, exactly once, before it is released (a monitor
+that blocked the stores would make that wait time out); the failing duty is reported by the worker's
+health. Both ingestion rates are printed (shown, not asserted: timing assertions do not belong here).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from aftercare.settings import Settings
 from aftercare.wiring import build_ingest, open_stores
 from devices.broker_url import BrokerUrl
 from devices.timestamps import now_ms
-from monitor.runner import MonitorRunner
+from monitor.leases import leases_for
+from monitor.worker import MonitorWorker
+from store.state.inbox import Arrival
 from store.state.schema import DedupMark
 from store.stores import Stores
 from tests.reliability.helpers import hr, stored, telemetry_topic
@@ -32,38 +37,49 @@ pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 PER_PHASE = 4_000
 WEARABLES = 4
-SLOW_PASS_S = 4.0
 
 
-class SlowMonitor:
-    """Reads like a monitor, then dawdles with its read transaction open."""
+class StuckMonitor:
+    """Reads like the rehab monitor, then stays inside its round until released."""
 
-    name = "slow"
+    name = "stuck"
+    subject_type = "patient"
 
     def __init__(self, stores: Stores) -> None:
         self.stores = stores
-        self.passes: list[tuple[float, float]] = []
         self.inside = threading.Event()
+        self.release = threading.Event()
+        self.rounds = 0
 
-    def run_once(self, now_ms: int) -> int:
-        started = time.monotonic()
+    def on_arrivals(self, session: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> int:
+        self.rounds += 1
+        marks = session.execute(select(func.count()).select_from(DedupMark)).scalar_one()
+        data = self.stores.timeseries.read(subject, "heart_rate", 0, now_ms + 1)
         self.inside.set()
-        try:
-            with self.stores.state.session() as s:
-                marks = s.execute(select(func.count()).select_from(DedupMark)).scalar_one()
-                data = self.stores.timeseries.read("P0", "heart_rate", 0, now_ms + 1)
-                time.sleep(SLOW_PASS_S)
-            return int(marks) + data.n
-        finally:
-            self.inside.clear()
-            self.passes.append((started, time.monotonic()))
+        assert self.release.wait(300), "the test never released the monitor"
+        self.inside.clear()
+        return int(marks) + data.n
+
+    def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
+        return 0
+
+    def forget(self, partitions: frozenset[int]) -> None:
+        """Nothing cached."""
 
 
-class FailingMonitor:
+class FailingDuty:
     name = "failing"
 
     def run_once(self, now_ms: int) -> int:
-        raise RuntimeError("this monitor always fails")
+        raise RuntimeError("this duty always fails")
+
+
+def _stored_messages(db: Path) -> set[tuple[str, int]]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return {(str(d), int(q)) for d, q in conn.execute("SELECT device_id, seq FROM chunks")}
+    finally:
+        conn.close()
 
 
 def _send(pub: Publisher, first_seq: int, count: int, t0: int) -> None:
@@ -81,8 +97,9 @@ def test_a_slow_monitor_does_not_hold_up_ingestion(tmp_path: Path, mosquitto_bro
     service = build_ingest(settings, stores, BrokerUrl(broker.host, broker.port))  # type: ignore[attr-defined]
     service.start()
     assert service.source.connected.wait(10)
-    slow = SlowMonitor(stores)
-    runner = MonitorRunner(settings, stores, monitors=[slow, FailingMonitor()])
+    stuck = StuckMonitor(stores)
+    worker = MonitorWorker(leases=leases_for(stores.state), monitors=[stuck], duties=[FailingDuty()], poll_s=0.02,
+                           tick_s=0.05)
     pub = Publisher(broker.host, broker.port, client_id=f"slowmon-pub-{time.monotonic_ns()}")  # type: ignore[attr-defined]
     db = tmp_path / "timeseries.db"
     t0 = now_ms() - 6 * 3_600_000
@@ -92,32 +109,31 @@ def test_a_slow_monitor_does_not_hold_up_ingestion(tmp_path: Path, mosquitto_bro
         wait_until(lambda: stored(db).rows >= PER_PHASE, 120, 0.02, what="the stream without monitors stored")
         alone = PER_PHASE / (time.monotonic() - started)
 
-        runner.start()
-        assert slow.inside.wait(10), "the slow monitor started a pass"
+        worker.start()
+        assert stuck.inside.wait(30), "the monitor took the first data and is stuck in its round"
         started = time.monotonic()
         _send(pub, PER_PHASE, PER_PHASE, t0)
-        wait_until(lambda: stored(db).rows >= 2 * PER_PHASE, 120, 0.02, what="the stream beside the slow monitor")
-        finished = time.monotonic()
-        beside = PER_PHASE / (finished - started)
-        print(f"\ningestion alone: {alone:,.0f} msg/s; beside a monitor {SLOW_PASS_S:.0f} s per pass: "
-              f"{beside:,.0f} msg/s (ratio {beside / alone:.2f})")
-
-        final = stored(db)
-        assert (final.rows, final.distinct, final.samples) == (2 * PER_PHASE,) * 3, final
+        wait_until(lambda: stored(db).rows >= 2 * PER_PHASE, 120, 0.02, what="the stream beside the stuck monitor")
+        beside = PER_PHASE / (time.monotonic() - started)
+        print(f"\ningestion alone: {alone:,.0f} msg/s; beside a monitor stuck in its round: {beside:,.0f} msg/s "
+              f"(ratio {beside / alone:.2f})")
+        assert stuck.inside.is_set(), "everything was stored while the monitor was stuck"
+        assert stuck.rounds == 1
         with stores.state.session() as s:
             assert s.execute(select(func.count()).select_from(DedupMark)).scalar_one() == 2 * PER_PHASE
-        # the stream was taken while the monitor was behind: at most one pass ended meanwhile
-        ended_meanwhile = [end for start_, end in slow.passes if started <= end <= finished]
-        assert len(ended_meanwhile) <= 1 + int((finished - started) / SLOW_PASS_S)
+        assert _stored_messages(db) == ({(f"w{i % WEARABLES}", i // WEARABLES)
+                                                 for i in range(2 * PER_PHASE)})
         assert service.status().store_ok
         assert service.status().connected
-        wait_until(lambda: any("always fails" in e for e in runner.errors.values()), 3 * SLOW_PASS_S,
-                   0.02, what="the failing monitor reported (and the runner still going)")
-        ok, detail = runner.health()
+        stuck.release.set()
+        wait_until(lambda: any("always fails" in e for e in worker.errors.values()), 30,
+                   0.02, what="the failing duty reported (and the worker still going)")
+        ok, detail = worker.health()
         assert not ok
         assert "always fails" in detail
     finally:
+        stuck.release.set()
         pub.close()
-        runner.stop()
+        worker.stop()
         service.stop()
         stores.close()
