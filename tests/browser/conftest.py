@@ -17,12 +17,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
+
+from aftercare.settings import Settings
+from monitor import alerts
+from monitor.alerts import AlertInput
+from store.state.engine import StateStore
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -75,6 +82,24 @@ class Platform:
     def post(self, path: str, body: Any = None, token: str | None = None) -> httpx.Response:
         return self.http.post(f"/api/v1/{path}", json=body,
                               headers={"Authorization": f"Bearer {token or self.admin_token}"})
+
+    @contextmanager
+    def state(self) -> Iterator[Session]:
+        """A session of the platform's own state store (SQLite in its data folder unless the environment
+        names another), for a test that makes something happen the way a monitor or a gateway would."""
+        store = StateStore(Settings(data_dir=self.data_dir).resolved_state_url)
+        try:
+            with store.session() as session:
+                yield session
+        finally:
+            store.close()
+
+    def raise_alert(self, item: AlertInput) -> str:
+        """Open an alert (and its live event) through the state store, as a monitor does; its id."""
+        with self.state() as s:
+            alert, opened = alerts.raise_alert(s, item)
+            assert opened, f"an alert {item.kind} of {item.subject} was already active"
+            return alert.id
 
     def token(self, label: str) -> str:
         if label not in self.tokens:
