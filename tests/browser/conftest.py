@@ -124,6 +124,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     port = free_port()
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_API_PORT": str(port),
            "AFTERCARE_API_HOST": "127.0.0.1", "AFTERCARE_EMBEDDED_MQTT_PORT": str(free_port())}
+    # The platform runs the code of this checkout (the installed `aftercare` may be another checkout's).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env.pop("AFTERCARE_MQTT_URL", None)
     env.pop("AFTERCARE_ADMIN_TOKEN", None)
     log = data_dir / "platform.log"
