@@ -28,6 +28,7 @@ from api.routers import (
     shop_quality,
     shops,
     tokens,
+    vocabulary,
 )
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ API_LATENCY = Histogram("aftercare_api_request_seconds", "API latency by route t
 
 #: Every resource router, in matching order (fixed paths before `/{id}` paths of the same prefix).
 ROUTERS = (me, patients, series, rehab, shop_quality, shops, devices, tokens, repair_jobs, photos, alerts, events,
-           dead_letters, cases)
+           dead_letters, cases, vocabulary)
 
 
 def create_app(ctx: AppContext, *, max_request_bytes: int = 12 * 1024 * 1024) -> FastAPI:

@@ -20,15 +20,13 @@ from sqlalchemy.orm import Session
 from cases.language import lang
 from cases.outbox import enqueue
 from cases.texts import day_text, say, stage_name
+from store.state.alert_kinds import is_late
 from store.state.schema import EventRow
 from store.state.schema_cases import Case
 
 log = logging.getLogger(__name__)
 
 BATCH: Final = 1000
-#: alert kinds of a repair job that mean "your repair is late" for the claimant (the repair rules raise
-#: stall, long_hold and sla_breach)
-LATE_WORDS: Final = ("late", "overdue", "delay", "stall", "long_hold", "sla_breach")
 
 
 def notify_from_events(session: Session, after_event_id: int, *, limit: int = BATCH) -> int:
@@ -80,8 +78,8 @@ def _stage(session: Session, case: Case, event: EventRow, data: dict[str, Any]) 
 
 
 def _is_late(data: dict[str, Any]) -> bool:
-    kind = str(data.get("kind", "")).lower()
-    return any(word in kind for word in LATE_WORDS)
+    """An alert the claimant should hear about as a delay (a kind flagged ``late`` in the alert table)."""
+    return is_late(str(data.get("kind", "")))
 
 
 def _late(session: Session, case: Case, event: EventRow, data: dict[str, Any]) -> int:

@@ -28,6 +28,7 @@ from cases.lifecycle import record
 from cases.outbox import enqueue
 from cases.texts import money, say, subrogation_stage_name
 from monitor.alerts import AlertInput, active_alert, clear, raise_alert
+from store.state.alert_kinds import Severity
 from store.state.schema_cases import Case, Subrogation, SubrogationEvent
 
 DAY_MS: Final = 86_400_000
@@ -167,7 +168,7 @@ def check_deadline(session: Session, case: Case, file: Subrogation, now_ms: int,
     days_left = (file.deadline_ms - now_ms) // DAY_MS
     if days_left > warn_days:
         return False
-    severity = "critical" if days_left <= CRITICAL_DAYS else "warning"
+    severity = Severity.CRITICAL if days_left <= CRITICAL_DAYS else Severity.WARNING
     current = active_alert(session, ALERT_KIND, case.id)
     if current is not None and current.severity == severity:
         return True

@@ -290,6 +290,11 @@ def subrogation_stage_name(stage: str, lang: str) -> str:
     return SUBROGATION_STAGE_NAMES[lang_of(lang)].get(stage, stage)
 
 
+def item_names(lang: str) -> dict[str, str]:
+    """The name of every service-plan item (the ``item.<key>`` texts) in ``lang``, by item key."""
+    return {key.removeprefix("item."): say(lang, key) for key in TEXTS["en"] if key.startswith("item.")}
+
+
 def joined(parts: list[str], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(parts)
 

@@ -38,6 +38,7 @@ from monitor.signals.falls import detect_falls
 from monitor.signals.heart import sustained_above
 from monitor.signals.spo2 import desaturations
 from store.state import inbox
+from store.state.alert_kinds import Severity
 from store.state.events import publish
 from store.state.inbox import PRESENCE_METRICS, Arrival
 from store.state.partitions import PARTITIONS, partition_of
@@ -253,7 +254,7 @@ class RehabMonitor:
             for d in desaturations(spo2.t_ms, spo2.values, baseline_pct=baseline):
                 if d.start_ms > last:
                     _raise(s, patient, AlertCandidate(
-                        kind="desaturation", subject=patient.id, severity="critical", at_ms=d.start_ms,
+                        kind="desaturation", subject=patient.id, severity=Severity.CRITICAL, at_ms=d.start_ms,
                         value=d.nadir_pct,
                         message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s"
                                 f"{' so far' if d.end_ms >= end - 2000 else ''} (baseline {d.baseline_pct:.0f} %)"))
@@ -265,7 +266,7 @@ class RehabMonitor:
             for f in detect_falls(accel.t_ms, accel.values):
                 if f.at_ms > last:
                     _raise(s, patient, AlertCandidate(
-                        kind="fall", subject=patient.id, severity="critical", at_ms=f.at_ms, value=f.peak_g,
+                        kind="fall", subject=patient.id, severity=Severity.CRITICAL, at_ms=f.at_ms, value=f.peak_g,
                         message=f"fall: impact {f.peak_g:.1f} g, then still"
                                 + (f", orientation changed {f.orientation_change_deg:.0f} deg"
                                    if f.orientation_change_deg is not None else "")))
@@ -278,7 +279,7 @@ class RehabMonitor:
             for e in sustained_above(hr.t_ms, hr.values, cap, min_duration_s=self.hr_cap_seconds):
                 if e.start_ms > last:
                     _raise(s, patient, AlertCandidate(
-                        kind="hr_over_cap", subject=patient.id, severity="warning", at_ms=e.start_ms,
+                        kind="hr_over_cap", subject=patient.id, severity=Severity.WARNING, at_ms=e.start_ms,
                         value=e.peak_bpm,
                         message=f"heart rate above the plan's cap of {cap:.0f} bpm for "
                                 f"{(e.end_ms - e.start_ms) / 1000:.0f} s (peak {e.peak_bpm:.0f})"))
@@ -310,7 +311,7 @@ class RehabMonitor:
             cursor.data.pop("worn_again_ms", None)
             hours = (now_ms - latest) / 3_600_000
             _raise(s, patient, AlertCandidate(
-                kind="not_worn", subject=patient.id, severity="warning", at_ms=now_ms, value=round(hours, 1),
+                kind="not_worn", subject=patient.id, severity=Severity.WARNING, at_ms=now_ms, value=round(hours, 1),
                 message=f"no data for {hours:.1f} h (the plan allows {plan.max_nonwear_hours:g} h)"))
             _save_cursor(s, f"rehab:{patient_id}", cursor)
             self._not_worn.add(patient_id)

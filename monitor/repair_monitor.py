@@ -45,6 +45,7 @@ from monitor.repair.timeline import BeaconEvent, JobState, replay
 from monitor.repair.warranty import term_months, warranty
 from monitor.shop_scores import NEUTRAL_SCORE, FeedbackMean, current_score, record_scores
 from store.state import inbox
+from store.state.alert_kinds import SEVERITY_OF_KIND, severity_of
 from store.state.events import publish
 from store.state.inbox import Arrival
 from store.state.partitions import PARTITIONS, partition_of
@@ -55,10 +56,6 @@ from store.stores import Stores
 
 log = logging.getLogger(__name__)
 
-SEVERITY_OF_KIND = {"stall": "warning", "long_hold": "warning", "stage_skipped": "warning",
-                    "stage_backwards": "warning", "missing_photo": "warning", "sla_breach": "warning",
-                    "shop_offline": "warning", "photo_quality": "warning", "photo_reuse": "critical",
-                    "photo_location": "warning", "photo_time": "warning", "courtesy_car": "info"}
 _U64 = 1 << 64
 
 
@@ -184,7 +181,8 @@ class RepairMonitor:
         if job is None:
             row.checked, row.flags = True, flags
             return None
-        found: list[tuple[str, str, str]] = [("photo_quality", ", ".join(reasons), "warning")] if flags else []
+        found: list[tuple[str, str, str]] = [(
+            "photo_quality", ", ".join(reasons), severity_of("photo_quality"))] if flags else []
         reuse = []
         if check.phash is not None and check.phash_mirror is not None:
             for match in index.find_reuse(check.phash, check.phash_mirror, self.reuse_distance):
@@ -201,14 +199,14 @@ class RepairMonitor:
                     f"({first['job_id']} {first['stage']}), {first['distance']} bits apart"
                     + (" as a mirror image" if first["mirrored"] else ""))
             reasons.append(text)
-            found.append(("photo_reuse", text, "critical"))
+            found.append(("photo_reuse", text, severity_of("photo_reuse")))
         if check.exif_lat is not None and check.exif_lon is not None and shop is not None:
             km = haversine_km(check.exif_lat, check.exif_lon, shop.lat, shop.lon)
             if km > self.exif_max_km:
                 flags.append("exif_far")
                 text = f"photo {row.id} was taken {km:.1f} km from shop {shop.id} (EXIF GPS)"
                 reasons.append(text)
-                found.append(("photo_location", text, "warning"))
+                found.append(("photo_location", text, severity_of("photo_location")))
         if check.exif_taken_at_ms is not None:
             skew = abs(check.exif_taken_at_ms - row.taken_ms)
             entered = self._stage_entry(s, row.job_id, row.stage)
@@ -218,7 +216,7 @@ class RepairMonitor:
                 text = (f"photo {row.id} EXIF time is {skew / 3_600_000:.1f} h from the time reported"
                         + (f", before the job entered {row.stage}" if early else ""))
                 reasons.append(text)
-                found.append(("photo_time", text, "warning"))
+                found.append(("photo_time", text, severity_of("photo_time")))
         for kind, message, severity in found:
             alerts.raise_alert(s, AlertInput(kind=kind, subject=row.job_id, subject_type="job", severity=severity,
                                              message=message, at_ms=now_ms, job_id=row.job_id, shop_id=row.shop_id,
@@ -273,7 +271,8 @@ class RepairMonitor:
             if alerts.active_alert(s, "shop_offline", shop.id) is not None:
                 continue  # one alert per outage, not one per pass
             alerts.raise_alert(s, AlertInput(kind="shop_offline", subject=shop.id, subject_type="shop",
-                                             severity="warning", message=candidate.message, at_ms=candidate.at_ms,
+                                             severity=severity_of("shop_offline"), message=candidate.message,
+                                             at_ms=candidate.at_ms,
                                              shop_id=shop.id))
         return offline
 
@@ -374,7 +373,8 @@ class RepairMonitor:
                                    "decided_ms": now_ms}
             if ent.entitled:
                 alerts.raise_alert(s, AlertInput(
-                    kind="courtesy_car", subject=job.id, subject_type="job", severity="info", at_ms=now_ms,
+                    kind="courtesy_car", subject=job.id, subject_type="job", severity=severity_of("courtesy_car"),
+                    at_ms=now_ms,
                     message=f"arrange a courtesy car for claim {job.claim_id} for {ent.days} days: {ent.reason}",
                     job_id=job.id, shop_id=job.shop_id))
         if state.delivered_at_ms is not None and "warranty" not in doc:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from monitor.repair.recommend import ShopProfile
 from monitor.repair.scoring import ShopScore, shop_score
 from monitor.repair.stages import SEVERITY_RANK, Severity
+from store.state.alert_kinds import Severity as AlertSeverity
 from store.state.schema import Alert, RepairJob, Shop
 from store.state.schema_repair import ShopScoreRow, SpotCheck
 
@@ -35,7 +36,7 @@ def compute_shop_score(session: Session, shop_id: str, *, feedback: FeedbackMean
     job_ids = [j.id for j in jobs]
     mine = (Alert.shop_id == shop_id) | Alert.job_id.in_(job_ids)
     alerts = session.execute(select(func.count()).select_from(Alert).where(
-        Alert.severity != "info", mine)).scalar_one() if job_ids else 0
+        Alert.severity != AlertSeverity.INFO, mine)).scalar_one() if job_ids else 0
     rework = session.execute(select(func.count()).select_from(Alert).where(
         Alert.kind == "stage_backwards", Alert.job_id.in_(job_ids))).scalar_one() if job_ids else 0
     counts = {"spot_pass": int(spot.get("passed", 0)),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -18,6 +17,7 @@ from monitor.rehab.plan import RehabPlanContent
 from monitor.signals.daily import DayMetrics
 from monitor.signals.heart import sustained_above
 from monitor.signals.trend import theil_sen_trend
+from store.state.alert_kinds import Severity
 
 __all__ = [
     "ALERT_KINDS",
@@ -36,9 +36,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MS_PER_DAY = 86_400_000
+#: the kinds of the patient's body (not of the device) that make a plan adjustment a regression
 SAFETY_KINDS = frozenset({"hr_over_cap", "desaturation", "fall", "resting_hr_rising", "hrv_low"})
 ALERT_KINDS = SAFETY_KINDS | {"not_worn"}
-Severity = Literal["info", "warning", "critical"]
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ def hr_over_cap_alerts(
                 AlertCandidate(
                     kind="hr_over_cap",
                     subject=subject,
-                    severity="warning",
+                    severity=Severity.WARNING,
                     message=f"heart rate above the {cap:.0f} bpm cap for {ep.duration_s:.0f} s "
                     f"(peak {ep.peak_bpm:.0f} bpm)",
                     at_ms=ep.start_ms,
@@ -106,7 +107,7 @@ def hr_over_cap_alerts(
                 AlertCandidate(
                     kind="hr_over_cap",
                     subject=subject,
-                    severity="warning",
+                    severity=Severity.WARNING,
                     message=f"heart rate held {d.max_hr_sustained:.0f} bpm for 60 s, above the {cap:.0f} bpm cap",
                     at_ms=d.max_hr_sustained_at_ms,
                     value=d.max_hr_sustained,
@@ -123,7 +124,7 @@ def desaturation_alerts(
         AlertCandidate(
             kind="desaturation",
             subject=subject,
-            severity="critical" if e.nadir_pct < critical_pct else "warning",
+            severity=Severity.CRITICAL if e.nadir_pct < critical_pct else Severity.WARNING,
             message=f"SpO2 down to {e.nadir_pct:.0f} % for {e.duration_s:.0f} s "
             f"(baseline {e.baseline_pct:.0f} %)",
             at_ms=e.start_ms,
@@ -148,7 +149,7 @@ def fall_alerts(days: Sequence[DayMetrics], *, subject: str) -> list[AlertCandid
                 AlertCandidate(
                     kind="fall",
                     subject=subject,
-                    severity="critical",
+                    severity=Severity.CRITICAL,
                     message=f"fall detected: impact {f.peak_g:.1f} g, then lying still{posture}",
                     at_ms=f.at_ms,
                     value=f.peak_g,
@@ -183,7 +184,7 @@ def resting_hr_rising_alert(
     return AlertCandidate(
         kind="resting_hr_rising",
         subject=subject,
-        severity="warning",
+        severity=Severity.WARNING,
         message=f"resting heart rate rising {trend.slope:+.1f} bpm/day over {len(pts)} days "
         f"(95 % CI {trend.slope_lo:+.1f} to {trend.slope_hi:+.1f})",
         at_ms=last.day_start_ms or 0,
@@ -215,7 +216,7 @@ def hrv_low_alert(
     return AlertCandidate(
         kind="hrv_low",
         subject=subject,
-        severity="warning",
+        severity=Severity.WARNING,
         message=f"HRV (RMSSD) {latest:.0f} ms is {100 * latest / baseline_rmssd_ms:.0f} % of the "
         f"{baseline_rmssd_ms:.0f} ms baseline (limit {100 * fraction:.0f} %)",
         at_ms=days[-1].day_start_ms or 0,
@@ -230,7 +231,7 @@ def not_worn_alerts(plan: RehabPlanContent, days: Sequence[DayMetrics], *, subje
         AlertCandidate(
             kind="not_worn",
             subject=subject,
-            severity="warning",
+            severity=Severity.WARNING,
             message=f"no data for {g.hours:.1f} h (limit {limit:g} h)",
             at_ms=g.start_ms,
             value=g.hours,

@@ -17,12 +17,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
+
+from aftercare.settings import Settings
+from monitor import alerts
+from monitor.alerts import AlertInput
+from store.state.engine import StateStore
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -76,6 +83,24 @@ class Platform:
         return self.http.post(f"/api/v1/{path}", json=body,
                               headers={"Authorization": f"Bearer {token or self.admin_token}"})
 
+    @contextmanager
+    def state(self) -> Iterator[Session]:
+        """A session of the platform's own state store (SQLite in its data folder unless the environment
+        names another), for a test that makes something happen the way a monitor or a gateway would."""
+        store = StateStore(Settings(data_dir=self.data_dir).resolved_state_url)
+        try:
+            with store.session() as session:
+                yield session
+        finally:
+            store.close()
+
+    def raise_alert(self, item: AlertInput) -> str:
+        """Open an alert (and its live event) through the state store, as a monitor does; its id."""
+        with self.state() as s:
+            alert, opened = alerts.raise_alert(s, item)
+            assert opened, f"an alert {item.kind} of {item.subject} was already active"
+            return alert.id
+
     def token(self, label: str) -> str:
         if label not in self.tokens:
             pytest.fail(f"demo token {label!r} missing; demo-tokens.json has {sorted(self.tokens)}")
@@ -99,6 +124,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     port = free_port()
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_API_PORT": str(port),
            "AFTERCARE_API_HOST": "127.0.0.1", "AFTERCARE_EMBEDDED_MQTT_PORT": str(free_port())}
+    # The platform runs the code of this checkout (the installed `aftercare` may be another checkout's).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env.pop("AFTERCARE_MQTT_URL", None)
     env.pop("AFTERCARE_ADMIN_TOKEN", None)
     log = data_dir / "platform.log"

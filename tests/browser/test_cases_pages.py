@@ -19,6 +19,9 @@ from typing import Any
 
 import pytest
 
+from cases.texts import STAGE_NAMES
+from devices.timestamps import now_ms
+from store.state.schema import RepairEvent
 from tests.browser.conftest import Platform
 from tests.integration.test_cases_api import case_body, health_body
 
@@ -211,3 +214,37 @@ def test_staff_see_the_claimants_answer_in_the_nps(page: Any, platform: Platform
     page.wait_for_selector("#nps tr[data-nps='health']")
     page.wait_for_selector(f"#cases-table tr[data-case='{EN_CASE}'][data-enriched='true']")
     snap(page, shoot, "24-cases-nps")
+
+
+def test_zh_claimant_reads_repair_stages_by_their_names_in_cases_texts(page: Any, platform: Platform,
+                                                                      shoot: Callable[[Any, str], Path]) -> None:
+    """A Chinese claimant's timeline names the repair stages as `cases/texts.py` does (the wording of their
+    notifications too), served by `GET /vocabulary`: 定损 for the estimate, 装配 for the reassembly."""
+    case_id, job_id, claim_id = "K-BR-ZH-CAR", "J-BR-ZH-CAR", "CLM-BR-ZH-CAR"
+    _ok(platform.post("cases", case_body(**{"id": case_id, "claim_id": claim_id, "claimant.name": "李伟",
+                                            "claimant.language": "zh"})), "open the Chinese motor case")
+    shop = _toyota_shop(platform)
+    _ok(platform.post("repair-jobs", {"id": job_id, "claim_id": claim_id, "shop_id": shop, "severity": "moderate",
+                                      "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020,
+                                                  "drivable": True}}), "create the repair job")
+    _ok(platform.post(f"cases/{case_id}/links", {"job_id": job_id}), "link the job")
+    # The shop's gateway reports two stages: the beacons as ingestion stores them.
+    stages = ("estimate", "reassembly")
+    now = now_ms()
+    with platform.state() as s:
+        for seq, stage in enumerate(stages, start=1):
+            s.add(RepairEvent(job_id=job_id, shop_id=shop, device_id="browser-test-gateway", seq=seq, event="stage",
+                              stage=stage, at_ms=now - (len(stages) - seq) * 60_000, progress=0.0, received_ms=now,
+                              processed=False))
+    token = _ok(platform.post("tokens", {"role": "claimant", "case_id": case_id, "label": "browser zh motor"}),
+                "claimant token")["token"]
+
+    login(page, platform, token)
+    page.wait_for_selector(f"#my-case[data-case='{case_id}'][data-lang='zh']")
+    entries = "#my-timeline li[data-source='repair'][data-kind='stage'] .entry"
+    page.wait_for_selector(entries)
+    shown = page.eval_on_selector_all(entries, "els => els.map(e => e.textContent)")
+    expected = [f"维修进度\N{FULLWIDTH COLON}{STAGE_NAMES['zh'][stage]}" for stage in reversed(stages)]
+    assert shown == expected, shown
+    assert expected == ["维修进度\N{FULLWIDTH COLON}装配", "维修进度\N{FULLWIDTH COLON}定损"]
+    snap(page, shoot, "25-claimant-repair-stages-zh")

@@ -7,7 +7,9 @@ import { patientsPage, patientPage } from "./views/rehab.js";
 import { alertsPage } from "./views/alerts.js";
 import { boardPage, jobPage, spotChecksPage, shopsPage, recommendPage } from "./views/repair.js";
 import { claimantPage } from "./views/claimant.js";
-import { casesPage, casePage, myCasePage } from "./views/cases.js";
+import { casesPage } from "./views/cases/list.js";
+import { casePage } from "./views/cases/detail.js";
+import { myCasePage } from "./views/cases/claimant.js";
 
 const STAFF = ["admin", "claims_handler"];
 const NAV = {

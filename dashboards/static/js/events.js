@@ -40,7 +40,6 @@ async function loop() {
       const res = await fetch("/api/v1/events", { headers, signal: controller.signal });
       if (res.status === 401 || res.status === 403) return;
       if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
-      setLive(true);
       delay = 1000;
       await read(res.body.getReader());
     } catch (err) {
@@ -62,6 +61,9 @@ async function read(reader) {
     buf += decoder.decode(value, { stream: true });
     let idx;
     while ((idx = buf.search(/\r?\n\r?\n/)) >= 0) {
+      // Live from the first block (the server's `retry:`), sent once it knows where the stream starts:
+      // from then on nothing committed is missed. The response's headers alone come before that.
+      if (!live) setLive(true);
       const block = buf.slice(0, idx);
       buf = buf.slice(idx).replace(/^\r?\n\r?\n/, "");
       dispatch(block);
