@@ -19,7 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 INGESTS = ("ingest-1", "ingest-2", "ingest-3")
-AFTERCARE_SERVICES = ("broker-init", "api", *INGESTS, "monitor")
+MONITORS = ("monitor-1", "monitor-2")
+AFTERCARE_SERVICES = ("broker-init", "api", *INGESTS, *MONITORS)
 # The commands of `aftercare` (aftercare/cli.py), used only if the CLI cannot be imported.
 CLI_COMMANDS_FALLBACK = {"up", "ingest", "monitor", "api", "migrate", "simulate", "bench"}
 SECRET_KEY = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$", re.IGNORECASE)
@@ -80,7 +81,7 @@ def cli_commands() -> set[str]:
 
 def test_services_and_images(services: dict[str, dict[str, Any]]) -> None:
     assert set(services) == {"mosquitto", "influxdb", "postgres", "grafana", "broker-init", "api", *INGESTS,
-                             "monitor"}
+                             *MONITORS}
     assert services["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert services["influxdb"]["image"] == "influxdb:2.7"
     assert services["postgres"]["image"] == "postgres:16"
@@ -105,7 +106,7 @@ def test_dockerfile_installs_the_package_on_python_311_slim() -> None:
 
 def test_aftercare_services_run_existing_cli_commands(services: dict[str, dict[str, Any]]) -> None:
     known = cli_commands()
-    expected = {"broker-init": ["migrate"], "api": ["api"], "monitor": ["monitor"],
+    expected = {"broker-init": ["migrate"], "api": ["api"], **{name: ["monitor"] for name in MONITORS},
                 **{name: ["ingest"] for name in INGESTS}}
     for name, commands in expected.items():
         assert aftercare_subcommands(services[name]) == commands, name
@@ -168,7 +169,7 @@ def test_depends_on_waits_for_health(services: dict[str, dict[str, Any]]) -> Non
             else:
                 assert condition == "service_healthy", f"{name} -> {dependency}"
                 assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck to wait for"
-    for name in ("api", *INGESTS, "monitor"):
+    for name in ("api", *INGESTS, *MONITORS):
         assert set(services[name]["depends_on"]) == {"postgres", "influxdb", "mosquitto"}, name
     assert set(services["mosquitto"]["depends_on"]) == {"broker-init"}
     assert set(services["broker-init"]["depends_on"]) == {"postgres"}
@@ -190,7 +191,7 @@ def test_volumes(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -
     assert mounts["influxdb"]["influxdb-data"] == "/var/lib/influxdb2"
     assert mounts["mosquitto"]["mosquitto-data"] == "/mosquitto/data"
     # photos are written by ingest and read by the api and the monitors
-    for name in ("api", *INGESTS, "monitor"):
+    for name in ("api", *INGESTS, *MONITORS):
         assert mounts[name]["aftercare-data"] == env_of(services[name])["AFTERCARE_DATA_DIR"]
 
 
