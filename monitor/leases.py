@@ -25,9 +25,9 @@ from typing import IO, Protocol
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from store.state.engine import StateStore
+from store.state.engine import StateStore, make_engine
 from store.state.partitions import PARTITIONS
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,12 @@ class AdvisoryLeases:
 
 
 class FileLease:
-    """`Leases` for SQLite: all partitions to the one worker holding an exclusive lock file."""
+    """`Leases` for SQLite: all partitions to the one worker holding an exclusive lock file.
+
+    Its transactions begin IMMEDIATE (they take SQLite's write lock at once): a deferred one would read, then
+    fail to upgrade to a writer whenever ingestion committed in between (SQLITE_BUSY_SNAPSHOT, which no
+    busy timeout waits out), and at a hundred batches a second that is nearly every round.
+    """
 
     def __init__(self, state: StateStore, lock_path: Path | None, *, partitions: int = PARTITIONS) -> None:
         self.state = state
@@ -130,6 +135,8 @@ class FileLease:
         self.partitions = partitions
         self._file: IO[bytes] | None = None
         self._standby_logged = False
+        self._engine = make_engine(state.url, immediate=True)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     def refresh(self) -> frozenset[int]:
         if self.lock_path is None:  # an in-memory store: nobody else can reach it
@@ -150,10 +157,16 @@ class FileLease:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self.state.session() as session:
-            yield session
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
 
     def close(self) -> None:
+        self._engine.dispose()
         if self._file is not None:
             self._file.close()  # releases the lock
             self._file = None

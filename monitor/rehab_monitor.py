@@ -17,6 +17,7 @@ A patient who sent nothing costs nothing but its row in those set-based queries.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,7 +53,8 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 DAY_SERIES = ("heart_rate", "rr_interval", "spo2", "accel", "gyro", "joint_angle", "steps", "ppg")
-CONTEXT_MS = 120_000  # what the safety rules read before the new data: an episode that began earlier
+CONTEXT_MS = 120_000  # what the SpO2 and heart-rate rules read before the new data: an episode that began earlier
+ACCEL_CONTEXT_MS = 10_000  # and the fall rule: the posture before an impact at the start of the new data
 FAST_WINDOW_MAX_MS = DAY_MS  # a backlog older than a day is covered by the day metrics only
 MIN_NONWEAR_MS = 300_000  # patients quiet for less are not even looked at by the not_worn rule
 WEEK_MS = 7 * DAY_MS
@@ -71,6 +73,15 @@ def day_start_of(day: str) -> int:
     return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
 
 
+@dataclass(frozen=True, slots=True)
+class PatientRef:
+    """What the rules need of a patient, detached from any session (the worker keeps it between rounds)."""
+
+    id: str
+    resting_hr: float | None
+    max_hr: float | None
+
+
 @dataclass
 class Cursor:
     seen_ms: int  # newest telemetry time handled by the fast rules
@@ -87,7 +98,7 @@ def _save_cursor(session: Session, name: str, cursor: Cursor) -> None:
                                                "data": cursor.data}], ["name"])
 
 
-def plan_content(session: Session, patient: Patient) -> tuple[RehabPlanContent, int]:
+def plan_content(session: Session, patient: Patient | PatientRef) -> tuple[RehabPlanContent, int]:
     plan = current_plan(session, patient.id)
     if plan is None:
         return default_plan(patient.resting_hr or 65.0, patient.max_hr or 175.0), 0
@@ -102,13 +113,13 @@ def stored_days(session: Session, patient_id: str, *, before_ms: int, days: int 
     return [DayMetrics.from_dict(r.metrics) for r in rows]
 
 
-def _raise(session: Session, patient: Patient, c: AlertCandidate) -> None:
+def _raise(session: Session, patient: Patient | PatientRef, c: AlertCandidate) -> None:
     alerts.raise_alert(session, AlertInput(kind=c.kind, subject=patient.id, subject_type="patient",
                                            severity=c.severity, message=c.message, at_ms=c.at_ms, value=c.value,
                                            patient_id=patient.id))
 
 
-def propose_for_patient(session: Session, patient: Patient, now_ms: int, *,
+def propose_for_patient(session: Session, patient: Patient | PatientRef, now_ms: int, *,
                         force: bool = False) -> PlanAdjustment | None:
     """Propose a plan adjustment from the last week, unless one is already waiting for a decision."""
     pending = session.execute(select(PlanAdjustment).where(PlanAdjustment.patient_id == patient.id,
@@ -154,7 +165,7 @@ class RehabMonitor:
         self.hr_cap_seconds = hr_cap_seconds
         self.cache_ms = int(cache_s * 1000)
         self._cursors: dict[str, Cursor] = {}  # patients of the held partitions: this worker alone writes them
-        self._plans: dict[str, tuple[int, Patient, RehabPlanContent]] = {}  # patient -> (read at, patient, plan)
+        self._plans: dict[str, tuple[int, PatientRef, RehabPlanContent]] = {}  # patient -> (read at, patient, plan)
         self._days_due: set[str] = set()  # patients whose day metrics have new data
         self._not_worn: set[str] = set()  # patients with an active not_worn alert (refreshed each tick)
 
@@ -168,8 +179,8 @@ class RehabMonitor:
         first = min(a.first_ms for a in arrivals)
         last = max(a.last_ms for a in arrivals)
         metrics = {m for a in arrivals for m in a.metrics}
-        start = max(first - CONTEXT_MS, last - FAST_WINDOW_MAX_MS)
-        raised = self._fast_rules(session, patient, plan, cursor, metrics, start, last + 1)
+        raised = self._fast_rules(session, patient, plan, cursor, metrics, max(first, last - FAST_WINDOW_MAX_MS),
+                                  last + 1)
         cursor.seen_ms = max(cursor.seen_ms, last)
         if subject in self._not_worn and metrics & PRESENCE_METRICS:
             self._worn_again(session, patient, cursor, last)
@@ -178,9 +189,15 @@ class RehabMonitor:
         return raised
 
     def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
-        handled = self._absent(session, partitions, now_ms)
-        due = sorted(p for p in self._days_due if partition_of(p) in partitions)
-        for patient_id in due:
+        return self._absent(session, partitions, now_ms)
+
+    def background(self, session: Session, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
+        """Day metrics of the patients with new data whose last computation is ``day_recompute_s`` old."""
+        started = time.perf_counter()
+        handled = 0
+        for patient_id in sorted(p for p in self._days_due if partition_of(p) in partitions):
+            if time.perf_counter() - started >= budget_s:
+                break
             cursor = self._cursor(session, patient_id, now_ms)
             if now_ms - int(cursor.data.get("days_at_ms", 0)) < self.day_recompute_ms:
                 continue
@@ -221,17 +238,19 @@ class RehabMonitor:
                 self._days_due.add(patient_id)  # a tool's pass recomputes whatever changed, due or not
         with self.state.session() as s:
             handled += self.on_tick(s, everything, now_ms, coordinator=True)
+            handled += self.background(s, everything, now_ms, float("inf"))
         return handled
 
     # -- context -------------------------------------------------------------------------------
-    def _context(self, session: Session, patient_id: str, now_ms: int) -> tuple[Patient, RehabPlanContent] | None:
+    def _context(self, session: Session, patient_id: str, now_ms: int) -> tuple[PatientRef, RehabPlanContent] | None:
         """The patient and current plan, cached for ``cache_s`` (a new plan applies within that time)."""
         hit = self._plans.get(patient_id)
         if hit is not None and now_ms - hit[0] < self.cache_ms:
             return hit[1], hit[2]
-        patient = session.get(Patient, patient_id)
-        if patient is None:
+        row = session.get(Patient, patient_id)
+        if row is None:
             return None
+        patient = PatientRef(row.id, row.resting_hr, row.max_hr)
         plan, _version = plan_content(session, patient)
         self._plans[patient_id] = (now_ms, patient, plan)
         return patient, plan
@@ -244,9 +263,11 @@ class RehabMonitor:
         return cursor
 
     # -- real-time safety rules -------------------------------------------------------------------
-    def _fast_rules(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, metrics: set[str],
-                    start: int, end: int) -> int:
+    def _fast_rules(self, s: Session, patient: PatientRef, plan: RehabPlanContent, cursor: Cursor, metrics: set[str],
+                    new_from: int, end: int) -> int:
+        """The safety rules on the new data ``[new_from, end)`` and the context before it."""
         raised = 0
+        start = new_from - CONTEXT_MS
         if "spo2" in metrics:
             spo2 = self.timeseries.read(patient.id, "spo2", start, end)
             last = int(cursor.data.get("desat_ms", 0))
@@ -261,7 +282,7 @@ class RehabMonitor:
                     cursor.data["desat_ms"] = last = d.start_ms
                     raised += 1
         if "accel" in metrics:
-            accel = self.timeseries.read(patient.id, "accel", start, end)
+            accel = self.timeseries.read(patient.id, "accel", new_from - ACCEL_CONTEXT_MS, end)
             last = int(cursor.data.get("fall_ms", 0))
             for f in detect_falls(accel.t_ms, accel.values):
                 if f.at_ms > last:
@@ -318,7 +339,7 @@ class RehabMonitor:
             raised += 1
         return raised
 
-    def _worn_again(self, s: Session, patient: Patient, cursor: Cursor, latest: int) -> None:
+    def _worn_again(self, s: Session, patient: PatientRef, cursor: Cursor, latest: int) -> None:
         """Cleared once data has flowed again for ``WEAR_CLEAR_MS`` (hysteresis: a device put on for a minute
         does not flap the alert)."""
         since = int(cursor.data.setdefault("worn_again_ms", latest))
@@ -337,7 +358,7 @@ class RehabMonitor:
             SeriesDay.subject == patient_id, SeriesDay.day >= day_of(now_ms - self.lookback_ms))).all()
         return sorted(day for day, updated in rows if computed.get(day, -1) < updated)
 
-    def _days(self, s: Session, patient: Patient, plan: RehabPlanContent, cursor: Cursor, now_ms: int) -> int:
+    def _days(self, s: Session, patient: PatientRef, plan: RehabPlanContent, cursor: Cursor, now_ms: int) -> int:
         zone = plan.zone_bpm()
         days_to_do = self.stale_days(s, patient.id, now_ms)
         computed = 0

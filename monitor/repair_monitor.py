@@ -120,6 +120,9 @@ class RepairMonitor:
             self._rechecked_at = now_ms
         return handled
 
+    def background(self, session: Session, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
+        return 0  # a job's checks are cheap enough to run as its beacons arrive
+
     def forget(self, partitions: frozenset[int]) -> None:
         self._rechecked_at = 0  # check the jobs of the partitions gained on the next tick
 

@@ -58,6 +58,10 @@ class SubjectMonitor(Protocol):
 
     def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int: ...
 
+    def background(self, session: Session, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
+        """Deferred work (day metrics) for about ``budget_s`` seconds; the rest waits for the next round."""
+        ...
+
     def forget(self, partitions: frozenset[int]) -> None: ...
 
 
@@ -72,13 +76,15 @@ class Duty(Protocol):
 class MonitorWorker:
     def __init__(self, *, leases: Leases, monitors: Sequence[SubjectMonitor], duties: Sequence[Duty] = (),
                  everywhere: Sequence[Duty] = (), poll_s: float = 0.1, tick_s: float = 5.0, refresh_s: float = 1.0,
-                 batch: int = 2000, subjects_per_commit: int = 200, clock: Callable[[], int] = now_ms) -> None:
+                 batch: int = 2000, subjects_per_commit: int = 100, background_s: float = 0.05,
+                 clock: Callable[[], int] = now_ms) -> None:
         self.leases = leases
         self.monitors = {m.subject_type: m for m in monitors}
         self.duties = list(duties)  # on the coordinator only (the holder of partition 0)
         self.everywhere = list(everywhere)  # on every worker (they claim their own work)
         self.poll_s, self.tick_s, self.refresh_s = poll_s, tick_s, refresh_s
         self.batch, self.subjects_per_commit = batch, subjects_per_commit
+        self.background_s = background_s  # per round, after the arrivals: new data never waits behind it
         self.clock = clock
         self.held: frozenset[int] = frozenset()
         self.errors: dict[str, str] = {}  # monitor -> its last failure, until it passes again
@@ -112,7 +118,20 @@ class MonitorWorker:
         if force_tick or time.monotonic() - self._ticked_at >= self.tick_s:
             self._ticked_at = time.monotonic()
             handled += self._tick()
+        handled += self._background(None if force_tick else self.background_s)
         self.last_round_ms = self.clock()
+        return handled
+
+    def _background(self, budget_s: float | None) -> int:
+        """The monitors' deferred work, within ``budget_s`` per monitor (None: all of it)."""
+        handled = 0
+        now = self.clock()
+        for m in self.monitors.values():
+            try:
+                with self.leases.session() as s:
+                    handled += m.background(s, self.held, now, budget_s if budget_s is not None else float("inf"))
+            except Exception as exc:
+                self._failed(m.name, exc)
         return handled
 
     def drain(self, *, max_rounds: int = 1000) -> int:
@@ -176,6 +195,9 @@ class MonitorWorker:
                                       subject_type, subject)
                 inbox.done(s, [a for _, arrivals in groups for a in arrivals])
         except TRANSIENT as exc:
+            # rolled back: what the monitors remember of this round (cursors) must not outlive it
+            for m in self.monitors.values():
+                m.forget(self.held)
             self._failed("inbox", exc)
             return 0
         PASS_SECONDS.labels("arrivals").observe(time.perf_counter() - started)

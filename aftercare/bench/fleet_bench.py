@@ -151,7 +151,7 @@ class Watch:
     protocol: int
     topics: list[str]
     first_alert: dict[tuple[str, str], float] = field(default_factory=dict)
-    delivered: dict[str, float] = field(default_factory=dict)
+    delivered: dict[str, list[float]] = field(default_factory=dict)
     error: str | None = None
     connected: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -169,7 +169,7 @@ class Watch:
         self._client = client
 
     def _delivered(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self.delivered.setdefault(message.topic, time.time())
+        self.delivered.setdefault(message.topic, []).append(time.time())
 
     def stop(self) -> None:
         self._stop.set()
@@ -228,6 +228,11 @@ class Topology:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.state.close()
+        keep = os.environ.get("AFTERCARE_BENCH_KEEP_LOGS")
+        if keep:  # the components' logs outlive the bench's temporary folder
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            for log in self.logs:
+                (Path(keep) / f"{self.name}-{log.name}").write_bytes(log.read_bytes())
 
 
 def _children(pid: int) -> list[int]:
@@ -396,9 +401,11 @@ def measure(ctx: BenchContext, topo: Topology, wearables: int, *, warmup_s: floa
     kind_of = {patient_id(d): k for d, (_, k) in injections.items()}
     latencies = [(watch.first_alert[(p, kind_of[p])] - t) * 1000 for p, t in sent_at.items()
                  if (p, kind_of[p]) in watch.first_alert]
-    baseline = [(watch.delivered[TOPIC.format(device_id=device_id(d))] - t) * 1000 for d, t in
-                ((d, r["injected"][d]) for r in results for d in r["injected"])
-                if TOPIC.format(device_id=device_id(d)) in watch.delivered]
+    # the injection is the first message of its wearable after it was published (it was silent before)
+    baseline = [(min(at for at in watch.delivered.get(TOPIC.format(device_id=device_id(d)), [])
+                     if at >= t - 0.005) - t) * 1000
+                for r in results for d, t in r["injected"].items()
+                if any(at >= t - 0.005 for at in watch.delivered.get(TOPIC.format(device_id=device_id(d)), []))]
     once, extra, false = _count_alerts(topo.state, kind_of)
     span = max(1e-6, cpu_stop - (cpu_at if cpu_start is not None else started))
     cpu_per_k = {name: 100 * (cpu_end[name] - (cpu_start or {}).get(name, 0.0)) / span * 1000 / wearables

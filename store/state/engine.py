@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -24,13 +24,23 @@ def normalize_url(url: str) -> str:
     raise StateConfigError(f"AFTERCARE_STATE_URL={url!r}: expected sqlite:///path or postgresql://user@host/db")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, immediate: bool = False) -> Engine:
+    """An engine for the URL; on SQLite, ``immediate`` makes every transaction take the write lock when it
+    begins (for a writer that reads first: a deferred transaction fails to upgrade once another connection
+    has committed meanwhile, and no busy timeout waits that out)."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+        if immediate:
+            connect_args["isolation_level"] = None  # SQLAlchemy's "begin" event below issues BEGIN itself
+        engine = create_engine(url, connect_args=connect_args)
+        if immediate:
+            @event.listens_for(engine, "begin")
+            def _begin(conn: Connection) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -63,6 +63,9 @@ class StuckMonitor:
     def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
         return 0
 
+    def background(self, session: Session, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
+        return 0
+
     def forget(self, partitions: frozenset[int]) -> None:
         """Nothing cached."""
 
