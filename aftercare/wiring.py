@@ -78,5 +78,6 @@ def build_monitor_worker(settings: Settings, stores: Stores) -> MonitorWorker:
                            feedback=shop_feedback_mean, max_photo_bytes=settings.max_photo_bytes)
     rehab = RehabMonitor(stores, day_recompute_s=settings.day_recompute_s)
     outbox = OutboxWorker(stores.state, url=settings.webhook_url, secret=settings.webhook_secret)
-    return MonitorWorker(leases=leases_for(stores.state), monitors=[repair, rehab], duties=[CasesMonitor(stores.state)],
-                         everywhere=[outbox], poll_s=settings.monitor_poll_s, tick_s=settings.monitor_interval_s)
+    return MonitorWorker(leases=leases_for(stores.state), read_session=stores.state.session,
+                         monitors=[repair, rehab], duties=[CasesMonitor(stores.state)], everywhere=[outbox],
+                         poll_s=settings.monitor_poll_s, tick_s=settings.monitor_interval_s)

@@ -38,6 +38,7 @@ from monitor.signals.daily import DayMetrics, compute_day_metrics
 from monitor.signals.falls import detect_falls
 from monitor.signals.heart import sustained_above
 from monitor.signals.spo2 import desaturations
+from monitor.worker import Sessions
 from store.state import inbox
 from store.state.alert_kinds import Severity
 from store.state.events import publish
@@ -80,6 +81,16 @@ class PatientRef:
     id: str
     resting_hr: float | None
     max_hr: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What `RehabMonitor.prepare` found in a patient's new data, for `RehabMonitor.apply` to record."""
+
+    patient: PatientRef
+    last_ms: int
+    metrics: frozenset[str]
+    events: list[tuple[str, int, AlertCandidate]]
 
 
 @dataclass
@@ -170,49 +181,69 @@ class RehabMonitor:
         self._not_worn: set[str] = set()  # patients with an active not_worn alert (refreshed each tick)
 
     # -- driven by the worker -------------------------------------------------------------------
-    def on_arrivals(self, session: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> int:
-        found = self._context(session, subject, now_ms)
+    def prepare(self, read: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> Prepared | None:
+        found = self._context(read, subject, now_ms)
         if found is None:
-            return 0  # data of a patient deleted since: nothing to watch
+            return None  # data of a patient deleted since: nothing to watch
         patient, plan = found
-        cursor = self._cursor(session, subject, now_ms)
+        cursor = self._cursor(read, subject, now_ms)
         first = min(a.first_ms for a in arrivals)
         last = max(a.last_ms for a in arrivals)
-        metrics = {m for a in arrivals for m in a.metrics}
-        raised = self._fast_rules(session, patient, plan, cursor, metrics, max(first, last - FAST_WINDOW_MAX_MS),
-                                  last + 1)
-        cursor.seen_ms = max(cursor.seen_ms, last)
-        if subject in self._not_worn and metrics & PRESENCE_METRICS:
-            self._worn_again(session, patient, cursor, last)
+        metrics = frozenset(m for a in arrivals for m in a.metrics)
+        events = self._detect(patient, plan, cursor, metrics, max(first, last - FAST_WINDOW_MAX_MS), last + 1)
+        return Prepared(patient, last, metrics, events)
+
+    def apply(self, write: Session, subject: str, prepared: object, now_ms: int) -> int:
+        if not isinstance(prepared, Prepared):
+            return 0
+        cursor = self._cursor(write, subject, now_ms)
+        raised = 0
+        for mark, at_ms, candidate in prepared.events:
+            if at_ms > int(cursor.data.get(mark, 0)):  # each event once, however often its data is read
+                _raise(write, prepared.patient, candidate)
+                cursor.data[mark] = at_ms
+                raised += 1
+        cursor.seen_ms = max(cursor.seen_ms, prepared.last_ms)
+        if subject in self._not_worn and prepared.metrics & PRESENCE_METRICS:
+            self._worn_again(write, prepared.patient, cursor, prepared.last_ms)
         self._days_due.add(subject)
-        _save_cursor(session, f"rehab:{subject}", cursor)
+        _save_cursor(write, f"rehab:{subject}", cursor)
         return raised
 
     def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
         return self._absent(session, partitions, now_ms)
 
-    def background(self, session: Session, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
-        """Day metrics of the patients with new data whose last computation is ``day_recompute_s`` old."""
+    def background(self, sessions: Sessions, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
+        """Day metrics of the patients with new data whose last computation is ``day_recompute_s`` old:
+        computed in a read transaction, stored in a short write transaction."""
         started = time.perf_counter()
         handled = 0
         for patient_id in sorted(p for p in self._days_due if partition_of(p) in partitions):
             if time.perf_counter() - started >= budget_s:
                 break
-            cursor = self._cursor(session, patient_id, now_ms)
-            if now_ms - int(cursor.data.get("days_at_ms", 0)) < self.day_recompute_ms:
-                continue
-            found = self._context(session, patient_id, now_ms)
+            with sessions.read() as read:
+                cursor = self._cursor(read, patient_id, now_ms)
+                if now_ms - int(cursor.data.get("days_at_ms", 0)) < self.day_recompute_ms:
+                    continue
+                found = self._context(read, patient_id, now_ms)
+                if found is None:
+                    self._days_due.discard(patient_id)
+                    continue
+                patient, plan = found
+                rows = self._compute_days(read, patient, plan, now_ms)
+            with sessions.write() as write:
+                handled += self._store_days(write, patient, rows)
+                cursor.data["days_at_ms"] = now_ms
+                # the weekly proposal, tried whenever the day metrics were refreshed until one is made
+                if (now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
+                        and propose_for_patient(write, patient, now_ms) is not None):
+                    cursor.data["proposal_at_ms"] = now_ms
+                _save_cursor(write, f"rehab:{patient_id}", cursor)
             self._days_due.discard(patient_id)
-            if found is None:
-                continue
-            patient, plan = found
-            handled += self._days(session, patient, plan, cursor, now_ms)
-            # the weekly proposal, tried whenever the day metrics were refreshed until one is made
-            if (now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
-                    and propose_for_patient(session, patient, now_ms) is not None):
-                cursor.data["proposal_at_ms"] = now_ms
-            _save_cursor(session, f"rehab:{patient_id}", cursor)
         return handled
+
+    def rolled_back(self) -> None:
+        self._cursors.clear()  # a cursor may hold marks of alerts that were never committed
 
     def forget(self, partitions: frozenset[int]) -> None:
         for cache in (self._cursors, self._plans):
@@ -232,13 +263,13 @@ class RehabMonitor:
                 for a in arrivals:
                     by_subject.setdefault(a.subject, []).append(a)
                 for subject, items in by_subject.items():
-                    handled += self.on_arrivals(s, subject, items, now_ms)
+                    handled += self.apply(s, subject, self.prepare(s, subject, items, now_ms), now_ms)
                 inbox.done(s, arrivals)
             for patient_id in s.execute(select(SubjectActivity.subject)).scalars():
                 self._days_due.add(patient_id)  # a tool's pass recomputes whatever changed, due or not
-        with self.state.session() as s:
             handled += self.on_tick(s, everything, now_ms, coordinator=True)
-            handled += self.background(s, everything, now_ms, float("inf"))
+        handled += self.background(Sessions(read=self.state.session, write=self.state.session), everything,
+                                   now_ms, float("inf"))
         return handled
 
     # -- context -------------------------------------------------------------------------------
@@ -263,50 +294,38 @@ class RehabMonitor:
         return cursor
 
     # -- real-time safety rules -------------------------------------------------------------------
-    def _fast_rules(self, s: Session, patient: PatientRef, plan: RehabPlanContent, cursor: Cursor, metrics: set[str],
-                    new_from: int, end: int) -> int:
-        """The safety rules on the new data ``[new_from, end)`` and the context before it."""
-        raised = 0
+    def _detect(self, patient: PatientRef, plan: RehabPlanContent, cursor: Cursor, metrics: frozenset[str],
+                new_from: int, end: int) -> list[tuple[str, int, AlertCandidate]]:
+        """The safety rules on the new data ``[new_from, end)`` and the context before it: (cursor mark,
+        event time, alert) of every event seen, handled or not (`apply` raises those past the mark)."""
+        found: list[tuple[str, int, AlertCandidate]] = []
         start = new_from - CONTEXT_MS
         if "spo2" in metrics:
             spo2 = self.timeseries.read(patient.id, "spo2", start, end)
-            last = int(cursor.data.get("desat_ms", 0))
-            baseline = cursor.data.get("spo2_baseline")
-            for d in desaturations(spo2.t_ms, spo2.values, baseline_pct=baseline):
-                if d.start_ms > last:
-                    _raise(s, patient, AlertCandidate(
-                        kind="desaturation", subject=patient.id, severity=Severity.CRITICAL, at_ms=d.start_ms,
-                        value=d.nadir_pct,
-                        message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s"
-                                f"{' so far' if d.end_ms >= end - 2000 else ''} (baseline {d.baseline_pct:.0f} %)"))
-                    cursor.data["desat_ms"] = last = d.start_ms
-                    raised += 1
+            for d in desaturations(spo2.t_ms, spo2.values, baseline_pct=cursor.data.get("spo2_baseline")):
+                found.append(("desat_ms", d.start_ms, AlertCandidate(
+                    kind="desaturation", subject=patient.id, severity=Severity.CRITICAL, at_ms=d.start_ms,
+                    value=d.nadir_pct,
+                    message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s"
+                            f"{' so far' if d.end_ms >= end - 2000 else ''} (baseline {d.baseline_pct:.0f} %)")))
         if "accel" in metrics:
             accel = self.timeseries.read(patient.id, "accel", new_from - ACCEL_CONTEXT_MS, end)
-            last = int(cursor.data.get("fall_ms", 0))
             for f in detect_falls(accel.t_ms, accel.values):
-                if f.at_ms > last:
-                    _raise(s, patient, AlertCandidate(
-                        kind="fall", subject=patient.id, severity=Severity.CRITICAL, at_ms=f.at_ms, value=f.peak_g,
-                        message=f"fall: impact {f.peak_g:.1f} g, then still"
-                                + (f", orientation changed {f.orientation_change_deg:.0f} deg"
-                                   if f.orientation_change_deg is not None else "")))
-                    cursor.data["fall_ms"] = last = f.at_ms
-                    raised += 1
+                found.append(("fall_ms", f.at_ms, AlertCandidate(
+                    kind="fall", subject=patient.id, severity=Severity.CRITICAL, at_ms=f.at_ms, value=f.peak_g,
+                    message=f"fall: impact {f.peak_g:.1f} g, then still"
+                            + (f", orientation changed {f.orientation_change_deg:.0f} deg"
+                               if f.orientation_change_deg is not None else ""))))
         if "heart_rate" in metrics:
             cap = plan.medical.hr_cap_bpm
             hr = self.timeseries.read(patient.id, "heart_rate", start, end)
-            last = int(cursor.data.get("hrcap_ms", 0))
             for e in sustained_above(hr.t_ms, hr.values, cap, min_duration_s=self.hr_cap_seconds):
-                if e.start_ms > last:
-                    _raise(s, patient, AlertCandidate(
-                        kind="hr_over_cap", subject=patient.id, severity=Severity.WARNING, at_ms=e.start_ms,
-                        value=e.peak_bpm,
-                        message=f"heart rate above the plan's cap of {cap:.0f} bpm for "
-                                f"{(e.end_ms - e.start_ms) / 1000:.0f} s (peak {e.peak_bpm:.0f})"))
-                    cursor.data["hrcap_ms"] = last = e.start_ms
-                    raised += 1
-        return raised
+                found.append(("hrcap_ms", e.start_ms, AlertCandidate(
+                    kind="hr_over_cap", subject=patient.id, severity=Severity.WARNING, at_ms=e.start_ms,
+                    value=e.peak_bpm,
+                    message=f"heart rate above the plan's cap of {cap:.0f} bpm for "
+                            f"{(e.end_ms - e.start_ms) / 1000:.0f} s (peak {e.peak_bpm:.0f})")))
+        return sorted(found, key=lambda item: item[1])
 
     # -- wear -------------------------------------------------------------------------------------
     def _refresh_not_worn(self, s: Session, partitions: frozenset[int]) -> None:
@@ -358,12 +377,12 @@ class RehabMonitor:
             SeriesDay.subject == patient_id, SeriesDay.day >= day_of(now_ms - self.lookback_ms))).all()
         return sorted(day for day, updated in rows if computed.get(day, -1) < updated)
 
-    def _days(self, s: Session, patient: PatientRef, plan: RehabPlanContent, cursor: Cursor, now_ms: int) -> int:
+    def _compute_days(self, s: Session, patient: PatientRef, plan: RehabPlanContent,
+                      now_ms: int) -> list[dict[str, Any]]:
+        """The ``daily_metrics`` rows of the days that changed (reads only)."""
         zone = plan.zone_bpm()
-        days_to_do = self.stale_days(s, patient.id, now_ms)
-        computed = 0
         rows = []
-        for day in days_to_do:
+        for day in self.stale_days(s, patient.id, now_ms):
             start = day_start_of(day)
             history = stored_days(s, patient.id, before_ms=start - DAY_MS, days=14)
             spo2_base = _median([d.spo2_median for d in history if d.spo2_median is not None])
@@ -376,18 +395,21 @@ class RehabMonitor:
             doc = metrics.to_dict()
             doc["adherence"] = adherence(plan, [metrics]).to_dict()
             rows.append({"patient_id": patient.id, "day": day_of(start), "metrics": doc, "computed_ms": now_ms})
-            computed += 1
+        return rows
+
+    def _store_days(self, s: Session, patient: PatientRef, rows: list[dict[str, Any]]) -> int:
+        """Store the rows, then the trend rules over the stored days."""
+        if not rows:
+            return 0
         upsert(s, DailyMetrics.__table__, rows, ["patient_id", "day"])  # type: ignore[arg-type]
-        cursor.data["days_at_ms"] = now_ms
-        if rows:
-            days = stored_days(s, patient.id, before_ms=now_ms, days=14)
-            for candidate in (resting_hr_rising_alert(days, subject=patient.id),
-                              hrv_low_alert(days, subject=patient.id)):
-                if candidate is not None:
-                    _raise(s, patient, candidate)
-            publish(s, "metrics_updated", {"patient_id": patient.id, "days": [r["day"] for r in rows]},
-                    patient_id=patient.id)
-        return computed
+        days = stored_days(s, patient.id, before_ms=max(r["computed_ms"] for r in rows), days=14)
+        for candidate in (resting_hr_rising_alert(days, subject=patient.id),
+                          hrv_low_alert(days, subject=patient.id)):
+            if candidate is not None:
+                _raise(s, patient, candidate)
+        publish(s, "metrics_updated", {"patient_id": patient.id, "days": [r["day"] for r in rows]},
+                patient_id=patient.id)
+        return len(rows)
 
 
 def _median(values: list[float]) -> float | None:

@@ -44,6 +44,7 @@ from monitor.repair.stages import checkpoint_stages
 from monitor.repair.timeline import BeaconEvent, JobState, replay
 from monitor.repair.warranty import term_months, warranty
 from monitor.shop_scores import NEUTRAL_SCORE, FeedbackMean, current_score, record_scores
+from monitor.worker import Sessions
 from store.state import inbox
 from store.state.alert_kinds import SEVERITY_OF_KIND, severity_of
 from store.state.events import publish
@@ -98,10 +99,13 @@ class RepairMonitor:
         self._offline: set[str] | None = None  # shops offline at the last tick
 
     # -- driven by the worker --------------------------------------------------------------------
-    def on_arrivals(self, session: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> int:
+    def prepare(self, read: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> None:
+        """Nothing to compute apart: a job's replay and checks are quick (see `apply`)."""
+
+    def apply(self, write: Session, subject: str, prepared: object, now_ms: int) -> int:
         if self._factors is None or self._offline is None:
-            self._factors, self._offline = {}, self._offline_shops(session, now_ms)
-        return self._jobs(session, now_ms, self._offline, only={subject}, factors=self._factors)
+            self._factors, self._offline = {}, self._offline_shops(write, now_ms)
+        return self._jobs(write, now_ms, self._offline, only={subject}, factors=self._factors)
 
     def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
         handled = 0
@@ -120,11 +124,14 @@ class RepairMonitor:
             self._rechecked_at = now_ms
         return handled
 
-    def background(self, session: Session, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
+    def background(self, sessions: Sessions, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
         return 0  # a job's checks are cheap enough to run as its beacons arrive
 
     def forget(self, partitions: frozenset[int]) -> None:
         self._rechecked_at = 0  # check the jobs of the partitions gained on the next tick
+
+    def rolled_back(self) -> None:
+        """Nothing cached depends on a write: the jobs' bookkeeping is read again from their rows."""
 
     def run_once(self, now_ms: int) -> int:
         """Everything at once, for every job, in this process (tests and tools; the worker is the service)."""

@@ -24,6 +24,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Protocol
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -48,21 +50,43 @@ HELD = Gauge("aftercare_monitor_partitions_held", "partitions this monitor worke
 TRANSIENT = (StoreUnavailable, SQLAlchemyError, OSError)
 
 
+@dataclass(frozen=True, slots=True)
+class Sessions:
+    """The two kinds of state transaction a monitor works in."""
+
+    #: for reading while computing (time-series reads, signal processing): never holds a write lock
+    read: Callable[[], AbstractContextManager[Session]]
+    #: for the changes (alerts, cursors, inbox rows deleted): fenced by the partition leases, kept short
+    write: Callable[[], AbstractContextManager[Session]]
+
+
 class SubjectMonitor(Protocol):
-    """Rules of one subject type, driven by arrivals and by time, over the partitions the worker holds."""
+    """Rules of one subject type, driven by arrivals and by time, over the partitions the worker holds.
+
+    New data is handled in two steps so that no write lock is held while computing: `prepare` reads
+    and detects, `apply` records the outcome (in the round's write transaction, beside the deletion of
+    the subject's inbox rows)."""
 
     name: str
     subject_type: str
 
-    def on_arrivals(self, session: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> int: ...
+    def prepare(self, read: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> object: ...
+
+    def apply(self, write: Session, subject: str, prepared: object, now_ms: int) -> int: ...
 
     def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int: ...
 
-    def background(self, session: Session, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
+    def background(self, sessions: Sessions, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
         """Deferred work (day metrics) for about ``budget_s`` seconds; the rest waits for the next round."""
         ...
 
-    def forget(self, partitions: frozenset[int]) -> None: ...
+    def forget(self, partitions: frozenset[int]) -> None:
+        """Drop what is cached of the subjects of these partitions (lost to another worker)."""
+        ...
+
+    def rolled_back(self) -> None:
+        """A write transaction failed: drop what was cached of state it may have changed."""
+        ...
 
 
 class Duty(Protocol):
@@ -74,7 +98,8 @@ class Duty(Protocol):
 
 
 class MonitorWorker:
-    def __init__(self, *, leases: Leases, monitors: Sequence[SubjectMonitor], duties: Sequence[Duty] = (),
+    def __init__(self, *, leases: Leases, read_session: Callable[[], AbstractContextManager[Session]],
+                 monitors: Sequence[SubjectMonitor], duties: Sequence[Duty] = (),
                  everywhere: Sequence[Duty] = (), poll_s: float = 0.1, tick_s: float = 5.0, refresh_s: float = 1.0,
                  batch: int = 2000, subjects_per_commit: int = 100, background_s: float = 0.05,
                  clock: Callable[[], int] = now_ms) -> None:
@@ -86,6 +111,7 @@ class MonitorWorker:
         self.batch, self.subjects_per_commit = batch, subjects_per_commit
         self.background_s = background_s  # per round, after the arrivals: new data never waits behind it
         self.clock = clock
+        self.sessions = Sessions(read=read_session, write=leases.session)
         self.held: frozenset[int] = frozenset()
         self.errors: dict[str, str] = {}  # monitor -> its last failure, until it passes again
         self.last_round_ms: int | None = None
@@ -128,9 +154,10 @@ class MonitorWorker:
         now = self.clock()
         for m in self.monitors.values():
             try:
-                with self.leases.session() as s:
-                    handled += m.background(s, self.held, now, budget_s if budget_s is not None else float("inf"))
+                handled += m.background(self.sessions, self.held, now,
+                                        budget_s if budget_s is not None else float("inf"))
             except Exception as exc:
+                m.rolled_back()
                 self._failed(m.name, exc)
         return handled
 
@@ -146,14 +173,14 @@ class MonitorWorker:
         return handled + self.run_round(force_tick=True)
 
     def _arrivals_count(self) -> int:
-        with self.leases.session() as s:
+        with self.sessions.read() as s:
             return inbox.backlog(s, self.held)[0]
 
     def _arrivals(self) -> int:
         if not self.held:
             return 0
         try:
-            with self.leases.session() as s:
+            with self.sessions.read() as s:
                 claimed = inbox.claim(s, self.held, self.batch)
                 oldest = inbox.backlog(s, self.held)[1] if claimed else None
         except TRANSIENT as exc:
@@ -173,35 +200,47 @@ class MonitorWorker:
         return handled
 
     def _apply(self, groups: list[tuple[tuple[str, str], list[Arrival]]]) -> int:
-        """Apply the rules of a slice of subjects and delete their rows, in one transaction."""
+        """Apply the rules to a slice of subjects: compute in a read transaction, then record the outcome and
+        delete the slice's inbox rows in one write transaction."""
         handled = 0
         now = self.clock()
         started = time.perf_counter()
+        prepared: list[tuple[SubjectMonitor, str, object]] = []
         try:
-            with self.leases.session() as s:
+            with self.sessions.read() as r:
                 for (subject_type, subject), arrivals in groups:
                     monitor = self.monitors.get(subject_type)
                     if monitor is None:
                         continue
                     try:
-                        with s.begin_nested():
-                            handled += monitor.on_arrivals(s, subject, arrivals, now)
+                        prepared.append((monitor, subject, monitor.prepare(r, subject, arrivals, now)))
                     except TRANSIENT:
                         raise
                     except Exception as exc:  # a bug or bad data: this subject's rows are skipped, not retried
-                        FAILURES.labels(monitor.name).inc()
-                        self.errors[monitor.name] = f"{subject}: {exc}"[:300]
-                        log.exception("%s monitor failed for %s %s; its new data is skipped", monitor.name,
-                                      subject_type, subject)
+                        self._skipped(monitor, subject_type, subject, exc)
+            with self.sessions.write() as s:
+                for monitor, subject, found in prepared:
+                    try:
+                        with s.begin_nested():
+                            handled += monitor.apply(s, subject, found, now)
+                    except TRANSIENT:
+                        raise
+                    except Exception as exc:
+                        self._skipped(monitor, monitor.subject_type, subject, exc)
                 inbox.done(s, [a for _, arrivals in groups for a in arrivals])
         except TRANSIENT as exc:
-            # rolled back: what the monitors remember of this round (cursors) must not outlive it
             for m in self.monitors.values():
-                m.forget(self.held)
+                m.rolled_back()  # what they cached during this round must not outlive it
             self._failed("inbox", exc)
             return 0
         PASS_SECONDS.labels("arrivals").observe(time.perf_counter() - started)
         return handled
+
+    def _skipped(self, monitor: SubjectMonitor, subject_type: str, subject: str, exc: Exception) -> None:
+        FAILURES.labels(monitor.name).inc()
+        self.errors[monitor.name] = f"{subject}: {exc}"[:300]
+        log.error("%s monitor failed for %s %s; its new data is skipped", monitor.name, subject_type, subject,
+                  exc_info=exc)
 
     def _tick(self) -> int:
         handled = 0
@@ -209,10 +248,11 @@ class MonitorWorker:
         for m in self.monitors.values():
             started = time.perf_counter()
             try:
-                with self.leases.session() as s:
+                with self.sessions.write() as s:
                     handled += m.on_tick(s, self.held, now, coordinator=self.coordinator)
                 self.errors.pop(m.name, None)
             except Exception as exc:
+                m.rolled_back()
                 self._failed(m.name, exc)
             PASS_SECONDS.labels(m.name).observe(time.perf_counter() - started)
         for duty in (self.duties if self.coordinator else []) + self.everywhere:

@@ -1,11 +1,13 @@
 """A monitor that falls behind never blocks ingestion.
 
-`monitor.worker.MonitorWorker` runs beside ingestion in the same process (as `aftercare up` does) with
-a monitor that, on the first data it is given, reads the stores and then stays inside that round, its
-read transaction open, until the test releases it; and a duty that raises on every tick. A stream sent
-while the monitor is stuck must be stored completely, exactly once, before it is released (a monitor
-that blocked the stores would make that wait time out); the failing duty is reported by the worker's
-health. Both ingestion rates are printed (shown, not asserted: timing assertions do not belong here).
+`monitor.worker.MonitorWorker` runs beside ingestion in the same process (as `aftercare up` does) with a
+monitor that, on the first data it is given, reads the stores and then stays inside that round, in its
+computing step with its read transaction open, until the test releases it (on SQLite a write transaction
+would hold the database's one write lock: that is why the worker computes before it writes); and a duty
+that raises on every tick. A stream sent while the monitor is stuck must be stored completely, exactly
+once, before it is released (a monitor that blocked the stores would make that wait time out); the
+failing duty is reported by the worker's health. Both ingestion rates are printed (shown, not asserted:
+timing assertions do not belong in tests).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from aftercare.wiring import build_ingest, open_stores
 from devices.broker_url import BrokerUrl
 from devices.timestamps import now_ms
 from monitor.leases import leases_for
-from monitor.worker import MonitorWorker
+from monitor.worker import MonitorWorker, Sessions
 from store.state.inbox import Arrival
 from store.state.schema import DedupMark
 from store.stores import Stores
@@ -51,22 +53,28 @@ class StuckMonitor:
         self.release = threading.Event()
         self.rounds = 0
 
-    def on_arrivals(self, session: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> int:
+    def prepare(self, read: Session, subject: str, arrivals: Sequence[Arrival], now_ms: int) -> int:
         self.rounds += 1
-        marks = session.execute(select(func.count()).select_from(DedupMark)).scalar_one()
+        marks = read.execute(select(func.count()).select_from(DedupMark)).scalar_one()
         data = self.stores.timeseries.read(subject, "heart_rate", 0, now_ms + 1)
         self.inside.set()
         assert self.release.wait(300), "the test never released the monitor"
         self.inside.clear()
         return int(marks) + data.n
 
+    def apply(self, write: Session, subject: str, prepared: object, now_ms: int) -> int:
+        return 1
+
     def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
         return 0
 
-    def background(self, session: Session, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
+    def background(self, sessions: Sessions, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
         return 0
 
     def forget(self, partitions: frozenset[int]) -> None:
+        """Nothing cached."""
+
+    def rolled_back(self) -> None:
         """Nothing cached."""
 
 
@@ -101,8 +109,8 @@ def test_a_slow_monitor_does_not_hold_up_ingestion(tmp_path: Path, mosquitto_bro
     service.start()
     assert service.source.connected.wait(10)
     stuck = StuckMonitor(stores)
-    worker = MonitorWorker(leases=leases_for(stores.state), monitors=[stuck], duties=[FailingDuty()], poll_s=0.02,
-                           tick_s=0.05)
+    worker = MonitorWorker(leases=leases_for(stores.state), read_session=stores.state.session, monitors=[stuck],
+                           duties=[FailingDuty()], poll_s=0.02, tick_s=0.05)
     pub = Publisher(broker.host, broker.port, client_id=f"slowmon-pub-{time.monotonic_ns()}")  # type: ignore[attr-defined]
     db = tmp_path / "timeseries.db"
     t0 = now_ms() - 6 * 3_600_000
