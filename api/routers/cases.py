@@ -22,23 +22,17 @@ from api.deps import CallerDep, SessionDep, StaffDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
 from api.pagination import LimitQ, OffsetQ, Page, paginate
 from api.schemas.cases import (
-    CaseCreate,
     CaseLinks,
     CasePublic,
     CaseState,
-    FeedbackCreate,
     FeedbackPublic,
     ItemKey,
-    Language,
-    Line,
     NoticePublic,
     NotificationPublic,
     NpsPublic,
     PlanChange,
     PlanPublic,
     ServiceUpdate,
-    SubrogationCreate,
-    SubrogationEventCreate,
     SubrogationPublic,
     TimelinePublic,
 )
@@ -46,6 +40,8 @@ from api.visibility import get_visible
 from cases import lifecycle, subrogation
 from cases.errors import CaseError
 from cases.feedback import feedback_of, nps_view, record_feedback
+from cases.inputs import CaseCreate, FeedbackCreate, Language, Line, SubrogationCreate, SubrogationEventCreate
+from cases.money import payment_for_json
 from cases.opening import notice_in, open_case
 from cases.outbox import DELIVERED, notifications_of
 from cases.plans import current_plan, items_with_status, plan_version, plan_versions
@@ -103,7 +99,8 @@ def visible_case(session: SessionDep, caller: CallerDep, case_id: str) -> Case:
 def case_view(session: SessionDep, case: Case, *, live: bool = True) -> CasePublic:
     figures = lifecycle.compute_figures(session, case) if live else (case.figures or {})
     return CasePublic(id=case.id, claim_id=case.claim_id, line=case.line, state=case.state, claimant=case.claimant,
-                      payment=case.payment, loss=case.loss, job_id=case.job_id, patient_id=case.patient_id,
+                      payment=payment_for_json(case.payment or {}), loss=case.loss, job_id=case.job_id,
+                      patient_id=case.patient_id,
                       plan_version=case.plan_version, services=case.services or {},
                       milestones=list(case.milestones or []), figures=figures, opened_by=case.opened_by,
                       opened_ms=case.opened_ms, updated_ms=case.updated_ms, closed_ms=case.closed_ms)

@@ -12,7 +12,6 @@ from api.deps import CallerDep, SessionDep, StaffDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
 from api.pagination import LimitQ, OffsetQ, Page, paginate
 from api.routers.shops import visible_shop
-from api.schemas.common import Severity
 from api.schemas.shops_quality import (
     RecommendationPublic,
     ScorePoint,
@@ -20,6 +19,7 @@ from api.schemas.shops_quality import (
     SpotCheckPublic,
     SpotCheckResult,
 )
+from devices.fields import Severity
 from devices.timestamps import now_ms
 from monitor.repair.recommend import recommend
 from monitor.shop_scores import shop_profiles
