@@ -14,8 +14,8 @@ from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import case as when
 
-from api.schemas.cases import FeedbackCreate
 from cases.errors import CaseConflict
+from cases.inputs import FeedbackCreate
 from cases.lifecycle import record
 from store.state.schema import Patient, RepairJob
 from store.state.schema_cases import Case, CaseFeedback

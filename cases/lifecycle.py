@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from cases.errors import CaseConflict, CaseInvalid
 from cases.language import lang
 from cases.metrics import mean_adherence
+from cases.money import money_number
 from cases.outbox import enqueue
 from cases.plan_rules import PART_OF, Preference, diff, preferences_from_json
 from cases.plans import current_plan, draft_for, store_version
@@ -269,8 +270,8 @@ def compute_figures(session: Session, case: Case, *, at_ms: int | None = None) -
         figures["rehab_adherence"] = mean_adherence(session, case.patient_id)
     file = session.get(Subrogation, case.id)
     if file is not None:
-        figures["amount_recovered"] = round(file.recovered, 2)
-        figures["deductible_refunded"] = round(file.deductible_refunded, 2)
+        figures["amount_recovered"] = money_number(file.recovered)
+        figures["deductible_refunded"] = money_number(file.deductible_refunded)
     answers = list(session.execute(select(CaseFeedback).where(CaseFeedback.case_id == case.id)).scalars())
     if answers:
         promoters = sum(a.would_recommend >= 9 for a in answers)

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import holidays
 
+from cases.money import money_number, to_money
 from cases.texts import day_text, money, say, time_text
 
 #: method -> (earliest, latest) business days; instant payments arrive within INSTANT_MINUTES
@@ -74,15 +75,17 @@ def build_notice(case: dict[str, Any], plan_items: list[dict[str, Any]], lang: s
     claimant, payment, loss = case["claimant"], case["payment"], case["loss"]
     paid_at = datetime.fromisoformat(payment["paid_at"])
     currency = payment["currency"]
+    amount, deductible = to_money(payment["amount"]), to_money(payment.get("deductible") or 0)
     method = say(lang, f"method.{payment['method']}")
-    why = say(lang, "notice.why", amount=money(payment["amount"], currency), line=say(lang, f"line.{case['line']}"),
+    why = say(lang, "notice.why", amount=money(amount, currency), line=say(lang, f"line.{case['line']}"),
               claim_id=case["claim_id"], cause=loss["cause"], severity=say(lang, f"severity.{loss['severity']}"),
               method=method, paid_date=day_text(paid_at.date(), lang))
     components = []
     for c in payment["components"]:
         key = "notice.component_note" if c.get("note") else "notice.component"
-        components.append({"item": c["item"], "amount": c["amount"],
-                           "text": say(lang, key, item=c["item"], amount=money(c["amount"], currency),
+        part = to_money(c["amount"])
+        components.append({"item": c["item"], "amount": money_number(part),
+                           "text": say(lang, key, item=c["item"], amount=money(part, currency),
                                        note=c.get("note") or "")})
     earliest, latest = arrival_window(payment["method"], paid_at, currency)
     if payment["method"] == "instant":
@@ -97,15 +100,15 @@ def build_notice(case: dict[str, Any], plan_items: list[dict[str, Any]], lang: s
     title = say(lang, "notice.title", claim_id=case["claim_id"])
     greeting = say(lang, "notice.greeting", name=claimant["name"])
     lines = [title, "", greeting, why]
-    if payment.get("deductible"):
-        lines.append(say(lang, "notice.deductible", amount=money(payment["deductible"], currency)))
+    if deductible:
+        lines.append(say(lang, "notice.deductible", amount=money(deductible, currency)))
     lines += ["", say(lang, "notice.components"), *[c["text"] for c in components], "", arrival_text, "",
               say(lang, "notice.next")]
     lines += [say(lang, "notice.entitlement", title=e["title"], text=e["text"]) for e in entitlements] or [
         say(lang, "notice.none")]
     lines += ["", say(lang, "notice.contact", channel=say(lang, f"channel.{claimant.get('channel', 'app')}"))]
     return {"case_id": case["id"], "claim_id": case["claim_id"], "language": lang, "title": title,
-            "greeting": greeting, "why": why, "amount": payment["amount"], "currency": currency,
+            "greeting": greeting, "why": why, "amount": money_number(amount), "currency": currency,
             "method": payment["method"], "paid_at": payment["paid_at"], "components": components,
             "arrival": {"method": payment["method"], "earliest": earliest.isoformat(), "latest": latest.isoformat(),
                         "text": arrival_text},

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.schemas.cases import CaseCreate
 from cases.errors import CaseConflict
+from cases.inputs import CaseCreate
 from cases.language import lang
 from cases.lifecycle import record, try_close
+from cases.money import money_number
 from cases.notice import build_notice
 from cases.offers import shop_offers
 from cases.outbox import enqueue
@@ -32,8 +33,7 @@ def open_case(session: Session, body: CaseCreate, *, by: str, at_ms: int) -> Cas
     existing = session.execute(select(Case.id).where(Case.claim_id == body.claim_id)).scalar()
     if existing is not None:
         raise CaseConflict(f"claim {body.claim_id!r} already has case {existing}")
-    payment = body.payment.model_dump(mode="json")
-    payment["paid_at"] = body.payment.paid_at.isoformat()
+    payment = body.payment.document()
     loss = body.loss.model_dump(mode="json")
     loss["occurred_at"] = body.loss.occurred_at.isoformat() if body.loss.occurred_at else None
     paid_ms = int(body.payment.paid_at.timestamp() * 1000)
@@ -53,9 +53,10 @@ def open_case(session: Session, body: CaseCreate, *, by: str, at_ms: int) -> Cas
     lg = lang(case)
     case.notice = build_notice(case_fields(case), plan.items, lg)
     currency = payment["currency"]
-    record(session, case, "opened", f"paid {money(payment['amount'], currency)} by {payment['method']}; "
+    record(session, case, "opened", f"paid {money(body.payment.amount, currency)} by {payment['method']}; "
            f"{len(plan.items)} service(s) planned", by=by, at_ms=at_ms,
-           data={"line": case.line, "claim_id": case.claim_id, "amount": payment["amount"], "currency": currency})
+           data={"line": case.line, "claim_id": case.claim_id, "amount": money_number(body.payment.amount),
+                 "currency": currency})
     enqueue(session, case, "payment_notice", subject=say(lg, "n.payment_notice", claim_id=case.claim_id),
             text=case.notice["text"], data={"notice": case.notice}, at_ms=at_ms)
     if plan.items:

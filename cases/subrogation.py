@@ -16,15 +16,17 @@ claimant gets a progress notification at every step and at least every `PROGRESS
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.schemas.cases import SubrogationCreate, SubrogationEventCreate
 from cases.errors import CaseConflict
+from cases.inputs import SubrogationCreate, SubrogationEventCreate
 from cases.language import lang
 from cases.lifecycle import record
+from cases.money import ZERO, money_number, optional_number, to_money
 from cases.outbox import enqueue
 from cases.texts import money, say, subrogation_stage_name
 from monitor.alerts import AlertInput, active_alert, clear, raise_alert
@@ -62,17 +64,17 @@ def check_transition(current: str, target: str) -> None:
         raise CaseConflict(f"stage: a recovery file cannot go from {current} to {target} (allowed: {allowed})")
 
 
-def interest(principal: float, rate: float, from_ms: int, to_ms: int) -> float:
-    """Simple yearly interest on `principal` between the two instants (actual/365)."""
-    days = max(0, to_ms - from_ms) / DAY_MS
-    return round(principal * rate * days / 365.0, 2)
+def interest(principal: Decimal, rate: float, from_ms: int, to_ms: int) -> Decimal:
+    """Simple yearly interest on `principal` between the two instants (actual/365), in cents."""
+    elapsed_ms = max(0, to_ms - from_ms)
+    return to_money(principal * Decimal(str(rate)) * elapsed_ms / (DAY_MS * 365))
 
 
-def refund_due(deductible: float, claimed: float, recovered: float) -> float:
+def refund_due(deductible: Decimal, claimed: Decimal, recovered: Decimal) -> Decimal:
     """The claimant's deductible refunded pro rata: deductible x principal recovered / principal claimed."""
     if claimed <= 0 or deductible <= 0:
-        return 0.0
-    return round(deductible * min(1.0, min(recovered, claimed) / claimed), 2)
+        return ZERO
+    return to_money(deductible * min(recovered, claimed) / claimed)
 
 
 def limitation_deadline(from_ms: int, years: int) -> int:
@@ -92,20 +94,20 @@ def open_file(session: Session, case: Case, body: SubrogationCreate, *, by: str,
     if session.get(Subrogation, case.id) is not None:
         raise CaseConflict(f"case {case.id} already has a recovery file")
     payment = case.payment or {}
-    deductible = body.deductible if body.deductible is not None else float(payment.get("deductible") or 0.0)
-    claimed = body.claimed if body.claimed is not None else round(float(payment["amount"]) + deductible, 2)
+    deductible = body.deductible if body.deductible is not None else to_money(payment.get("deductible") or 0)
+    claimed = body.claimed if body.claimed is not None else to_money(payment["amount"]) + deductible
     start = case.loss_ms if case.loss_ms is not None else case.paid_ms
     file = Subrogation(case_id=case.id, stage="investigation", third_party=body.third_party.model_dump(mode="json"),
                        currency=payment["currency"], claimed=claimed, interest_rate=body.interest_rate,
-                       interest_from_ms=case.paid_ms, recovered=0.0, recovered_ms=None, deductible=deductible,
-                       deductible_refunded=0.0, deadline_ms=limitation_deadline(start, body.limitation_years),
+                       interest_from_ms=case.paid_ms, recovered=ZERO, recovered_ms=None, deductible=deductible,
+                       deductible_refunded=ZERO, deadline_ms=limitation_deadline(start, body.limitation_years),
                        last_progress_ms=at_ms, opened_by=by, opened_ms=at_ms, updated_ms=at_ms)
     session.add(file)
     session.add(SubrogationEvent(case_id=case.id, at_ms=at_ms, from_stage=None, stage="investigation",
                                  claimed=claimed, recovered=None, refund=None, note=body.note, by=by))
     session.flush()
     record(session, case, "subrogation", f"recovery file opened against {body.third_party.name}", by=by,
-           at_ms=at_ms, data={"stage": "investigation", "claimed": claimed})
+           at_ms=at_ms, data={"stage": "investigation", "claimed": money_number(claimed)})
     _progress_notice(session, case, file, at_ms=at_ms)
     check_deadline(session, case, file, at_ms)
     return file
@@ -121,19 +123,19 @@ def add_event(session: Session, case: Case, file: Subrogation, body: Subrogation
         check_transition(file.stage, target)
     if body.claimed is not None and file.stage == "recovered":
         raise CaseConflict("claimed: the file is recovered; the principal can no longer change")
-    recovered_now = body.recovered or 0.0
+    recovered_now = body.recovered or ZERO
     if target == "recovered" and file.recovered + recovered_now <= 0:
         raise CaseConflict("stage: nothing has been recovered; give the amount recovered")
     previous = file.stage
     if body.claimed is not None:
         file.claimed = body.claimed
-    refund = None
+    refund: Decimal | None = None
     if recovered_now > 0:
-        file.recovered = round(file.recovered + recovered_now, 2)
+        file.recovered = file.recovered + recovered_now
         file.recovered_ms = at_ms
         due = refund_due(file.deductible, file.claimed, file.recovered)
-        refund = round(max(0.0, due - file.deductible_refunded), 2)
-        file.deductible_refunded = round(file.deductible_refunded + refund, 2)
+        refund = max(ZERO, due - file.deductible_refunded)
+        file.deductible_refunded = file.deductible_refunded + refund
     if target is not None:
         file.stage = target
     file.updated_ms = at_ms
@@ -150,8 +152,8 @@ def add_event(session: Session, case: Case, file: Subrogation, body: Subrogation
     if refund:
         parts.append(f"deductible refund {money(refund, file.currency)}")
     record(session, case, "subrogation", "; ".join(parts), by=by, at_ms=at_ms,
-           data={"stage": file.stage, "from_stage": previous, "claimed": body.claimed,
-                 "recovered": recovered_now or None, "refund": refund})
+           data={"stage": file.stage, "from_stage": previous, "claimed": optional_number(body.claimed),
+                 "recovered": optional_number(recovered_now or None), "refund": optional_number(refund)})
     _progress_notice(session, case, file, at_ms=at_ms)
     if file.stage in ACTIVE_STAGES:
         check_deadline(session, case, file, at_ms)
@@ -179,7 +181,8 @@ def check_deadline(session: Session, case: Case, file: Subrogation, now_ms: int,
     alert, _ = raise_alert(session, AlertInput(
         kind=ALERT_KIND, subject=case.id, subject_type="case", severity=severity, message=message, at_ms=now_ms,
         value=float(days_left), details={"case_id": case.id, "deadline": deadline, "stage": file.stage,
-                                         "claimed": file.claimed, "recovered": file.recovered}))
+                                         "claimed": money_number(file.claimed),
+                                         "recovered": money_number(file.recovered)}))
     alert.severity = severity
     return True
 
@@ -201,7 +204,8 @@ def _progress_notice(session: Session, case: Case, file: Subrogation, *, at_ms: 
     if reminder:
         text = f"{say(lg, 'n.subrogation_progress.reminder')} {text}"
     enqueue(session, case, "subrogation_progress", subject=say(lg, "n.subrogation_progress", stage=stage), text=text,
-            data={"stage": file.stage, "recovered": file.recovered, "deductible_refunded": file.deductible_refunded,
+            data={"stage": file.stage, "recovered": money_number(file.recovered),
+                  "deductible_refunded": money_number(file.deductible_refunded),
                   "currency": file.currency, "reminder": reminder},
             dedup_key=f"subrogation:{case.id}:{file.last_progress_ms}" if reminder else None, at_ms=at_ms)
     file.last_progress_ms = at_ms
@@ -213,11 +217,11 @@ def file_view(session: Session, file: Subrogation, now_ms: int) -> dict[str, Any
                                  .order_by(SubrogationEvent.at_ms, SubrogationEvent.id)).scalars())
     until = file.recovered_ms if file.stage in ("recovered", "closed") and file.recovered_ms else now_ms
     accrued = interest(file.claimed, file.interest_rate, file.interest_from_ms, until)
-    total = round(file.claimed + accrued, 2)
+    total = file.claimed + accrued
     return {"case_id": file.case_id, "stage": file.stage, "allowed_next": allowed_next(file.stage),
             "third_party": file.third_party, "currency": file.currency, "claimed": file.claimed,
             "interest_rate": file.interest_rate, "interest": accrued, "total_due": total,
-            "recovered": file.recovered, "outstanding": round(max(0.0, total - file.recovered), 2),
+            "recovered": file.recovered, "outstanding": max(ZERO, total - file.recovered),
             "deductible": file.deductible,
             "deductible_refund_due": refund_due(file.deductible, file.claimed, file.recovered),
             "deductible_refunded": file.deductible_refunded, "deadline_ms": file.deadline_ms,

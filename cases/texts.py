@@ -10,7 +10,10 @@ Templates are `str.format` strings; a missing placeholder is a bug the tests cat
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Final
+
+from cases.money import to_money
 
 LANGUAGES: Final = ("en", "zh")
 
@@ -263,8 +266,9 @@ def say(lang: str, key: str, **values: object) -> str:
     return template.format(**values)
 
 
-def money(amount: float, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
+def money(amount: Decimal | float | str, currency: str) -> str:
+    """An amount as the claimant reads it: ``1,234.50 CNY`` (in cents, exact for a Decimal or a stored string)."""
+    return f"{to_money(amount):,.2f} {currency}"
 
 
 def day_text(day: date, lang: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any, Final
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from cases.money import optional_number, payment_for_json
 from cases.texts import money
 from devices.timestamps import ms_to_iso
 from store.state.schema import Alert, PhotoRow, PlanAdjustment, RepairEvent
@@ -34,7 +35,7 @@ def build_timeline(session: Session, case: Case, *, for_claimant: bool = False) 
     payment = case.payment or {}
     add(case.paid_ms, "payment", "payment",
         f"paid {money(payment.get('amount', 0), payment.get('currency', ''))} by {payment.get('method')}",
-        {"components": payment.get("components", []), "method": payment.get("method")})
+        {"components": payment_for_json(payment).get("components", []), "method": payment.get("method")})
     for entry in session.execute(select(CaseLogEntry).where(CaseLogEntry.case_id == case.id)).scalars():
         add(entry.at_ms, "case", entry.kind, entry.summary, {**(entry.data or {}), "by": entry.by})
     for plan in session.execute(select(CasePlan).where(CasePlan.case_id == case.id)).scalars():
@@ -75,7 +76,8 @@ def build_timeline(session: Session, case: Case, *, for_claimant: bool = False) 
         summary = f"recovery {step.from_stage} -> {step.stage}" if step.from_stage and step.from_stage != step.stage \
             else f"recovery {step.stage}"
         add(step.at_ms, "subrogation", "subrogation_step", summary,
-            {"stage": step.stage, "claimed": step.claimed, "recovered": step.recovered, "refund": step.refund})
+            {"stage": step.stage, "claimed": optional_number(step.claimed),
+             "recovered": optional_number(step.recovered), "refund": optional_number(step.refund)})
     for note in session.execute(select(CaseNotification).where(CaseNotification.case_id == case.id)).scalars():
         data: dict[str, Any] = {"notification_id": note.id, "state": note.state, "channel": note.channel}
         if not for_claimant:

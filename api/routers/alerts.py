@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, or_, select
 
 from api.auth import Caller, Role
 from api.deps import CallerDep, SessionDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
-from api.pagination import LimitQ, OffsetQ, Page
+from api.pagination import LimitQ, OffsetQ, Page, paginate
 from api.schemas.alerts import AlertAction, AlertPublic, AlertStateQ, ShelveRequest
 from api.timeparams import parse_instant
 from devices.timestamps import now_ms
@@ -47,7 +47,7 @@ def list_alerts(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, off
                 subject: Annotated[str | None, Query(max_length=64)] = None,
                 since: Annotated[str | None, Query(description="opened at or after (RFC 3339 or ms)")] = None,
                 until: Annotated[str | None, Query(description="opened before (RFC 3339 or ms)")] = None,
-                ) -> dict[str, object]:
+                ) -> Page[AlertPublic]:
     query = scope(select(Alert), caller)
     if state == "active":
         query = query.where(Alert.state.in_(lifecycle.ACTIVE))
@@ -61,10 +61,8 @@ def list_alerts(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, off
         query = query.where(Alert.opened_ms >= parse_instant("since", since, 0))
     if until is not None:
         query = query.where(Alert.opened_ms < parse_instant("until", until, 0))
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    query = query.order_by(Alert.opened_ms.desc(), Alert.id).limit(limit).offset(offset)
-    items = session.execute(query).scalars().all()
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return paginate(session, query, limit=limit, offset=offset, order_by=[Alert.opened_ms.desc(), Alert.id],
+                    view=AlertPublic.model_validate)
 
 
 def _mine(session: SessionDep, caller: Caller, alert_id: str) -> Alert:

@@ -14,37 +14,34 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.auth import Caller, Role
 from api.deps import CallerDep, SessionDep, StaffDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
-from api.pagination import LimitQ, OffsetQ, Page
+from api.pagination import LimitQ, OffsetQ, Page, paginate
 from api.schemas.cases import (
-    CaseCreate,
     CaseLinks,
     CasePublic,
     CaseState,
-    FeedbackCreate,
     FeedbackPublic,
     ItemKey,
-    Language,
-    Line,
     NoticePublic,
     NotificationPublic,
     NpsPublic,
     PlanChange,
     PlanPublic,
     ServiceUpdate,
-    SubrogationCreate,
-    SubrogationEventCreate,
     SubrogationPublic,
     TimelinePublic,
 )
+from api.visibility import get_visible
 from cases import lifecycle, subrogation
 from cases.errors import CaseError
 from cases.feedback import feedback_of, nps_view, record_feedback
+from cases.inputs import CaseCreate, FeedbackCreate, Language, Line, SubrogationCreate, SubrogationEventCreate
+from cases.money import payment_for_json
 from cases.opening import notice_in, open_case
 from cases.outbox import DELIVERED, notifications_of
 from cases.plans import current_plan, items_with_status, plan_version, plan_versions
@@ -95,20 +92,15 @@ def visible_case(session: SessionDep, caller: CallerDep, case_id: str) -> Case:
     """The case if the caller may see it: 404 when missing (staff), 403 when not theirs."""
     if caller.role is Role.SHOP:
         raise forbid("cases")
-    case = session.get(Case, case_id)
-    if case is None:
-        if caller.is_staff:
-            raise not_found(f"case {case_id!r}")
-        raise forbid(f"case {case_id!r}")
-    if not sees_case(session, caller, case):
-        raise forbid(f"case {case_id!r}")
-    return case
+    return get_visible(session, Case, case_id, caller, what=f"case {case_id!r}",
+                       sees=lambda c: sees_case(session, caller, c))
 
 
 def case_view(session: SessionDep, case: Case, *, live: bool = True) -> CasePublic:
     figures = lifecycle.compute_figures(session, case) if live else (case.figures or {})
     return CasePublic(id=case.id, claim_id=case.claim_id, line=case.line, state=case.state, claimant=case.claimant,
-                      payment=case.payment, loss=case.loss, job_id=case.job_id, patient_id=case.patient_id,
+                      payment=payment_for_json(case.payment or {}), loss=case.loss, job_id=case.job_id,
+                      patient_id=case.patient_id,
                       plan_version=case.plan_version, services=case.services or {},
                       milestones=list(case.milestones or []), figures=figures, opened_by=case.opened_by,
                       opened_ms=case.opened_ms, updated_ms=case.updated_ms, closed_ms=case.closed_ms)
@@ -133,7 +125,7 @@ def create_case(body: CaseCreate, session: SessionDep, caller: StaffDep) -> Case
 def list_cases(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
                state: CaseState | None = None, line: Line | None = None,
                claim_id: Annotated[str | None, Query(max_length=64, pattern=_ID_PATTERN)] = None
-               ) -> dict[str, object]:
+               ) -> Page[CasePublic]:
     query = select(Case)
     if caller.role is Role.CLAIMANT:
         mine = [Case.id == caller.case_id] if caller.case_id else []
@@ -150,10 +142,8 @@ def list_cases(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offs
         query = query.where(Case.line == line)
     if claim_id is not None:
         query = query.where(Case.claim_id == claim_id)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.order_by(Case.opened_ms.desc(), Case.id).limit(limit).offset(offset)).scalars()
-    return {"items": [case_view(session, c, live=False) for c in rows], "total": total, "limit": limit,
-            "offset": offset}
+    return paginate(session, query, limit=limit, offset=offset, order_by=[Case.opened_ms.desc(), Case.id],
+                    view=lambda c: case_view(session, c, live=False))
 
 
 @router.get("/nps", response_model=NpsPublic)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.auth import Role
-from api.deps import CallerDep, SessionDep, forbid, not_found
+from api.deps import CallerDep, SessionDep, forbid
 from api.errors import ERROR_RESPONSES
 from api.ids import new_id
-from api.pagination import LimitQ, OffsetQ, Page
+from api.pagination import LimitQ, OffsetQ, Page, paginate
 from api.schemas.registry import PatientCreate, PatientPublic
+from api.visibility import get_visible
 from devices.timestamps import now_ms
 from store.state.schema import Patient
 
@@ -20,15 +21,9 @@ router = APIRouter(prefix="/patients", tags=["patients"], responses=ERROR_RESPON
 
 
 def visible_patient(session: SessionDep, caller: CallerDep, patient_id: str) -> Patient:
-    """The patient if the caller may see it: 404 when missing, 403 when not theirs."""
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        if caller.is_staff:
-            raise not_found(f"patient {patient_id!r}")
-        raise forbid(f"patient {patient_id!r}")
-    if not caller.sees_patient(patient.id, patient.manager_id):
-        raise forbid(f"patient {patient_id!r}")
-    return patient
+    """The patient if the caller may see it: 404 when missing (staff), 403 when not theirs."""
+    return get_visible(session, Patient, patient_id, caller, what=f"patient {patient_id!r}",
+                       sees=lambda p: caller.sees_patient(p.id, p.manager_id))
 
 
 @router.post("", status_code=201, response_model=PatientPublic)
@@ -49,7 +44,7 @@ def create_patient(body: PatientCreate, session: SessionDep, caller: CallerDep) 
 
 @router.get("", response_model=Page[PatientPublic])
 def list_patients(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
-                  manager_id: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, object]:
+                  manager_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[PatientPublic]:
     query = select(Patient)
     if caller.role is Role.REHAB_MANAGER:
         query = query.where(Patient.manager_id == caller.manager_id)
@@ -59,9 +54,8 @@ def list_patients(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, o
         raise forbid("patients")
     if manager_id is not None:
         query = query.where(Patient.manager_id == manager_id)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    items = session.execute(query.order_by(Patient.id).limit(limit).offset(offset)).scalars().all()
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return paginate(session, query, limit=limit, offset=offset, order_by=[Patient.id],
+                    view=PatientPublic.model_validate)
 
 
 @router.get("/{patient_id}", response_model=PatientPublic)

@@ -24,6 +24,7 @@ from api.schemas.rehab import (
     PlanPublic,
 )
 from api.timeparams import parse_instant
+from api.visibility import get_visible
 from devices.timestamps import now_ms
 from monitor.rehab.plan import RehabPlanContent, default_plan
 from monitor.rehab_plans import current_plan, new_version, plan_versions
@@ -161,11 +162,9 @@ def propose_now(patient_id: str, session: SessionDep, caller: CallerDep) -> Plan
 
 
 def _decide(session: SessionDep, caller: Caller, adjustment_id: str) -> tuple[PlanAdjustment, Patient]:
-    adj = session.get(PlanAdjustment, adjustment_id)
-    if adj is None:
-        if caller.is_staff:
-            raise not_found(f"plan adjustment {adjustment_id!r}")
-        raise forbid(f"plan adjustment {adjustment_id!r}")
+    # the adjustment is behind its patient's wall, checked next (with the patient's name in the detail)
+    adj = get_visible(session, PlanAdjustment, adjustment_id, caller, what=f"plan adjustment {adjustment_id!r}",
+                      sees=lambda _adj: True)
     patient = visible_patient(session, caller, adj.patient_id)
     if caller.role not in (Role.ADMIN, Role.REHAB_MANAGER):
         raise forbid("plan adjustment decisions (rehab managers decide)")

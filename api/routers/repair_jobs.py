@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.auth import Role
-from api.deps import CallerDep, SessionDep, forbid, not_found
+from api.deps import CallerDep, SessionDep, forbid
 from api.errors import ERROR_RESPONSES
 from api.ids import new_id
-from api.pagination import LimitQ, OffsetQ, Page
+from api.pagination import LimitQ, OffsetQ, Page, paginate
 from api.schemas.repair import AlertBrief, PhotoPublic, RepairJobCreate, RepairJobPublic, TimelineEntry
 from api.timeparams import parse_instant
+from api.visibility import get_visible
 from devices.timestamps import now_ms
 from monitor.repair.stages import STAGES, default_required_stages
 from store.state.schema import Alert, PhotoRow, RepairEvent, RepairJob, Shop
@@ -22,14 +23,9 @@ router = APIRouter(prefix="/repair-jobs", tags=["repair jobs"], responses=ERROR_
 
 
 def visible_job(session: SessionDep, caller: CallerDep, job_id: str) -> RepairJob:
-    job = session.get(RepairJob, job_id)
-    if job is None:
-        if caller.is_staff:
-            raise not_found(f"repair job {job_id!r}")
-        raise forbid(f"repair job {job_id!r}")
-    if not caller.sees_job(job.id, job.shop_id):
-        raise forbid(f"repair job {job_id!r}")
-    return job
+    """The job if the caller may see it: 404 when missing (staff), 403 when not theirs."""
+    return get_visible(session, RepairJob, job_id, caller, what=f"repair job {job_id!r}",
+                       sees=lambda j: caller.sees_job(j.id, j.shop_id))
 
 
 @router.post("", status_code=201, response_model=RepairJobPublic)
@@ -57,7 +53,7 @@ def create_job(body: RepairJobCreate, session: SessionDep, caller: CallerDep) ->
 def list_jobs(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
               shop_id: Annotated[str | None, Query(max_length=64)] = None,
               stage: Annotated[str | None, Query(max_length=32)] = None,
-              claim_id: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, object]:
+              claim_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[RepairJobPublic]:
     query = select(RepairJob)
     if caller.role is Role.SHOP:
         query = query.where(RepairJob.shop_id == caller.shop_id)
@@ -71,10 +67,8 @@ def list_jobs(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offse
         query = query.where(RepairJob.current_stage == stage)
     if claim_id is not None:
         query = query.where(RepairJob.claim_id == claim_id)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    query = query.order_by(RepairJob.created_ms.desc(), RepairJob.id).limit(limit).offset(offset)
-    jobs = session.execute(query).scalars()
-    return {"items": [job_view(session, j, brief=True) for j in jobs], "total": total, "limit": limit, "offset": offset}
+    return paginate(session, query, limit=limit, offset=offset, order_by=[RepairJob.created_ms.desc(), RepairJob.id],
+                    view=lambda j: job_view(session, j, brief=True))
 
 
 @router.get("/{job_id}", response_model=RepairJobPublic)

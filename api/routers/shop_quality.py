@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.auth import Role
 from api.deps import CallerDep, SessionDep, StaffDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
-from api.pagination import LimitQ, OffsetQ, Page
+from api.pagination import LimitQ, OffsetQ, Page, paginate
 from api.routers.shops import visible_shop
-from api.schemas.common import Severity
 from api.schemas.shops_quality import (
     RecommendationPublic,
     ScorePoint,
@@ -20,6 +19,7 @@ from api.schemas.shops_quality import (
     SpotCheckPublic,
     SpotCheckResult,
 )
+from devices.fields import Severity
 from devices.timestamps import now_ms
 from monitor.repair.recommend import recommend
 from monitor.shop_scores import shop_profiles
@@ -59,7 +59,7 @@ def shop_scorecard(shop_id: str, session: SessionDep, caller: CallerDep,
 @router.get("/spot-checks", response_model=Page[SpotCheckPublic])
 def list_spot_checks(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
                      state: Annotated[str | None, Query(pattern="^(pending|passed|failed)$")] = None,
-                     job_id: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, object]:
+                     job_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[SpotCheckPublic]:
     query = select(SpotCheck)
     if caller.role is Role.SHOP:
         query = query.where(SpotCheck.shop_id == caller.shop_id)
@@ -69,9 +69,8 @@ def list_spot_checks(session: SessionDep, caller: CallerDep, limit: LimitQ = 100
         query = query.where(SpotCheck.state == state)
     if job_id is not None:
         query = query.where(SpotCheck.job_id == job_id)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    items = session.execute(query.order_by(SpotCheck.created_ms.desc()).limit(limit).offset(offset)).scalars().all()
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return paginate(session, query, limit=limit, offset=offset, order_by=[SpotCheck.created_ms.desc()],
+                    view=SpotCheckPublic.model_validate)
 
 
 @router.post("/spot-checks/{check_id}/result", response_model=SpotCheckPublic)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.auth import Role
 from api.deps import CallerDep, SessionDep, StaffDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
 from api.ids import new_id
-from api.pagination import LimitQ, OffsetQ, Page
+from api.pagination import LimitQ, OffsetQ, Page, paginate
 from api.schemas.registry import ShopCreate, ShopPublic
 from devices.timestamps import now_ms
 from store.state.schema import Shop
@@ -28,15 +28,13 @@ def create_shop(body: ShopCreate, session: SessionDep, _caller: StaffDep) -> Sho
 
 
 @router.get("", response_model=Page[ShopPublic])
-def list_shops(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0) -> dict[str, object]:
+def list_shops(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0) -> Page[ShopPublic]:
     query = select(Shop)
     if caller.role is Role.SHOP:
         query = query.where(Shop.id == caller.shop_id)
     elif not caller.is_staff:
         raise forbid("shops")
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    items = session.execute(query.order_by(Shop.id).limit(limit).offset(offset)).scalars().all()
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return paginate(session, query, limit=limit, offset=offset, order_by=[Shop.id], view=ShopPublic.model_validate)
 
 
 def visible_shop(session: SessionDep, caller: CallerDep, shop_id: str) -> Shop:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import DeviceId, Lat, Lon, Name, ResourceId, Severity
+from devices.fields import DeviceId, Lat, Lon, Name, ResourceId, Severity
 
 
 class _In(BaseModel):

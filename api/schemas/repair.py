@@ -6,17 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.schemas.common import Lat, Lon, Name, ResourceId, Severity
+from devices.fields import Lat, Lon, ResourceId, Severity, Vehicle
 from devices.messages import Stage
-
-
-class Vehicle(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    make: Name
-    model: Name
-    year: int = Field(ge=1950, le=2100)
-    drivable: bool
-    plate: str | None = Field(None, max_length=20)
 
 
 class Customer(BaseModel):

@@ -2,19 +2,23 @@
 
 Times are epoch milliseconds like every other table. Documents that the API hands back as they were
 given (the claimant's profile, the payment, the loss) are JSON columns; what is filtered or grouped
-on (line, state, links, shop, manager) is a column of its own with an index.
+on (line, state, links, shop, manager) is a column of its own with an index. Money is exact: decimal
+strings in the payment document, `Numeric(14, 2)` columns in the recovery file (`cases/money.py`).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.state.schema import Base, Json
 
 _AUTO_ID = BigInteger().with_variant(Integer, "sqlite")
+#: an amount of money in cents, exact (`cases/money.py`); up to 10^12 - 0.01
+MONEY = Numeric(14, 2)
 
 
 class Case(Base):
@@ -106,13 +110,13 @@ class Subrogation(Base):
     stage: Mapped[str] = mapped_column(String(20), index=True)
     third_party: Mapped[Json] = mapped_column(JSON)
     currency: Mapped[str] = mapped_column(String(3))
-    claimed: Mapped[float] = mapped_column(Float)
+    claimed: Mapped[Decimal] = mapped_column(MONEY)
     interest_rate: Mapped[float] = mapped_column(Float)
     interest_from_ms: Mapped[int] = mapped_column(BigInteger)
-    recovered: Mapped[float] = mapped_column(Float, default=0.0)
+    recovered: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
     recovered_ms: Mapped[int | None] = mapped_column(BigInteger)
-    deductible: Mapped[float] = mapped_column(Float, default=0.0)
-    deductible_refunded: Mapped[float] = mapped_column(Float, default=0.0)
+    deductible: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    deductible_refunded: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
     deadline_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     last_progress_ms: Mapped[int] = mapped_column(BigInteger)
     opened_by: Mapped[str] = mapped_column(String(100))
@@ -129,9 +133,9 @@ class SubrogationEvent(Base):
     at_ms: Mapped[int] = mapped_column(BigInteger)
     from_stage: Mapped[str | None] = mapped_column(String(20))
     stage: Mapped[str] = mapped_column(String(20))
-    claimed: Mapped[float | None] = mapped_column(Float)
-    recovered: Mapped[float | None] = mapped_column(Float)
-    refund: Mapped[float | None] = mapped_column(Float)
+    claimed: Mapped[Decimal | None] = mapped_column(MONEY)
+    recovered: Mapped[Decimal | None] = mapped_column(MONEY)
+    refund: Mapped[Decimal | None] = mapped_column(MONEY)
     note: Mapped[str | None] = mapped_column(Text)
     by: Mapped[str] = mapped_column(String(100))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from aftercare.wiring import open_stores
 from api.app import create_app
 from api.context import AppContext
 from store.state.schema import Alert, PlanAdjustment
+from tests.integration.test_cases_api import case_body, health_body
 
 pytestmark = pytest.mark.integration
 ADMIN = "admin-token-for-tests-0123456789"
@@ -169,3 +171,110 @@ def test_bad_input_is_a_clear_422(world: tuple[TestClient, dict[str, str]]) -> N
     assert answer.status_code == 422
     answer = client.post("/api/v1/patients", json={"id": "P1", "name": "dup"}, headers=admin)
     assert answer.status_code == 409
+
+
+# --- post-claim cases -------------------------------------------------------------------------------------------
+# K1: a health case of patient P1 (manager M1) with a recovery file; K2: another claimant's motor case.
+CASE_ROLES = ("anonymous", "bad", "admin", "claims", "mgr1", "shop1", "claimant_k1", "claimant_k2")
+K1_READERS = STAFF | {"mgr1", "claimant_k1"}
+
+
+@pytest.fixture
+def case_world(world: tuple[TestClient, dict[str, str]]) -> tuple[TestClient, dict[str, str]]:
+    client, tokens = world
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+
+    def call(method: str, path: str, body: dict[str, Any], expect: int) -> dict[str, Any]:
+        answer = client.request(method, f"/api/v1{path}", json=body, headers=admin)
+        assert answer.status_code == expect, (path, answer.text)
+        result: dict[str, Any] = answer.json()
+        return result
+
+    call("POST", "/cases", health_body("K1", "CL-K1", **{"loss.third_party_liable": True}), 201)
+    call("POST", "/cases/K1/links", {"patient_id": "P1"}, 200)
+    call("POST", "/cases/K1/subrogation", {"third_party": {"name": "Other Driver"}}, 201)
+    call("POST", "/cases", case_body(id="K2", claim_id="CL-K2"), 201)
+    cased = {name: call("POST", "/tokens", {"role": "claimant", "case_id": case_id}, 201)["token"]
+             for name, case_id in (("claimant_k1", "K1"), ("claimant_k2", "K2"))}
+    return client, {**tokens, **cased}
+
+
+def _case_row(method: str, path: str, body: dict[str, Any] | None, ok: set[str], ok_code: int = 200,
+              **codes: int) -> tuple[str, str, dict[str, Any] | None, dict[str, int]]:
+    """`ok` roles get `ok_code`, the others 403 (a missing or bad token 401); `codes` overrides single roles."""
+    expected = {"anonymous": 401, "bad": 401}
+    for role in CASE_ROLES[2:]:
+        expected[role] = codes.get(role, ok_code if role in ok else 403)
+    return method, path, body, expected
+
+
+def _new_case(role: str) -> dict[str, Any]:
+    return case_body(id=f"K-{role}", claim_id=f"CL-{role}")
+
+
+CASE_TABLE = [
+    _case_row("POST", "/api/v1/cases", {}, STAFF, 201),  # the body is `_new_case(role)`: one case per caller
+    _case_row("GET", "/api/v1/cases", None, STAFF | {"mgr1", "claimant_k1", "claimant_k2"}),
+    _case_row("GET", "/api/v1/cases/nps", None, STAFF),
+    _case_row("GET", "/api/v1/cases/K1", None, K1_READERS),
+    _case_row("GET", "/api/v1/cases/K2", None, STAFF | {"claimant_k2"}),
+    _case_row("GET", "/api/v1/cases/K-none", None, set(), admin=404, claims=404),  # others cannot probe ids
+    _case_row("POST", "/api/v1/cases/K1/links", {"patient_id": "P1"}, STAFF),
+    _case_row("GET", "/api/v1/cases/K1/notice", None, K1_READERS),
+    _case_row("GET", "/api/v1/cases/K1/plan", None, K1_READERS),
+    _case_row("GET", "/api/v1/cases/K1/plan/versions", None, K1_READERS),
+    _case_row("PATCH", "/api/v1/cases/K1/plan", {"home_visits": True}, STAFF | {"claimant_k1"}),
+    # a manager may mark the rehab of their patient's case; the repair is not theirs (and not in a health plan)
+    _case_row("POST", "/api/v1/cases/K1/services/rehab", {"status": "active"}, STAFF | {"mgr1"}),
+    _case_row("POST", "/api/v1/cases/K1/services/repair", {"status": "done"}, STAFF, 422),
+    _case_row("GET", "/api/v1/cases/K1/timeline", None, K1_READERS),
+    _case_row("GET", "/api/v1/cases/K1/notifications", None, K1_READERS),
+    _case_row("POST", "/api/v1/cases/K1/subrogation", {"third_party": {"name": "X"}}, STAFF, 409),  # it exists
+    _case_row("GET", "/api/v1/cases/K1/subrogation", None, K1_READERS),
+    _case_row("POST", "/api/v1/cases/K1/subrogation/events", {"claimed": 9000}, STAFF, 201),
+    # only the claimant answers; the rehab milestone is not reached yet (409)
+    _case_row("POST", "/api/v1/cases/K1/feedback", {"milestone": "rehab", "satisfaction": 5, "would_recommend": 9},
+              {"claimant_k1"}, 409),
+    _case_row("GET", "/api/v1/cases/K1/feedback", None, K1_READERS),
+    _case_row("GET", "/api/v1/cases/K1/risk-report", None, K1_READERS),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "expected"), CASE_TABLE,
+                         ids=[f"{r[0]} {r[1]}" for r in CASE_TABLE])
+def test_case_roles_and_tenants(case_world: tuple[TestClient, dict[str, str]], method: str, path: str,
+                                body: dict[str, Any] | None, expected: dict[str, int]) -> None:
+    client, tokens = case_world
+    got = {}
+    for role in CASE_ROLES:
+        headers = {"Authorization": f"Bearer {tokens[role]}"} if tokens[role] else {}
+        sent = _new_case(role) if path == "/api/v1/cases" and method == "POST" else body
+        answer = client.request(method, path, json=sent, headers=headers)
+        got[role] = answer.status_code
+        assert answer.headers["content-type"].startswith("application/json"), (role, answer.text[:200])
+    assert got == expected
+
+
+def test_case_table_covers_every_case_route() -> None:
+    app = create_app(AppContext(stores=None, admin_token=ADMIN))  # type: ignore[arg-type]  # the schema only
+    routes = [(method.upper(), path) for path, item in app.openapi()["paths"].items()
+              if path.startswith("/api/v1/cases") for method in item]
+    missing = [f"{method} {path}" for method, path in routes
+               if not any(m == method and re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", path), p)
+                          for m, p, _, _ in CASE_TABLE)]
+    assert len(routes) >= 18  # the schema was read
+    assert missing == []
+
+
+def test_case_lists_show_only_the_tenant(case_world: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = case_world
+
+    def ids(role: str) -> list[str]:
+        answer = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {tokens[role]}"})
+        assert answer.status_code == 200
+        return sorted(item["id"] for item in answer.json()["items"])
+
+    assert ids("admin") == ["K1", "K2"]
+    assert ids("mgr1") == ["K1"]
+    assert ids("claimant_k1") == ["K1"]
+    assert ids("claimant_k2") == ["K2"]

@@ -1,8 +1,8 @@
 """Event-driven monitors: the monitor inbox, subject activity, day blocks, and one active alert per kind
 and subject enforced by a partial unique index.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy import text
 
 from store.state.schema_all import metadata
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
