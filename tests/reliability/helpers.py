@@ -152,6 +152,7 @@ class IngestCounts:
     stored_messages: float
     duplicates: float
     dead_letters: float
+    store_failures: float
 
     @classmethod
     def scrape(cls, api: TestClient) -> IngestCounts:
@@ -164,11 +165,13 @@ class IngestCounts:
         return cls(received=totals.get("aftercare_ingest_received_total", 0.0),
                    stored_messages=totals.get("aftercare_ingest_stored_messages_total", 0.0),
                    duplicates=totals.get("aftercare_ingest_duplicates_total", 0.0),
-                   dead_letters=totals.get("aftercare_ingest_dead_letters_total", 0.0))
+                   dead_letters=totals.get("aftercare_ingest_dead_letters_total", 0.0),
+                   store_failures=totals.get("aftercare_ingest_store_failures_total", 0.0))
 
     def __sub__(self, other: IngestCounts) -> IngestCounts:
         return IngestCounts(self.received - other.received, self.stored_messages - other.stored_messages,
-                            self.duplicates - other.duplicates, self.dead_letters - other.dead_letters)
+                            self.duplicates - other.duplicates, self.dead_letters - other.dead_letters,
+                            self.store_failures - other.store_failures)
 
 
 def assert_counted_as_sent(counts: IngestCounts, sent: Sent) -> None:
