@@ -40,7 +40,7 @@ from devices.broker_url import BrokerUrl
 from ingest.service import IngestService
 from simulators.waiting import wait_until
 from store.state.engine import StateStore
-from store.state.schema import DeadLetter
+from store.state.schema import DeadLetter, DedupMark
 from store.stores import Stores
 
 ADMIN = "reliability-admin-token-0123456789abcdef"
@@ -202,16 +202,25 @@ class LoggedStats:
         return cls(*(int(v) for v in found[-1]))
 
 
-def wait_for_sentinel(db: Path, sentinel: Key, *, running: RunningIngest | None = None, timeout: float = 180,
-                      what: str = "the sentinel stored") -> None:
-    """Wait until the sentinel (the last message sent) is stored and, in process, its batch counted.
+def wait_for_sentinel(db: Path, state: StateStore, sentinel: Key, *, running: RunningIngest | None = None,
+                      timeout: float = 180, what: str = "the sentinel stored") -> None:
+    """Wait until the sentinel (the last message sent) is committed and, in process, its batch counted.
 
     Sent after every other message was acknowledged by the broker, the sentinel is delivered after them
-    (and after any redelivery, which comes first on a reconnect), so once it is stored nothing is still
-    on its way. In process, ``pending == 0`` means the batch that stored it has also been counted.
+    (and after any redelivery, which comes first on a reconnect), so once it is committed nothing is still
+    on its way. Its batch is committed when its dedup mark is (the state transaction, with the batch's dead
+    letters, comes after the time-series write). In process, ``pending == 0`` means the batch was counted too.
     """
-    wait_until(lambda: has_message(db, sentinel) and (running is None or running.service.status().pending == 0),
-               timeout, 0.05, what=what)
+
+    def committed() -> bool:
+        if not has_message(db, sentinel):
+            return False
+        with state.session() as s:
+            if s.get(DedupMark, sentinel) is None:
+                return False
+        return running is None or running.service.status().pending == 0
+
+    wait_until(committed, timeout, 0.05, what=what)
 
 
 @dataclass(frozen=True, slots=True)

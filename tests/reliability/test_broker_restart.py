@@ -98,7 +98,7 @@ def test_broker_restart_mid_stream_loses_and_repeats_nothing(tmp_path: Path, mos
                    what="every publish acknowledged after the restart")
         sentinel = publish(sent.hr("w0", TOTAL, t0 + TOTAL * 1000, [99]))
         sentinel.wait_for_publish(30)
-        wait_for_sentinel(db, ("w0", TOTAL), running=running)
+        wait_for_sentinel(db, stores.state, ("w0", TOTAL), running=running)
 
         assert_stored_as_sent(db, sent)
         assert_dead_letters_as_sent(stores.state, sent)

@@ -119,7 +119,8 @@ def test_disk_full_is_reported_and_nothing_unstored_is_acknowledged(small_disk: 
 
         _mount(["-o", "remount,size=64m", str(small_disk)])  # space freed
         pub.publish(*sent.hr("w0", TOTAL, t0 + TOTAL // WEARABLES * SAMPLES * 1000, [99.0])).wait_for_publish(30)
-        wait_for_sentinel(db, ("w0", TOTAL), running=running, what="the sentinel stored after freeing space")
+        wait_for_sentinel(db, stores.state, ("w0", TOTAL), running=running,
+                          what="the sentinel stored after freeing space")
         assert service.status().store_ok
         assert api.get("/readyz").status_code == 200
         assert_stored_as_sent(db, sent)

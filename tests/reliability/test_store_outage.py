@@ -120,7 +120,7 @@ def test_state_store_outage_holds_acks_and_recovers(tmp_path: Path, pg_server: s
         for info in infos:
             info.wait_for_publish(60)
         pub.publish(*sent.hr("w0", TOTAL, t0 + TOTAL * 1000, [99])).wait_for_publish(30)
-        wait_for_sentinel(db, ("w0", TOTAL), running=running)
+        wait_for_sentinel(db, stores.state, ("w0", TOTAL), running=running)
         assert_stored_as_sent(db, sent)
         assert_dead_letters_as_sent(stores.state, sent)
         assert_counted_as_sent(IngestCounts.scrape(api) - before, sent)
