@@ -9,7 +9,8 @@ altered, once a sentinel (the last message sent) is stored:
   (`stored_series` against `Sent`);
 - dead letters, which have no key of their own (an autoincrement id): one per bad message sent, no more
   (`dead_letters`);
-- ingestion's own counters (`/metrics`, `IngestCounts`), where every message received is stored, counted
+- ingestion's own counters (`/metrics`, `IngestCounts`, in process; the ``ingest stats`` line an
+  `aftercare ingest` process logs when it stops, `LoggedStats`): every message received is stored, counted
   as a duplicate or dead-lettered, and messages stored equals messages sent.
 
 `stored` (chunk rows) remains only to wait for progress mid-stream, never as the final proof.
