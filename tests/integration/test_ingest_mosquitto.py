@@ -29,6 +29,7 @@ from store.state.schema import DeadLetter, DedupMark, RepairEvent
 from store.stores import Stores
 from store.timeseries.sqlite import SQLiteTimeSeriesStore
 from tests.integration.conftest_services import *  # noqa: F403
+from tests.integration.conftest_services import MosquittoBroker
 from tests.support.mqtt_publisher import Publisher, wait_until
 from tests.support.seed import seed_registry
 
@@ -37,13 +38,14 @@ ADMIN = "test-admin-token-0123456789abcdef"
 
 
 @pytest.fixture
-def platform(tmp_path: Path, state_url: str, mosquitto_broker: object) -> Iterator[tuple[Stores, IngestService]]:
+def platform(tmp_path: Path, state_url: str,
+             mosquitto_broker: MosquittoBroker) -> Iterator[tuple[Stores, IngestService]]:
     broker = mosquitto_broker
     settings = Settings(data_dir=tmp_path, state_url=state_url, batch_max_seconds=0.02,
                         mqtt_client_id=f"ingest-{os.getpid()}-{time.monotonic_ns()}")
     stores = open_stores(settings)
     seed_registry(stores.state, wearables=2, gateways=1)
-    service = build_ingest(settings, stores, BrokerUrl(broker.host, broker.port))  # type: ignore[attr-defined]
+    service = build_ingest(settings, stores, BrokerUrl(broker.host, broker.port))
     service.start()
     assert service.source.connected.wait(10)
     yield stores, service
@@ -56,9 +58,9 @@ def hr(seq: int, t0: int, values: list[float]) -> dict[str, object]:
 
 
 def test_published_telemetry_is_readable_through_the_api(platform: tuple[Stores, IngestService],
-                                                         mosquitto_broker: object) -> None:
+                                                         mosquitto_broker: MosquittoBroker) -> None:
     stores, _service = platform
-    pub = Publisher(mosquitto_broker.host, mosquitto_broker.port)  # type: ignore[attr-defined]
+    pub = Publisher(mosquitto_broker.host, mosquitto_broker.port)
     t0 = now_ms() - 60_000
     pub.publish_all([("aftercare/v1/wearables/w0/telemetry", hr(1, t0, [70, 71, 72])),
                      ("aftercare/v1/wearables/w0/telemetry", hr(1, t0, [70, 71, 72])),  # a repeat
@@ -77,7 +79,7 @@ def test_published_telemetry_is_readable_through_the_api(platform: tuple[Stores,
 
 
 def test_every_bad_input_lands_in_dead_letters_and_good_after_it_is_stored(
-        platform: tuple[Stores, IngestService], mosquitto_broker: object) -> None:
+        platform: tuple[Stores, IngestService], mosquitto_broker: MosquittoBroker) -> None:
     stores, _ = platform
     now = now_ms()
     good_series = {"metric": "heart_rate", "t0": now - 10_000, "fs": 1.0, "values": [80]}
@@ -97,7 +99,7 @@ def test_every_bad_input_lands_in_dead_letters_and_good_after_it_is_stored(
         ("aftercare/v1/shops/g0/beacon", {"seq": 17, "job_id": "J-unknown", "event": "stage", "stage": "paint",
                                           "at": now}, "unknown_job"),
     ]
-    pub = Publisher(mosquitto_broker.host, mosquitto_broker.port)  # type: ignore[attr-defined]
+    pub = Publisher(mosquitto_broker.host, mosquitto_broker.port)
     messages: list[tuple[str, bytes | dict[str, object]]] = []
     for i, (topic, payload, _code) in enumerate(bad):
         messages.append((topic, payload))
@@ -121,13 +123,14 @@ def test_every_bad_input_lands_in_dead_letters_and_good_after_it_is_stored(
     assert oversized.payload_size > 270_000
 
 
-def test_beacons_and_photos_are_stored_once(platform: tuple[Stores, IngestService], mosquitto_broker: object) -> None:
+def test_beacons_and_photos_are_stored_once(platform: tuple[Stores, IngestService],
+                                            mosquitto_broker: MosquittoBroker) -> None:
     stores, _ = platform
     now = now_ms()
     photo = {"seq": 2, "job_id": "J0-0", "stage": "body", "taken_at": now - 1000, "content_type": "image/png",
              "image_b64": base64.b64encode(b"\x89PNG\r\n\x1a\n not really").decode()}
     beacon = {"seq": 1, "job_id": "J0-0", "event": "stage", "stage": "body", "at": now - 2000}
-    pub = Publisher(mosquitto_broker.host, mosquitto_broker.port)  # type: ignore[attr-defined]
+    pub = Publisher(mosquitto_broker.host, mosquitto_broker.port)
     pub.publish_all([("aftercare/v1/shops/g0/beacon", beacon), ("aftercare/v1/shops/g0/beacon", beacon),
                      ("aftercare/v1/shops/g0/photo", photo), ("aftercare/v1/shops/g0/photo", photo),
                      ("aftercare/v1/devices/g0/status", {"online": True, "battery": 90})])
@@ -143,25 +146,27 @@ def test_beacons_and_photos_are_stored_once(platform: tuple[Stores, IngestServic
     assert counts() == (1, 1)
 
 
-def test_mosquitto_pub_example_is_stored(platform: tuple[Stores, IngestService], mosquitto_broker: object) -> None:
+def test_mosquitto_pub_example_is_stored(platform: tuple[Stores, IngestService],
+                                         mosquitto_broker: MosquittoBroker) -> None:
     stores, _ = platform
     now = now_ms()
     payload = json.dumps({"seq": 7, "series": [{"metric": "spo2", "t0": now - 5000, "fs": 1.0,
                                                 "values": [97, 97, 96, 97, 97]}]})
-    subprocess.run(["mosquitto_pub", "-h", mosquitto_broker.host, "-p", str(mosquitto_broker.port),  # type: ignore[attr-defined]
+    subprocess.run(["mosquitto_pub", "-h", mosquitto_broker.host, "-p", str(mosquitto_broker.port),
                     "-q", "1", "-t", "aftercare/v1/wearables/w0/telemetry", "-m", payload], check=True, timeout=10)
     wait_until(lambda: stores.timeseries.read("P0", "spo2", now - 6000, now).n == 5, 20, what="spo2 samples")
 
 
-def _ingest_process(tmp_path: Path, broker: object, client_id: str) -> subprocess.Popen[bytes]:
+def _ingest_process(tmp_path: Path, broker: MosquittoBroker, client_id: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_MQTT_URL":
-           f"mqtt://{broker.host}:{broker.port}", "AFTERCARE_MQTT_CLIENT_ID": client_id,  # type: ignore[attr-defined]
+           f"mqtt://{broker.host}:{broker.port}", "AFTERCARE_MQTT_CLIENT_ID": client_id,
            "AFTERCARE_ADMIN_TOKEN": ADMIN, "AFTERCARE_LOG_LEVEL": "WARNING"}
     return subprocess.Popen([sys.executable, "-m", "aftercare.cli", "ingest"], env=env,
                             stdout=subprocess.DEVNULL, stderr=open(tmp_path / "ingest.log", "ab"))
 
 
-def test_sigkill_mid_stream_then_restart_stores_every_message_once(tmp_path: Path, mosquitto_broker: object) -> None:
+def test_sigkill_mid_stream_then_restart_stores_every_message_once(tmp_path: Path,
+                                                                   mosquitto_broker: MosquittoBroker) -> None:
     total = 10_000
     state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     upgrade(state.engine)
@@ -181,10 +186,10 @@ def test_sigkill_mid_stream_then_restart_stores_every_message_once(tmp_path: Pat
     probes: list[int] = []
 
     try:
-        probe = Publisher(mosquitto_broker.host, mosquitto_broker.port, client_id="kill-probe")  # type: ignore[attr-defined]
+        probe = Publisher(mosquitto_broker.host, mosquitto_broker.port, client_id="kill-probe")
         wait_until(probe_stored, 30, 0.5, what="ingest up")
         probe.close()
-        pub = Publisher(mosquitto_broker.host, mosquitto_broker.port, client_id="kill-publisher")  # type: ignore[attr-defined]
+        pub = Publisher(mosquitto_broker.host, mosquitto_broker.port, client_id="kill-publisher")
         t0 = now_ms() - 3_600_000
         infos = [pub.publish(f"aftercare/v1/wearables/w{i % 4}/telemetry",
                              hr(i // 4, t0 + (i // 4) * 1000, [60 + i % 50])) for i in range(total)]

@@ -75,7 +75,7 @@ def _spo2(stores: Stores, p: int, values: list[float], seq: int) -> None:
 
 def test_a_round_reads_only_the_patients_that_sent_data_and_alerts_once(stores: Stores) -> None:
     counting = CountingStore(stores.timeseries)
-    monitor = RehabMonitor(Stores(counting, stores.state, stores.photos))  # type: ignore[arg-type]
+    monitor = RehabMonitor(Stores(counting, stores.state, stores.photos))
     worker = MonitorWorker(leases=leases_for(stores.state), read_session=stores.state.session, monitors=[monitor],
                            tick_s=3600)
     _spo2(stores, 3, [97.0] * 30, 1)

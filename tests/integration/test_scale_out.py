@@ -20,6 +20,7 @@ from store.state.engine import StateStore
 from store.state.migrate import upgrade
 from store.timeseries.sqlite import SQLiteTimeSeriesStore
 from tests.integration.conftest_services import *  # noqa: F403
+from tests.integration.conftest_services import MosquittoBroker
 from tests.support.mqtt_publisher import Publisher, wait_until
 from tests.support.seed import seed_registry
 
@@ -29,9 +30,10 @@ DEVICES = 10
 STATS = re.compile(r"ingest stats: client_id=(\S+) messages=(\d+)")
 
 
-def _start(tmp_path: Path, broker: object, state_url: str, group: str, client_id: str) -> subprocess.Popen[bytes]:
+def _start(tmp_path: Path, broker: MosquittoBroker, state_url: str, group: str,
+           client_id: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_STATE_URL": state_url,
-           "AFTERCARE_MQTT_URL": f"mqtt://{broker.host}:{broker.port}",  # type: ignore[attr-defined]
+           "AFTERCARE_MQTT_URL": f"mqtt://{broker.host}:{broker.port}",
            "AFTERCARE_MQTT_CLIENT_ID": client_id, "AFTERCARE_MQTT_SHARED_GROUP": group,
            "AFTERCARE_ADMIN_TOKEN": "scale-out-admin-token-0123456789", "AFTERCARE_STATS_INTERVAL_S": "0.5",
            "AFTERCARE_LOG_LEVEL": "INFO"}
@@ -53,7 +55,7 @@ def _handled(tmp_path: Path, client_id: str) -> int:
 
 
 def test_three_ingest_processes_share_the_load_and_lose_nothing(tmp_path: Path, pg_url: str,
-                                                                 mosquitto_broker: object) -> None:
+                                                                 mosquitto_broker: MosquittoBroker) -> None:
     state = StateStore(pg_url)
     upgrade(state.engine)
     seed_registry(state, wearables=DEVICES, gateways=0)
@@ -68,7 +70,7 @@ def test_three_ingest_processes_share_the_load_and_lose_nothing(tmp_path: Path, 
     try:
         wait_until(lambda: all((tmp_path / f"{cid}.log").exists() and "subscribed to" in
                                (tmp_path / f"{cid}.log").read_text() for cid in ids), 30, what="3 subscribers")
-        pub = Publisher(mosquitto_broker.host, mosquitto_broker.port, client_id=f"pub-{group}")  # type: ignore[attr-defined]
+        pub = Publisher(mosquitto_broker.host, mosquitto_broker.port, client_id=f"pub-{group}")
         t0 = now_ms() - 2 * 3_600_000
         infos = []
         for i in range(TOTAL):

@@ -1,8 +1,9 @@
 """A storm of 10,000 malformed messages interleaved with good ones, into `aftercare ingest`.
 
-Every good message must be stored, every bad one must become exactly one dead letter (counted per
-reason), and the ingest process's memory must stay bounded (resident size measured from /proc before
-and after the storm).
+Every good message must be stored exactly once with its values, every bad one must become exactly one
+dead letter (counted per reason), the process's own counters must agree (its last ``ingest stats`` line:
+messages handled, samples stored, no duplicates, one dead letter per bad message), and the ingest
+process's memory must stay bounded (resident size measured from /proc before and after the storm).
 """
 
 from __future__ import annotations
@@ -14,24 +15,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from aftercare.bench.mqtt_load import prime_session
 from devices.timestamps import now_ms
 from devices.topics import SUBSCRIPTIONS
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
-from store.state.schema import DeadLetter
+from tests.integration.conftest_services import MosquittoBroker
 from tests.reliability.helpers import (
-    hr,
+    LoggedStats,
+    Sent,
+    assert_stored_as_sent,
+    dead_letters,
     ingest_process,
     rss_bytes,
     rss_with_children,
     stop,
-    stored,
     telemetry_topic,
+    wait_for_sentinel,
 )
-from tests.support.mqtt_publisher import Publisher, wait_until
+from tests.support.mqtt_publisher import Publisher
 from tests.support.seed import seed_registry
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
@@ -94,7 +97,7 @@ def bad_messages(count: int, now: int) -> Iterator[tuple[str, bytes, str]]:
             yield w, json.dumps({"seq": seq, "series": [{"metric": "heart_rate", "values": [70]}]}).encode(), "invalid"
 
 
-def test_storm_of_malformed_messages(tmp_path: Path, mosquitto_broker: object) -> None:
+def test_storm_of_malformed_messages(tmp_path: Path, mosquitto_broker: MosquittoBroker) -> None:
     broker = mosquitto_broker
     state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     upgrade(state.engine)
@@ -102,22 +105,26 @@ def test_storm_of_malformed_messages(tmp_path: Path, mosquitto_broker: object) -
     db = tmp_path / "timeseries.db"
     client_id = f"ingest-storm-{time.monotonic_ns()}"
     # the session exists (and queues) before the process starts, so nothing published early is lost
-    prime_session(broker.host, broker.port, client_id, SUBSCRIPTIONS)  # type: ignore[attr-defined]
-    proc = ingest_process(tmp_path, broker.url, client_id, extra_env={"AFTERCARE_LOG_LEVEL": "ERROR"})  # type: ignore[attr-defined]
-    pub = Publisher(broker.host, broker.port, client_id=f"storm-pub-{time.monotonic_ns()}")  # type: ignore[attr-defined]
+    prime_session(broker.host, broker.port, client_id, SUBSCRIPTIONS)
+    # INFO: the process logs its counters ("ingest stats") when it stops
+    proc = ingest_process(tmp_path, broker.url, client_id, extra_env={"AFTERCARE_LOG_LEVEL": "INFO"})
+    pub = Publisher(broker.host, broker.port, client_id=f"storm-pub-{time.monotonic_ns()}")
     now = now_ms()
     t0 = now - 12 * 3_600_000
-    good_seq = [0]
+    sent = Sent()
 
     def good() -> tuple[str, dict[str, object]]:
-        seq = good_seq[0]
-        good_seq[0] += 1
+        seq = len(sent.good)
         dev = 1 + seq % (WEARABLES - 1)  # w1..w3 carry the good stream; w0 gets the bad one
-        return telemetry_topic(f"w{dev}"), hr(seq, t0 + seq * 1000, [65 + seq % 20])
+        return sent.hr(f"w{dev}", seq, t0 + seq * 1000, [65 + seq % 20])
+
+    def last_good() -> tuple[str, int]:
+        seq = len(sent.good) - 1
+        return f"w{1 + seq % (WEARABLES - 1)}", seq
 
     try:
         pub.publish_all(good() for _ in range(WARMUP))
-        wait_until(lambda: stored(db).rows >= WARMUP, 90, 0.1, what="the warm-up stored")
+        wait_for_sentinel(db, state, last_good(), timeout=90, what="the warm-up stored")
         before = rss_with_children(proc.pid)
         assert before > rss_bytes(proc.pid), "the committer process's memory is counted too"
         expected: Counter[str] = Counter()
@@ -127,24 +134,20 @@ def test_storm_of_malformed_messages(tmp_path: Path, mosquitto_broker: object) -
             storm.append((topic, payload))
             storm.extend(good() for _ in range(GOOD_PER_BAD))
         pub.publish_all(storm, timeout=300)
-        total_good = good_seq[0]
-        wait_until(lambda: stored(db).rows >= total_good, 180, 0.2, what=f"{total_good} good messages stored")
-
-        def dead_letters() -> int:
-            with state.session() as s:
-                return int(s.execute(select(func.count()).select_from(DeadLetter)).scalar_one())
-
-        wait_until(lambda: dead_letters() >= BAD, 120, 0.2, what=f"{BAD} dead letters")
-        time.sleep(1.0)
+        pub.publish_all([good()])  # the sentinel: sent after every message of the storm was acknowledged
+        wait_for_sentinel(db, state, last_good(), timeout=300, what="the sentinel after the storm")
         after = rss_with_children(proc.pid)
-        final = stored(db)
-        assert (final.rows, final.distinct, final.samples) == (total_good, total_good, total_good), final
-        with state.session() as s:
-            codes = Counter(dict(s.execute(select(DeadLetter.reason_code, func.count())
-                                           .group_by(DeadLetter.reason_code)).all()))
+        assert proc.poll() is None, "ingestion is still running"
+
+        assert_stored_as_sent(db, sent)
+        codes = Counter(code for _device, _seq, code in dead_letters(state))
         assert codes == expected, f"dead letters by reason: {dict(codes)} != {dict(expected)}"
         assert after - before < RSS_BOUND, f"RSS grew by {(after - before) / 2**20:.0f} MiB during the storm"
-        assert proc.poll() is None, "ingestion is still running"
+        stop(proc)
+        assert proc.returncode == 0, f"ingestion stopped with status {proc.returncode}"
+        stats = LoggedStats.last_in(tmp_path / "ingest.log")
+        assert stats == LoggedStats(messages=len(sent.good) + BAD, points=len(sent.good), duplicates=0,
+                                    dead_letters=BAD), stats
     finally:
         pub.close()
         stop(proc)

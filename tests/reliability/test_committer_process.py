@@ -27,7 +27,7 @@ from ingest.committer import CommitterProcess
 from ingest.inbound import Inbound
 from ingest.pipeline import BatchResult
 from store.timeseries.base import StoreUnavailable
-from tests.reliability.helpers import hr, stored, telemetry_topic
+from tests.reliability.helpers import Key, hr, stored_series, telemetry_topic
 from tests.support.mqtt_publisher import wait_until
 from tests.support.seed import seed_registry
 
@@ -52,6 +52,12 @@ def _batch(first_seq: int, count: int, samples: int = 1) -> list[Inbound]:
         batch.append(Inbound(telemetry_topic(f"w{seq % 2}"), json.dumps(doc).encode(), mid=i + 1, qos=1,
                              generation=1, received_ms=now_ms()))
     return batch
+
+
+def _values(first_seq: int, count: int, samples: int = 1) -> dict[Key, list[float]]:
+    """What `_batch` sends: each message's values by ``(device_id, seq)``."""
+    return {(f"w{seq % 2}", seq): [float(60 + k % 40) for k in range(samples)]
+            for seq in range(first_seq, first_seq + count)}
 
 
 def _alive(pid: int) -> bool:
@@ -84,8 +90,7 @@ def test_a_dead_committer_is_replaced_and_its_batch_committed_once(tmp_path: Pat
         assert (again.stored_messages, again.duplicates) == (0, 400)
     finally:
         committer.close()
-    final = stored(tmp_path / "timeseries.db")
-    assert (final.rows, final.distinct, final.samples) == (400, 400, 400)
+    assert stored_series(tmp_path / "timeseries.db") == _values(0, 400)
 
 
 def test_killed_while_committing_the_batch_is_refused_then_stored_once(tmp_path: Path) -> None:
@@ -111,8 +116,7 @@ def test_killed_while_committing_the_batch_is_refused_then_stored_once(tmp_path:
         assert retried.stored_messages + retried.duplicates == 6000
     finally:
         committer.close()
-    final = stored(tmp_path / "timeseries.db")
-    assert (final.rows, final.distinct, final.samples) == (6000, 6000, 600_000)
+    assert stored_series(tmp_path / "timeseries.db") == _values(0, 6000, samples=100)
 
 
 def _commit_retrying(committer: CommitterProcess, batch: list[Inbound], attempts: int = 3) -> BatchResult:

@@ -4,7 +4,8 @@ The data folder is a small tmpfs of its own (we run as root), sized to what the 
 stores take plus a little, so it truly fills. Ingestion must fail with a clear reason ("database or
 disk is full" from SQLite, carried by StoreUnavailable into the status), readiness must turn false,
 and nothing may be acknowledged that is not stored: once the tmpfs is grown (space freed), ingestion
-recovers on its own and every message is stored exactly once.
+recovers on its own, every good message is stored exactly once with its values and every bad one (with a
+key or without) gives exactly one dead letter, although their batches failed again and again meanwhile.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ import pytest
 from aftercare.settings import Settings
 from aftercare.wiring import open_stores
 from devices.timestamps import now_ms
-from tests.reliability.helpers import hr, start_platform_ingest, stored, telemetry_topic
+from tests.integration.conftest_services import MosquittoBroker
+from tests.reliability.helpers import (
+    IngestCounts,
+    Sent,
+    assert_counted_as_sent,
+    assert_dead_letters_as_sent,
+    assert_stored_as_sent,
+    dead_letters,
+    start_platform_ingest,
+    stored,
+    wait_for_sentinel,
+)
 from tests.support.mqtt_publisher import Publisher, wait_until
 from tests.support.seed import seed_registry
 
@@ -30,6 +42,7 @@ TOTAL = 3_000
 SAMPLES = 100  # 400 bytes of float32 per message: a few hundred KB of headroom fills quickly
 WEARABLES = 4
 HEADROOM = 256 * 1024
+BAD_EVERY = 30  # every 30th message is bad: alternately out of range (has a key) and not JSON (has none)
 
 
 def _mount(args: list[str]) -> None:
@@ -57,7 +70,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True, timeout=30)
 
 
-def test_disk_full_is_reported_and_nothing_unstored_is_acknowledged(small_disk: Path, mosquitto_broker: object) -> None:
+def test_disk_full_is_reported_and_nothing_unstored_is_acknowledged(small_disk: Path,
+                                                                    mosquitto_broker: MosquittoBroker) -> None:
     broker = mosquitto_broker
     settings = Settings(data_dir=small_disk, batch_max_seconds=0.02, batch_max_messages=100,
                         mqtt_client_id=f"ingest-full-{time.monotonic_ns()}")
@@ -67,16 +81,24 @@ def test_disk_full_is_reported_and_nothing_unstored_is_acknowledged(small_disk: 
     size = used_bytes(small_disk) + HEADROOM
     _mount(["-o", f"remount,size={size}", str(small_disk)])
 
-    running = start_platform_ingest(settings, stores, broker.host, broker.port)  # type: ignore[attr-defined]
+    running = start_platform_ingest(settings, stores, broker.host, broker.port)
     platform, service, api = running.platform, running.service, running.api
+    before = IngestCounts.scrape(api)
     db = small_disk / "timeseries.db"
-    pub = Publisher(broker.host, broker.port, client_id=f"full-pub-{time.monotonic_ns()}")  # type: ignore[attr-defined]
+    pub = Publisher(broker.host, broker.port, client_id=f"full-pub-{time.monotonic_ns()}")
     t0 = now_ms() - 24 * 3_600_000
+    sent = Sent()
+
+    def message(i: int) -> tuple[str, bytes | dict[str, object]]:
+        device, seq = f"w{i % WEARABLES}", i // WEARABLES
+        if i % BAD_EVERY != BAD_EVERY - 1:
+            return sent.hr(device, seq, t0 + seq * SAMPLES * 1000, [70.0 + i % 30] * SAMPLES)
+        if i % (2 * BAD_EVERY) == BAD_EVERY - 1:
+            return sent.out_of_range(device, seq, t0 + seq * SAMPLES * 1000)
+        return sent.not_json(device, i)
+
     try:
-        pub.publish_all((telemetry_topic(f"w{i % WEARABLES}"),
-                         hr(i // WEARABLES, t0 + (i // WEARABLES) * SAMPLES * 1000, [70.0 + i % 30] * SAMPLES))
-                        for i in range(TOTAL))
-        pub.close()
+        pub.publish_all(message(i) for i in range(TOTAL))
         wait_until(lambda: not service.status().store_ok, 60, 0.05, what="the disk filling up")
         status = service.status()
         assert status.store_error is not None
@@ -85,19 +107,25 @@ def test_disk_full_is_reported_and_nothing_unstored_is_acknowledged(small_disk: 
         assert ready.status_code == 503
         assert ready.json()["checks"]["ingest"]["ok"] is False
         assert "disk is full" in ready.json()["checks"]["ingest"]["detail"]
-        time.sleep(2.0)  # retries keep failing; acknowledgements stay held
-        at_full = stored(db)
-        assert 0 < at_full.rows < TOTAL, f"the disk filled mid-stream ({at_full.rows} stored)"
-        assert service.messages <= at_full.rows, (
-            f"{service.messages} messages acknowledged but only {at_full.rows} stored")
+        failures = (IngestCounts.scrape(api) - before).store_failures
+        wait_until(lambda: (IngestCounts.scrape(api) - before).store_failures >= failures + 3, 60, 0.1,
+                   what="three more failed retries")  # retries keep failing; acknowledgements stay held
+        at_full = stored(db).rows
+        dead_at_full = len(dead_letters(stores.state))
+        assert 0 < at_full < len(sent.good), f"the disk filled mid-stream ({at_full} stored)"
+        assert service.messages <= at_full + dead_at_full, (
+            f"{service.messages} messages acknowledged but only {at_full} stored and {dead_at_full} dead letters")
         assert not service.status().store_ok
 
         _mount(["-o", "remount,size=64m", str(small_disk)])  # space freed
-        wait_until(lambda: stored(db).rows >= TOTAL, 120, 0.2, what=f"{TOTAL} messages stored after freeing space")
-        wait_until(lambda: service.status().store_ok, 30, 0.1, what="ingestion reporting the store ok")
+        pub.publish(*sent.hr("w0", TOTAL, t0 + TOTAL // WEARABLES * SAMPLES * 1000, [99.0])).wait_for_publish(30)
+        wait_for_sentinel(db, stores.state, ("w0", TOTAL), running=running,
+                          what="the sentinel stored after freeing space")
+        assert service.status().store_ok
         assert api.get("/readyz").status_code == 200
-        time.sleep(1.0)
-        final = stored(db)
-        assert (final.rows, final.distinct, final.samples) == (TOTAL, TOTAL, TOTAL * SAMPLES), final
+        assert_stored_as_sent(db, sent)
+        assert_dead_letters_as_sent(stores.state, sent)
+        assert_counted_as_sent(IngestCounts.scrape(api) - before, sent)
     finally:
+        pub.close()
         platform.stop()

@@ -4,7 +4,9 @@ The outage is made without touching the shared server: the test's own database r
 connections (``ALTER DATABASE ... ALLOW_CONNECTIONS false``) and its sessions are terminated. During
 it ingestion must hold its acknowledgements, keep what it holds within the broker's receive maximum,
 and say so (``IngestService.status().store_ok`` False, ``/readyz`` 503); afterwards it recovers by
-itself (``/readyz`` 200) and every message is stored exactly once.
+itself (``/readyz`` 200), every good message is stored exactly once with its values, and every bad one
+(with a ``(device_id, seq)`` or not even JSON) gives exactly one dead letter, although its batch was tried
+again and again during the outage.
 """
 
 from __future__ import annotations
@@ -17,13 +19,21 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import func, select
 
 from aftercare.settings import Settings
 from aftercare.wiring import open_stores
 from devices.timestamps import now_ms
-from store.state.schema import DedupMark
-from tests.reliability.helpers import hr, start_platform_ingest, stored, telemetry_topic
+from tests.integration.conftest_services import MosquittoBroker
+from tests.reliability.helpers import (
+    IngestCounts,
+    Sent,
+    assert_counted_as_sent,
+    assert_dead_letters_as_sent,
+    assert_stored_as_sent,
+    start_platform_ingest,
+    stored,
+    wait_for_sentinel,
+)
 from tests.support.mqtt_publisher import Publisher, wait_until
 from tests.support.seed import seed_registry
 
@@ -33,6 +43,7 @@ OUTAGE_S = 30.0
 RATE = 120  # messages per second, steady
 TOTAL = 6_000  # about 50 s of stream: before, during and after the outage
 WEARABLES = 4
+BAD_EVERY = 50  # every 50th message is bad: alternately out of range (has a key) and not JSON (has none)
 
 
 @contextmanager
@@ -50,26 +61,33 @@ def database_refusing(admin_url: str, name: str) -> Iterator[None]:
 
 
 def test_state_store_outage_holds_acks_and_recovers(tmp_path: Path, pg_server: str, pg_url: str,
-                                                    mosquitto_broker: object) -> None:
+                                                    mosquitto_broker: MosquittoBroker) -> None:
     broker = mosquitto_broker
     settings = Settings(data_dir=tmp_path, state_url=pg_url, batch_max_seconds=0.02,
                         mqtt_client_id=f"ingest-outage-{time.monotonic_ns()}")
     stores = open_stores(settings)
     seed_registry(stores.state, wearables=WEARABLES, gateways=0)
-    running = start_platform_ingest(settings, stores, broker.host, broker.port)  # type: ignore[attr-defined]
+    running = start_platform_ingest(settings, stores, broker.host, broker.port)
     platform, service, api = running.platform, running.service, running.api
     assert api.get("/readyz").status_code == 200
+    before = IngestCounts.scrape(api)
 
     db = tmp_path / "timeseries.db"
-    pub = Publisher(broker.host, broker.port, client_id=f"outage-pub-{time.monotonic_ns()}")  # type: ignore[attr-defined]
+    pub = Publisher(broker.host, broker.port, client_id=f"outage-pub-{time.monotonic_ns()}")
     t0 = now_ms() - 6 * 3_600_000
+    sent = Sent()
     infos = []
 
     def stream() -> None:
         started = time.monotonic()
         for i in range(TOTAL):
-            seq = i // WEARABLES
-            infos.append(pub.publish(telemetry_topic(f"w{i % WEARABLES}"), hr(seq, t0 + seq * 1000, [75])))
+            device, seq = f"w{i % WEARABLES}", i // WEARABLES
+            if i % BAD_EVERY != BAD_EVERY - 1:
+                infos.append(pub.publish(*sent.hr(device, seq, t0 + seq * 1000, [40 + i % 100])))
+            elif i % (2 * BAD_EVERY) == BAD_EVERY - 1:
+                infos.append(pub.publish(*sent.out_of_range(device, seq, t0 + seq * 1000)))
+            else:
+                infos.append(pub.publish(*sent.not_json(device, i)))
             time.sleep(max(0.0, started + (i + 1) / RATE - time.monotonic()))
 
     streamer = threading.Thread(target=stream)
@@ -101,12 +119,11 @@ def test_state_store_outage_holds_acks_and_recovers(tmp_path: Path, pg_server: s
         streamer.join(120)
         for info in infos:
             info.wait_for_publish(60)
-        wait_until(lambda: stored(db).rows >= TOTAL, 120, 0.2, what=f"{TOTAL} messages stored")
-        time.sleep(1.0)
-        final = stored(db)
-        assert (final.rows, final.distinct, final.samples) == (TOTAL, TOTAL, TOTAL), final
-        with stores.state.session() as s:
-            assert s.execute(select(func.count()).select_from(DedupMark)).scalar_one() == TOTAL
+        pub.publish(*sent.hr("w0", TOTAL, t0 + TOTAL * 1000, [99])).wait_for_publish(30)
+        wait_for_sentinel(db, stores.state, ("w0", TOTAL), running=running)
+        assert_stored_as_sent(db, sent)
+        assert_dead_letters_as_sent(stores.state, sent)
+        assert_counted_as_sent(IngestCounts.scrape(api) - before, sent)
     finally:
         streamer.join(120)
         pub.close()

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from simulators.waiting import wait_until
 
@@ -16,7 +16,7 @@ __all__ = ["Publisher", "wait_until"]
 
 class Publisher:
     def __init__(self, host: str, port: int, *, client_id: str = "test-publisher", username: str | None = None,
-                 password: str | None = None, protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv311) -> None:
+                 password: str | None = None, protocol: MQTTProtocolVersion = mqtt.MQTTv311) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
         if username:
             self.client.username_pw_set(username, password)

@@ -8,6 +8,7 @@ import random
 import re
 import string
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -55,17 +56,18 @@ def test_every_stage_reaches_closed() -> None:
 
 
 def test_simple_interest_actual_365() -> None:
-    assert interest(10_000, 0.04, 0, 365 * DAY) == 400.0
-    assert interest(10_000, 0.04, 0, 73 * DAY) == 80.0
-    assert interest(10_000, 0.04, 5 * DAY, 0) == 0.0
+    assert interest(Decimal(10_000), 0.04, 0, 365 * DAY) == Decimal("400.00")
+    assert interest(Decimal(10_000), 0.04, 0, 73 * DAY) == Decimal("80.00")
+    assert interest(Decimal(10_000), 0.04, 5 * DAY, 0) == 0
 
 
 def test_deductible_refunded_pro_rata_to_the_principal_recovered() -> None:
-    assert refund_due(500, 5000, 2500) == 250.0
-    assert refund_due(500, 5000, 5000) == 500.0
-    assert refund_due(500, 5000, 5200) == 500.0  # interest recovered on top refunds no more than the deductible
-    assert refund_due(500, 5000, 0) == 0.0
-    assert refund_due(0, 5000, 5000) == 0.0
+    # interest recovered on top of the principal refunds no more than the deductible
+    assert refund_due(Decimal(500), Decimal(5000), Decimal(2500)) == Decimal(250)
+    assert refund_due(Decimal(500), Decimal(5000), Decimal(5000)) == Decimal(500)
+    assert refund_due(Decimal(500), Decimal(5000), Decimal(5200)) == Decimal(500)
+    assert refund_due(Decimal(500), Decimal(5000), Decimal(0)) == 0.0
+    assert refund_due(Decimal(0), Decimal(5000), Decimal(5000)) == 0.0
 
 
 def test_limitation_deadline_is_years_after_the_loss() -> None:

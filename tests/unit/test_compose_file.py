@@ -5,7 +5,9 @@ Docker is not available here, so these read the files and check what `docker com
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import json
 import re
 import shlex
@@ -21,8 +23,6 @@ COMPOSE = ROOT / "docker-compose.yml"
 INGESTS = ("ingest-1", "ingest-2", "ingest-3")
 MONITORS = ("monitor-1", "monitor-2")
 AFTERCARE_SERVICES = ("broker-init", "api", *INGESTS, *MONITORS)
-# The commands of `aftercare` (aftercare/cli.py), used only if the CLI cannot be imported.
-CLI_COMMANDS_FALLBACK = {"up", "ingest", "monitor", "api", "migrate", "simulate", "bench"}
 SECRET_KEY = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$", re.IGNORECASE)
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:?[-?+])[^}]*)?\}")
 
@@ -53,30 +53,93 @@ def interpolated(value: str) -> str:
 
 
 def command_words(service: dict[str, Any]) -> list[str]:
-    command = service.get("command") or []
+    """The service's command as words (compose's ``$$`` unescaped); the Dockerfile's CMD when it has none."""
+    command = service.get("command")
+    if command is None:
+        return dockerfile_cmd()
     words = shlex.split(command) if isinstance(command, str) else [str(w) for w in command]
-    words = [w.replace("$$", "$") for w in words]  # compose's escape of a literal $
-    if words[:2] == ["sh", "-c"]:
-        words = shlex.split(words[2].replace("&&", " && "))
-    return words
+    return [w.replace("$$", "$") for w in words]  # compose's escape of a literal $
+
+
+def dockerfile_cmd() -> list[str]:
+    """The CMD of the aftercare image (exec form), what a service built from it runs without a command."""
+    found = re.search(r"^CMD (\[.*\])\s*$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    assert found is not None, "the Dockerfile has no CMD in exec form"
+    cmd = json.loads(found.group(1))
+    assert isinstance(cmd, list)
+    return [str(w) for w in cmd]
+
+
+def command_steps(words: list[str]) -> list[list[str]]:
+    """The commands a service runs: its words, or each ``&&``-joined command of ``sh -c "..."``."""
+    if words[:2] != ["sh", "-c"]:
+        return [words]
+    assert len(words) == 3, f"sh -c takes one script: {words}"
+    lexer = shlex.shlex(words[2], posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    steps: list[list[str]] = [[]]
+    for token in lexer:
+        if token == "&&":
+            steps.append([])
+        elif token and set(token) <= set(lexer.punctuation_chars):
+            steps[-1].append(f"<shell operator {token}>")  # anything but && hides a failure or runs in background
+        else:
+            steps[-1].append(token)
+    return steps
+
+
+def command_problem(step: list[str]) -> str | None:
+    """Why ``step`` is not an existing `aftercare` command or ``python -m`` of a runnable module (None: it is)."""
+    if step[:1] == ["aftercare"]:
+        return aftercare_problem(step[1:])
+    if step[:2] == ["python", "-m"] and len(step) >= 3:
+        return module_problem(step[2])
+    return f"neither `aftercare ...` nor `python -m <module>`: {shlex.join(step)}"
+
+
+def aftercare_problem(args: list[str]) -> str | None:
+    """Resolve ``aftercare ARGS`` through the typer app's groups to a command, then parse its options."""
+    import typer.main
+
+    from aftercare.cli import app
+
+    command: Any = typer.main.get_command(app)
+    path = ["aftercare"]
+    while hasattr(command, "commands"):  # a group: the next word names one of its commands
+        if not args:
+            return f"`{' '.join(path)}` is a group; it needs one of {sorted(command.commands)}"
+        name, args = args[0], args[1:]
+        if name not in command.commands:
+            return f"`{' '.join(path)} {name}`: no such command (there are {sorted(command.commands)})"
+        command = command.commands[name]
+        path.append(name)
+    try:
+        command.make_context(" ".join(path), list(args))
+    except Exception as exc:  # typer's usage errors: unknown option, missing value
+        return f"`{' '.join([*path, *args])}`: {exc}"
+    return None
+
+
+def module_problem(module: str) -> str | None:
+    """``python -m module`` runs something: the module exists and has an ``if __name__ == "__main__":`` block."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except ImportError as exc:
+        return f"python -m {module}: {exc}"
+    if spec is None or spec.origin is None:
+        return f"python -m {module}: no such module"
+    if spec.submodule_search_locations is not None:  # a package runs its __main__ module
+        return None if importlib.util.find_spec(f"{module}.__main__") else f"python -m {module}: no __main__"
+    tree = ast.parse(Path(spec.origin).read_text())
+    for node in tree.body:
+        if (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
+                and ast.unparse(node.test) in ('__name__ == "__main__"', "__name__ == '__main__'")):
+            return None
+    return f"python -m {module}: the module has no `if __name__ == \"__main__\":` block, so it would do nothing"
 
 
 def aftercare_subcommands(service: dict[str, Any]) -> list[str]:
-    words = command_words(service)
-    return [words[i + 1] for i, word in enumerate(words[:-1]) if word == "aftercare"]
-
-
-def cli_commands() -> set[str]:
-    """The top-level commands of the `aftercare` typer app, or the agreed list when it is not importable."""
-    try:
-        import typer.main
-
-        from aftercare.cli import app
-    except ImportError:
-        # aftercare.cli not importable yet: check against the commands the lead is writing.
-        return CLI_COMMANDS_FALLBACK
-    group: Any = typer.main.get_command(app)
-    return set(group.commands)
+    return [step[1] for step in command_steps(command_words(service)) if step[:1] == ["aftercare"] and len(step) > 1]
 
 
 def test_services_and_images(services: dict[str, dict[str, Any]]) -> None:
@@ -104,19 +167,50 @@ def test_dockerfile_installs_the_package_on_python_311_slim() -> None:
         assert f"COPY {package} ./{package}" in dockerfile, package
 
 
-def test_aftercare_services_run_existing_cli_commands(services: dict[str, dict[str, Any]]) -> None:
-    known = cli_commands()
+def test_aftercare_services_run_existing_commands(services: dict[str, dict[str, Any]]) -> None:
+    built = [name for name, service in services.items() if "build" in service]  # the aftercare image
+    assert sorted(built) == sorted(AFTERCARE_SERVICES)
+    for name in built:
+        steps = command_steps(command_words(services[name]))
+        for step in steps:
+            problem = command_problem(step)
+            assert problem is None, f"{name}: {problem}"
     expected = {"broker-init": ["migrate"], "api": ["api"], **{name: ["monitor"] for name in MONITORS},
                 **{name: ["ingest"] for name in INGESTS}}
     for name, commands in expected.items():
         assert aftercare_subcommands(services[name]) == commands, name
-        assert set(commands) <= known, f"{name}: `aftercare {commands}` is not a command of aftercare.cli"
+    assert command_steps(command_words(services["broker-init"]))[1] == ["python", "-m", "store.broker_files"]
+
+
+@pytest.mark.parametrize(("words", "problem"), [
+    (["aftercare", "ingset"], "no such command"),
+    (["aftercare", "simulate"], "is a group"),
+    (["aftercare", "simulate", "trucks"], "no such command"),
+    (["aftercare", "ingest", "--workers", "3"], "No such option"),
+    (["python", "-m", "store.no_such_module"], "no such module"),
+    (["python", "-m", "nowhere.at_all"], "python -m nowhere.at_all"),
+    (["python", "-m", "ingest.counters"], "no `if __name__"),
+    (["uvicorn", "api.app:app"], "neither"),
+    (["sh", "-c", "aftercare migrate; python -m store.broker_files"], "shell operator ;"),
+    (["sh", "-c", "aftercare migrate && aftercare migrat"], "no such command"),
+])
+def test_the_command_check_refuses_what_does_not_exist(words: list[str], problem: str) -> None:
+    problems = [p for p in map(command_problem, command_steps(words)) if p is not None]
+    assert problems, f"{words} passed the check"
+    assert problem in problems[-1], problems
+
+
+@pytest.mark.parametrize("words", [
+    ["aftercare", "simulate", "wearables", "--count", "3"],
+    ["sh", "-c", "aftercare migrate && python -m store.broker_files"],
+    ["python", "-m", "aftercare.cli", "ingest"],
+])
+def test_the_command_check_accepts_existing_commands(words: list[str]) -> None:
+    assert [command_problem(step) for step in command_steps(words)] == [None] * len(command_steps(words))
 
 
 def test_broker_init_writes_the_broker_files_with_an_existing_module(services: dict[str, dict[str, Any]]) -> None:
-    words = command_words(services["broker-init"])
-    module = words[words.index("-m") + 1]
-    assert module == "store.broker_files"
+    module = command_steps(command_words(services["broker-init"]))[1][2]
     assert callable(importlib.import_module(module).main)
 
 

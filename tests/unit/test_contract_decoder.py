@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.topics import DeviceKind, MessageKind, TopicError, parse_topic, topic_for
-from ingest.decoder import Limits, decode
+from ingest.decoder import Decoded, Limits, decode
 from store.state.device_registry import RegisteredDevice
 
 NOW = 1_795_558_119_000
@@ -24,7 +24,7 @@ LIMITS = Limits(now_ms=NOW, max_future_ms=300_000, oldest_ms=NOW - 400 * 86_400_
 TELEMETRY = "aftercare/v1/wearables/w1/telemetry"
 
 
-def run(topic: str, doc: object) -> object:
+def run(topic: str, doc: object) -> Decoded:
     payload = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
     return decode(topic, payload, DEVICES.get, LIMITS)
 
@@ -42,22 +42,22 @@ def test_contract_example_is_accepted() -> None:
          "values": [[0.01, -0.98, 0.12], [0.02, -0.97, 0.11]]},
     ]}
     out = run(TELEMETRY, doc)
-    assert out.rejections == []  # type: ignore[attr-defined]
-    chunks = out.chunks  # type: ignore[attr-defined]
+    assert out.rejections == []
+    chunks = out.chunks
     assert [c.metric for c in chunks] == ["heart_rate", "rr_interval", "spo2", "accel"]
     t0 = int(datetime(2026, 11, 24, 10, tzinfo=UTC).timestamp() * 1000)
     assert chunks[0].t_ms.tolist() == [t0 + i * 1000 for i in range(5)]
     assert chunks[3].values.shape == (2, 3)
     assert all(c.subject == "P1" and c.seq == 1042 for c in chunks)
-    assert out.points == 14  # type: ignore[attr-defined]
+    assert out.points == 14
 
 
 def test_out_of_range_value_names_index_and_range_and_keeps_good_series() -> None:
     out = run(TELEMETRY, telemetry(
         {"metric": "heart_rate", "t0": NOW - 10_000, "fs": 1, "values": [80, 81, 82, 412]},
         {"metric": "spo2", "t0": NOW - 10_000, "fs": 1, "values": [97, 96]}))
-    assert [r.reason for r in out.rejections] == ["heart_rate[3]=412 outside 20..250"]  # type: ignore[attr-defined]
-    assert [c.metric for c in out.chunks] == ["spo2"]  # type: ignore[attr-defined]
+    assert [r.reason for r in out.rejections] == ["heart_rate[3]=412 outside 20..250"]
+    assert [c.metric for c in out.chunks] == ["spo2"]
 
 
 def test_each_bad_input_has_its_reason() -> None:
@@ -74,19 +74,19 @@ def test_each_bad_input_has_its_reason() -> None:
     }
     for code, (topic, doc) in cases.items():
         out = run(topic, doc)
-        assert [r.code for r in out.rejections] == [code], (code, out.rejections)  # type: ignore[attr-defined]
-        assert out.chunks == []  # type: ignore[attr-defined]
-        assert out.rejections[0].reason  # type: ignore[attr-defined]
+        assert [r.code for r in out.rejections] == [code], (code, out.rejections)
+        assert out.chunks == []
+        assert out.rejections[0].reason
 
 
 def test_future_reason_is_readable() -> None:
     out = run(TELEMETRY, telemetry({"metric": "spo2", "t0": NOW + 3_600_000, "fs": 1, "values": [97]}))
-    assert "in the future" in out.rejections[0].reason  # type: ignore[attr-defined]
+    assert "in the future" in out.rejections[0].reason
 
 
 def test_too_many_values_in_a_batch() -> None:
     out = run(TELEMETRY, telemetry({"metric": "ppg", "t0": NOW - 400_000, "fs": 25, "values": [1.0] * 10_001}))
-    assert out.rejections[0].code == "too_large"  # type: ignore[attr-defined]
+    assert out.rejections[0].code == "too_large"
 
 
 def test_an_integer_past_float_range_is_refused_not_raised() -> None:
@@ -97,16 +97,16 @@ def test_an_integer_past_float_range_is_refused_not_raised() -> None:
            b'{"metric": "spo2", "t0": %d, "fs": 1, "values": [97]}]}' % (
                NOW - 5000, b"9" * 400, NOW - 5000, b"9" * 400, NOW - 5000)
     out = run(TELEMETRY, huge)
-    assert [r.reason for r in out.rejections] == [  # type: ignore[attr-defined]
+    assert [r.reason for r in out.rejections] == [
         "heart_rate: a value is too large to be a number (range 20..250)",
         "accel: a value is too large to be a number (range -16..16)"]
-    assert [c.metric for c in out.chunks] == ["spo2"]  # type: ignore[attr-defined]
+    assert [c.metric for c in out.chunks] == ["spo2"]
 
 
 def test_vector_shape_and_boolean_values_refused() -> None:
     out = run(TELEMETRY, telemetry({"metric": "accel", "t0": NOW - 1000, "fs": 50, "values": [[1, 2]]},
                                    {"metric": "heart_rate", "t0": NOW - 1000, "fs": 1, "values": [True]}))
-    reasons = [r.reason for r in out.rejections]  # type: ignore[attr-defined]
+    reasons = [r.reason for r in out.rejections]
     assert reasons[0] == "accel: values must be [x, y, z] triples"
     assert "boolean" in reasons[1]
 
@@ -114,20 +114,20 @@ def test_vector_shape_and_boolean_values_refused() -> None:
 def test_beacon_photo_status_decode() -> None:
     beacon = run("aftercare/v1/shops/g1/beacon", {"seq": 88, "job_id": "J-1", "event": "stage", "stage": "paint",
                                                   "at": NOW - 1000, "progress": 0.55})
-    assert beacon.beacon is not None  # type: ignore[attr-defined]
-    assert beacon.beacon.stage == "paint"  # type: ignore[attr-defined]
+    assert beacon.beacon is not None
+    assert beacon.beacon.stage == "paint"
     img = base64.b64encode(b"\xff\xd8\xff\xe0 fake jpeg").decode()
     photo = run("aftercare/v1/shops/g1/photo", {"seq": 91, "job_id": "J-1", "stage": "paint", "taken_at": NOW - 500,
                                                 "content_type": "image/jpeg", "image_b64": img})
-    assert photo.photo_bytes == b"\xff\xd8\xff\xe0 fake jpeg"  # type: ignore[attr-defined]
+    assert photo.photo_bytes == b"\xff\xd8\xff\xe0 fake jpeg"
     bad_b64 = run("aftercare/v1/shops/g1/photo", {"seq": 92, "job_id": "J-1", "stage": "paint", "taken_at": NOW,
                                                   "content_type": "image/jpeg", "image_b64": "***"})
-    assert bad_b64.rejections[0].reason == "image_b64 is not valid base64"  # type: ignore[attr-defined]
+    assert bad_b64.rejections[0].reason == "image_b64 is not valid base64"
     status = run("aftercare/v1/devices/w1/status", {"online": False})
-    assert status.status is not None  # type: ignore[attr-defined]
-    assert status.status.online is False  # type: ignore[attr-defined]
+    assert status.status is not None
+    assert status.status.online is False
     hold = run("aftercare/v1/shops/g1/beacon", {"seq": 90, "event": "hold", "at": NOW})
-    assert "needs job_id" in hold.rejections[0].reason  # type: ignore[attr-defined]
+    assert "needs job_id" in hold.rejections[0].reason
 
 
 def test_topics_roundtrip_and_refuse_bad_ids() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pytest
@@ -13,7 +13,17 @@ import devices.messages as messages
 from devices.messages import Series, validate_series
 
 NOW = 1_800_000_000_000
-WINDOW = {"now_ms": NOW, "max_future_ms": 300_000, "oldest_ms": NOW - 400 * 86_400_000}
+
+
+class Window(TypedDict):
+    """The time window `validate_series` takes as keywords."""
+
+    now_ms: int
+    max_future_ms: int
+    oldest_ms: int
+
+
+WINDOW: Window = {"now_ms": NOW, "max_future_ms": 300_000, "oldest_ms": NOW - 400 * 86_400_000}
 
 numbers = st.one_of(
     st.integers(min_value=-10, max_value=400),
