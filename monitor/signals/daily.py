@@ -100,7 +100,7 @@ class DayMetrics:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (nested results as dicts, tuples as lists)."""
-        out = _jsonable(dataclasses.asdict(self))
+        out = jsonable(dataclasses.asdict(self))
         assert isinstance(out, dict)
         return out
 
@@ -143,17 +143,17 @@ def _session_from_dict(x: Mapping[str, Any]) -> ExerciseSession:
     )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     return value
 
 
-def _clean_inputs(series: Mapping[str, tuple[ArrayLike, ArrayLike]]) -> dict[str, tuple[TimesMs, Values]]:
+def clean_inputs(series: Mapping[str, tuple[ArrayLike, ArrayLike]]) -> dict[str, tuple[TimesMs, Values]]:
     clean: dict[str, tuple[TimesMs, Values]] = {}
     for metric, pair in series.items():
         try:
@@ -198,7 +198,7 @@ def compute_day_metrics(
     ``spo2_baseline``: the patient's usual SpO2 (%), for the 4-point-drop rule (else the day's
     median); ``day_bounds_ms``: the day's [start, end) to report non-wear at its edges.
     """
-    data = _clean_inputs(series)
+    data = clean_inputs(series)
     if day_bounds_ms is not None:
         day_start: int | None = int(day_bounds_ms[0])
     elif data:

@@ -17,6 +17,7 @@ than ``session_gap_s`` apart form a session.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,6 +168,15 @@ def detect_sessions(
                 min_reps=min_reps,
             )
         )
+    sessions = sessions_from_sets(sets, source, session_gap_s=session_gap_s)
+    logger.debug("detect_sessions: %s sessions from %s", len(sessions), source)
+    return sessions
+
+
+def sessions_from_sets(sets: Sequence[ExerciseSet], source: str, *,
+                       session_gap_s: float = 300.0) -> tuple[ExerciseSession, ...]:
+    """Time-ordered sets grouped into sessions: a set within ``session_gap_s`` of the previous one's end
+    belongs to its session."""
     if not sets:
         return ()
     sessions: list[ExerciseSession] = []
@@ -178,7 +188,6 @@ def detect_sessions(
             sessions.append(_session(group, source))
             group = [s]
     sessions.append(_session(group, source))
-    logger.debug("detect_sessions: %s sessions from %s", len(sessions), source)
     return tuple(sessions)
 
 

@@ -104,25 +104,51 @@ def detect_steps(
         )
         if peaks.shape[0] < min_bout_steps:
             continue
-        pt = seg_t[peaks]
-        dt = np.diff(pt)
-        regular = (dt >= min_step * 0.999) & (dt <= min_gap)
-        run_starts, run_stops = true_runs(regular)
-        # a run of k regular intervals links k + 1 peaks: peaks[run_start : run_stop + 1]
-        long_enough = (run_stops - run_starts + 1) >= min_bout_steps
-        for rs, re in zip(run_starts[long_enough], run_stops[long_enough], strict=True):
-            bout_t = pt[rs : re + 1]
-            n = bout_t.shape[0]
-            duration = float(bout_t[-1] - bout_t[0])
-            bouts.append(
-                WalkingBout(
-                    start_ms=int(bout_t[0]),
-                    end_ms=int(bout_t[-1]),
-                    steps=int(n),
-                    cadence_spm=60_000.0 * (n - 1) / duration,
-                )
+        _add_bouts(seg_t[peaks], min_step, min_gap, min_bout_steps, bouts, step_times)
+    return _gait(bouts, step_times)
+
+
+def _add_bouts(pt: TimesMs, min_step: float, min_gap: float, min_bout_steps: int, bouts: list[WalkingBout],
+               step_times: list[TimesMs]) -> None:
+    """The walking bouts among step times: runs of regular intervals linking at least ``min_bout_steps``."""
+    dt = np.diff(pt)
+    regular = (dt >= min_step * 0.999) & (dt <= min_gap)
+    run_starts, run_stops = true_runs(regular)
+    # a run of k regular intervals links k + 1 peaks: peaks[run_start : run_stop + 1]
+    long_enough = (run_stops - run_starts + 1) >= min_bout_steps
+    for rs, re in zip(run_starts[long_enough], run_stops[long_enough], strict=True):
+        bout_t = pt[rs : re + 1]
+        n = bout_t.shape[0]
+        duration = float(bout_t[-1] - bout_t[0])
+        bouts.append(
+            WalkingBout(
+                start_ms=int(bout_t[0]),
+                end_ms=int(bout_t[-1]),
+                steps=int(n),
+                cadence_spm=60_000.0 * (n - 1) / duration,
             )
-            step_times.append(bout_t)
+        )
+        step_times.append(bout_t)
+
+
+def walking_from_step_times(
+    step_times_ms: ArrayLike,
+    *,
+    max_cadence_spm: float = 200.0,
+    min_cadence_spm: float = 40.0,
+    min_bout_steps: int = 8,
+) -> GaitResult:
+    """Bouts, cadence and walking time from step times already detected (e.g. a day's, merged from its
+    blocks): the bouts `detect_steps` forms, without its split at gaps in the accelerometer data."""
+    pt = np.unique(np.asarray(step_times_ms, dtype=np.int64).ravel())
+    bouts: list[WalkingBout] = []
+    step_times: list[TimesMs] = []
+    if pt.shape[0] >= min_bout_steps:
+        _add_bouts(pt, 60_000.0 / max_cadence_spm, 60_000.0 / min_cadence_spm, min_bout_steps, bouts, step_times)
+    return _gait(bouts, step_times)
+
+
+def _gait(bouts: list[WalkingBout], step_times: list[TimesMs]) -> GaitResult:
     if not bouts:
         return _NO_GAIT
     steps = sum(b.steps for b in bouts)

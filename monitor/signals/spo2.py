@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.ndimage  # type: ignore[import-untyped, unused-ignore]
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from monitor.signals.runs import fill_short_false_runs
 from monitor.signals.series import TimesMs, Values, as_series, nominal_period_ms, sample_durations_ms
@@ -62,13 +62,8 @@ def desaturations(
     if n == 0:
         return ()
     base = float(np.median(v)) if baseline_pct is None else float(baseline_pct)
-    low = (v < threshold_pct) | (v <= base - drop_pct)
-    low = fill_short_false_runs(low, t, merge_s * 1000.0 + 1.0)
-    brk = np.concatenate(([False], np.diff(t) > max_gap_s * 1000.0))
-    prev_ok = np.concatenate(([False], low[:-1])) & ~brk
-    next_ok = np.concatenate((low[1:] & ~brk[1:], [False]))
-    starts = np.flatnonzero(low & ~prev_ok)
-    stops = np.flatnonzero(low & ~next_ok) + 1
+    starts, stops = low_runs(t, v, baseline_pct=base, threshold_pct=threshold_pct, drop_pct=drop_pct,
+                             merge_s=merge_s, max_gap_s=max_gap_s)
     period = nominal_period_ms(t)
     duration = t[stops - 1] - t[starts] + period
     keep = duration >= min_duration_s * 1000.0
@@ -86,6 +81,26 @@ def desaturations(
         )
     logger.debug("desaturations: %s events, baseline %s", len(events), base)
     return tuple(events)
+
+
+def low_runs(
+    t: TimesMs,
+    smoothed: Values,
+    *,
+    baseline_pct: float,
+    threshold_pct: float = 90.0,
+    drop_pct: float = 4.0,
+    merge_s: float = 3.0,
+    max_gap_s: float = 5.0,
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The runs ``[start, stop)`` of a smoothed series below the threshold or the drop from the baseline,
+    short recoveries merged, broken at gaps: the candidates `desaturations` keeps when long enough."""
+    low = (smoothed < threshold_pct) | (smoothed <= baseline_pct - drop_pct)
+    low = fill_short_false_runs(low, t, merge_s * 1000.0 + 1.0)
+    brk = np.concatenate(([False], np.diff(t) > max_gap_s * 1000.0))
+    prev_ok = np.concatenate(([False], low[:-1])) & ~brk
+    next_ok = np.concatenate((low[1:] & ~brk[1:], [False]))
+    return np.flatnonzero(low & ~prev_ok), np.flatnonzero(low & ~next_ok) + 1
 
 
 def minutes_below(t_ms: ArrayLike, spo2: ArrayLike, *, threshold_pct: float = 90.0) -> float:
