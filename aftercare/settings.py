@@ -55,7 +55,8 @@ class Settings(BaseSettings):
                                       "stalls, day metrics, the cases' feed, notification delivery)")
     monitor_poll_s: float = Field(0.1, gt=0, le=5, description="how often a monitor worker looks for newly "
                                   "committed data (the safety rules run on it at once)")
-    day_recompute_s: float = Field(300.0, gt=0, description="how often a patient's day metrics are recomputed")
+    day_recompute_s: float = Field(60.0, gt=0, description="how often a patient's day metrics are brought up to date "
+                                   "with new data (at most this far behind it)")
     spot_check_rate: float = Field(0.1, ge=0, le=1, description="base share of checkpoints sampled for inspection")
     spot_check_seed: str = Field("aftercare", min_length=1, description="seed of the auditable spot-check draw")
     webhook_url: str | None = Field(None, description="insurer messaging gateway for claimant notifications")

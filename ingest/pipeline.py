@@ -38,7 +38,6 @@ from store.state.schema import (
     RepairJob,
     Shop,
 )
-from store.state.series_days import mark_series_days
 from store.state.upsert import insert_ignore, upsert
 from store.timeseries.base import StoreUnavailable, TimeSeriesStore
 
@@ -131,7 +130,6 @@ class IngestPipeline:
 
             chunks = [c for d in fresh for c in d.chunks]
             points = self.timeseries.write(chunks) if chunks else 0
-            mark_series_days(session, chunks, now)
 
             photo_rows = []
             for d in fresh:

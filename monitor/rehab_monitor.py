@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,9 +35,11 @@ from monitor.rehab.adjustment import propose_adjustment
 from monitor.rehab.plan import RehabPlanContent, default_plan
 from monitor.rehab.safety import AlertCandidate, hrv_low_alert, resting_hr_rising_alert
 from monitor.rehab_plans import current_plan
-from monitor.signals.daily import DayMetrics, compute_day_metrics
+from monitor.signals.daily import DayMetrics
+from monitor.signals.day_blocks import blocks_touched, update_day
 from monitor.signals.falls import detect_falls
-from monitor.signals.heart import sustained_above
+from monitor.signals.heart import SessionHeartRate, hr_from_rr, session_heart_rate, sustained_above
+from monitor.signals.ppg import hr_from_ppg
 from monitor.signals.spo2 import desaturations
 from monitor.worker import Sessions
 from store.state import inbox
@@ -44,8 +47,8 @@ from store.state.alert_kinds import Severity
 from store.state.events import publish
 from store.state.inbox import PRESENCE_METRICS, Arrival
 from store.state.partitions import PARTITIONS, partition_of
-from store.state.schema import Alert, DailyMetrics, MonitorCursor, Patient, PlanAdjustment, SeriesDay
-from store.state.schema_monitor import SubjectActivity
+from store.state.schema import Alert, DailyMetrics, MonitorCursor, Patient, PlanAdjustment
+from store.state.schema_monitor import DayBlock
 from store.state.upsert import upsert
 from store.stores import Stores
 from store.timeseries.base import TimeSeriesStore
@@ -55,10 +58,13 @@ log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 DAY_SERIES = ("heart_rate", "rr_interval", "spo2", "accel", "gyro", "joint_angle", "steps", "ppg")
 CONTEXT_MS = 120_000  # what the SpO2 and heart-rate rules read before the new data: an episode that began earlier
+IMPACT_G = 2.5  # a fall begins with an impact above this (monitor.signals.falls)
 ACCEL_CONTEXT_MS = 10_000  # and the fall rule: the posture before an impact at the start of the new data
 FAST_WINDOW_MAX_MS = DAY_MS  # a backlog older than a day is covered by the day metrics only
 MIN_NONWEAR_MS = 300_000  # patients quiet for less are not even looked at by the not_worn rule
 WEEK_MS = 7 * DAY_MS
+TREND_EVERY_MS = 900_000  # the trend rules over 14 days change slowly: run at most this often per patient
+PROPOSAL_RETRY_MS = 3_600_000  # a week's proposal not possible yet (no plan, a decision pending): tried hourly
 WEAR_CLEAR_MS = 10 * 60_000
 
 
@@ -88,6 +94,7 @@ class Prepared:
     """What `RehabMonitor.prepare` found in a patient's new data, for `RehabMonitor.apply` to record."""
 
     patient: PatientRef
+    first_ms: int
     last_ms: int
     metrics: frozenset[str]
     events: list[tuple[str, int, AlertCandidate]]
@@ -167,7 +174,7 @@ class RehabMonitor:
     name = "rehab"
     subject_type = "patient"
 
-    def __init__(self, stores: Stores, *, day_recompute_s: float = 300.0, lookback_days: int = 14,
+    def __init__(self, stores: Stores, *, day_recompute_s: float = 60.0, lookback_days: int = 14,
                  hr_cap_seconds: float = 60.0, cache_s: float = 30.0) -> None:
         self.timeseries: TimeSeriesStore = stores.timeseries
         self.state = stores.state
@@ -177,7 +184,12 @@ class RehabMonitor:
         self.cache_ms = int(cache_s * 1000)
         self._cursors: dict[str, Cursor] = {}  # patients of the held partitions: this worker alone writes them
         self._plans: dict[str, tuple[int, PatientRef, RehabPlanContent]] = {}  # patient -> (read at, patient, plan)
-        self._days_due: set[str] = set()  # patients whose day metrics have new data
+        self._dirty: dict[str, tuple[int, int]] = {}  # patient -> data times whose day metrics are to redo
+        self._days_at: dict[str, int] = {}  # patient -> when its day metrics were last refreshed
+        self._known: frozenset[int] = frozenset()  # partitions whose dirty cursors were loaded
+        self._unsaved: set[str] = set()  # patients whose cursor `apply` changed, for `flush`
+        self._baselines: dict[tuple[str, int], tuple[int, float | None]] = {}  # (patient, day) -> (read at, SpO2)
+        self._trends_at: dict[str, int] = {}  # patient -> when the trend rules last ran
         self._not_worn: set[str] = set()  # patients with an active not_worn alert (refreshed each tick)
 
     # -- driven by the worker -------------------------------------------------------------------
@@ -191,7 +203,7 @@ class RehabMonitor:
         last = max(a.last_ms for a in arrivals)
         metrics = frozenset(m for a in arrivals for m in a.metrics)
         events = self._detect(patient, plan, cursor, metrics, max(first, last - FAST_WINDOW_MAX_MS), last + 1)
-        return Prepared(patient, last, metrics, events)
+        return Prepared(patient, first, last, metrics, events)
 
     def apply(self, write: Session, subject: str, prepared: object, now_ms: int) -> int:
         if not isinstance(prepared, Prepared):
@@ -206,50 +218,89 @@ class RehabMonitor:
         cursor.seen_ms = max(cursor.seen_ms, prepared.last_ms)
         if subject in self._not_worn and prepared.metrics & PRESENCE_METRICS:
             self._worn_again(write, prepared.patient, cursor, prepared.last_ms)
-        self._days_due.add(subject)
-        _save_cursor(write, f"rehab:{subject}", cursor)
+        # the day metrics to redo, kept in the cursor too: a worker taking over the patient finds them there
+        cursor.data["dirty"] = list(self._mark_dirty(subject, prepared.first_ms, prepared.last_ms))
+        self._days_at.setdefault(subject, int(cursor.data.get("days_at_ms", 0)))
+        self._unsaved.add(subject)
         return raised
+
+    def flush(self, write: Session) -> None:
+        """The cursors `apply` changed, in one statement, in the same transaction."""
+        rows = [{"name": f"rehab:{p}", "value_ms": self._cursors[p].seen_ms, "data": self._cursors[p].data}
+                for p in sorted(self._unsaved) if p in self._cursors]
+        upsert(write, MonitorCursor.__table__, rows, ["name"])  # type: ignore[arg-type]
+        self._unsaved.clear()
 
     def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
         return self._absent(session, partitions, now_ms)
 
     def background(self, sessions: Sessions, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
-        """Day metrics of the patients with new data whose last computation is ``day_recompute_s`` old:
-        computed in a read transaction, stored in a short write transaction."""
+        """Day metrics of the patients whose data changed, at most every ``day_recompute_s``: the blocks the new
+        data touched are computed again in a read transaction, then stored with the merged day in a short
+        write transaction (`monitor.signals.day_blocks`)."""
         started = time.perf_counter()
         handled = 0
-        for patient_id in sorted(p for p in self._days_due if partition_of(p) in partitions):
+        gained = partitions - self._known
+        if gained:  # a worker that held them may have died with days still to do: they are in its cursors
+            with sessions.read() as read:
+                self._load_dirty(read, gained, now_ms)
+            self._known |= gained
+        due = sorted(p for p, at in self._days_at.items()
+                     if p in self._dirty and now_ms - at >= self.day_recompute_ms and partition_of(p) in partitions)
+        for patient_id in due:
             if time.perf_counter() - started >= budget_s:
                 break
+            lo, hi = self._dirty.pop(patient_id)
             with sessions.read() as read:
-                cursor = self._cursor(read, patient_id, now_ms)
-                if now_ms - int(cursor.data.get("days_at_ms", 0)) < self.day_recompute_ms:
-                    continue
                 found = self._context(read, patient_id, now_ms)
                 if found is None:
-                    self._days_due.discard(patient_id)
                     continue
                 patient, plan = found
-                rows = self._compute_days(read, patient, plan, now_ms)
+                cursor = self._cursor(read, patient_id, now_ms)
+                blocks, days = self._compute_days(read, patient, plan, lo, hi, now_ms)
             with sessions.write() as write:
-                handled += self._store_days(write, patient, rows)
+                handled += self._store_days(write, patient, blocks, days)
                 cursor.data["days_at_ms"] = now_ms
+                cursor.data.pop("dirty", None)
                 # the weekly proposal, tried whenever the day metrics were refreshed until one is made
                 if (now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
-                        and propose_for_patient(write, patient, now_ms) is not None):
-                    cursor.data["proposal_at_ms"] = now_ms
+                        and now_ms - int(cursor.data.get("proposal_tried_ms", 0)) >= PROPOSAL_RETRY_MS):
+                    cursor.data["proposal_tried_ms"] = now_ms
+                    if propose_for_patient(write, patient, now_ms) is not None:
+                        cursor.data["proposal_at_ms"] = now_ms
                 _save_cursor(write, f"rehab:{patient_id}", cursor)
-            self._days_due.discard(patient_id)
+            self._days_at[patient_id] = now_ms
         return handled
+
+    def _load_dirty(self, read: Session, partitions: frozenset[int], now_ms: int) -> None:
+        for name, data in read.execute(select(MonitorCursor.name, MonitorCursor.data)
+                                       .where(MonitorCursor.name.like("rehab:%"))):
+            patient_id = name.removeprefix("rehab:")
+            if partition_of(patient_id) not in partitions:
+                continue
+            self._days_at.setdefault(patient_id, int((data or {}).get("days_at_ms", 0)))
+            dirty = (data or {}).get("dirty")
+            if dirty:
+                self._mark_dirty(patient_id, int(dirty[0]), int(dirty[1]))
+
+    def _mark_dirty(self, patient_id: str, lo: int, hi: int) -> tuple[int, int]:
+        old = self._dirty.get(patient_id)
+        span = (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
+        self._dirty[patient_id] = span
+        return span
 
     def rolled_back(self) -> None:
         self._cursors.clear()  # a cursor may hold marks of alerts that were never committed
+        self._unsaved.clear()
 
     def forget(self, partitions: frozenset[int]) -> None:
-        for cache in (self._cursors, self._plans):
+        for cache in (self._cursors, self._plans, self._trends_at):
             for key in [k for k in cache if partition_of(k) in partitions]:
                 del cache[key]
-        self._days_due = {p for p in self._days_due if partition_of(p) not in partitions}
+        self._baselines = {k: v for k, v in self._baselines.items() if partition_of(k[0]) not in partitions}
+        self._dirty = {p: v for p, v in self._dirty.items() if partition_of(p) not in partitions}
+        self._days_at = {p: v for p, v in self._days_at.items() if partition_of(p) not in partitions}
+        self._known -= partitions
         self._not_worn = {p for p in self._not_worn if partition_of(p) not in partitions}
 
     def run_once(self, now_ms: int) -> int:
@@ -264,9 +315,9 @@ class RehabMonitor:
                     by_subject.setdefault(a.subject, []).append(a)
                 for subject, items in by_subject.items():
                     handled += self.apply(s, subject, self.prepare(s, subject, items, now_ms), now_ms)
+                self.flush(s)
                 inbox.done(s, arrivals)
-            for patient_id in s.execute(select(SubjectActivity.subject)).scalars():
-                self._days_due.add(patient_id)  # a tool's pass recomputes whatever changed, due or not
+            self._days_at = dict.fromkeys(self._days_at, 0)  # a tool's pass recomputes whatever changed, due or not
             handled += self.on_tick(s, everything, now_ms, coordinator=True)
         handled += self.background(Sessions(read=self.state.session, write=self.state.session), everything,
                                    now_ms, float("inf"))
@@ -302,7 +353,15 @@ class RehabMonitor:
         start = new_from - CONTEXT_MS
         if "spo2" in metrics:
             spo2 = self.timeseries.read(patient.id, "spo2", start, end)
-            for d in desaturations(spo2.t_ms, spo2.values, baseline_pct=cursor.data.get("spo2_baseline")):
+            baseline = cursor.data.get("spo2_baseline")
+            # no event is possible unless a value is below 90 % or 4 points under the baseline (which, when
+            # not known, is the window's median: at most its highest value): skip the detector then
+            if spo2.n and (spo2.values.min() < 90.0
+                           or spo2.values.min() <= (baseline if baseline is not None else spo2.values.max()) - 4.0):
+                events = desaturations(spo2.t_ms, spo2.values, baseline_pct=baseline)
+            else:
+                events = ()
+            for d in events:
                 found.append(("desat_ms", d.start_ms, AlertCandidate(
                     kind="desaturation", subject=patient.id, severity=Severity.CRITICAL, at_ms=d.start_ms,
                     value=d.nadir_pct,
@@ -310,7 +369,8 @@ class RehabMonitor:
                             f"{' so far' if d.end_ms >= end - 2000 else ''} (baseline {d.baseline_pct:.0f} %)")))
         if "accel" in metrics:
             accel = self.timeseries.read(patient.id, "accel", new_from - ACCEL_CONTEXT_MS, end)
-            for f in detect_falls(accel.t_ms, accel.values):
+            impact = accel.n > 0 and float(np.einsum("ij,ij->i", accel.values, accel.values).max()) > IMPACT_G**2
+            for f in detect_falls(accel.t_ms, accel.values, impact_g=IMPACT_G) if impact else ():
                 found.append(("fall_ms", f.at_ms, AlertCandidate(
                     kind="fall", subject=patient.id, severity=Severity.CRITICAL, at_ms=f.at_ms, value=f.peak_g,
                     message=f"fall: impact {f.peak_g:.1f} g, then still"
@@ -319,7 +379,8 @@ class RehabMonitor:
         if "heart_rate" in metrics:
             cap = plan.medical.hr_cap_bpm
             hr = self.timeseries.read(patient.id, "heart_rate", start, end)
-            for e in sustained_above(hr.t_ms, hr.values, cap, min_duration_s=self.hr_cap_seconds):
+            over = hr.n > 0 and float(hr.values.max()) >= cap
+            for e in sustained_above(hr.t_ms, hr.values, cap, min_duration_s=self.hr_cap_seconds) if over else ():
                 found.append(("hrcap_ms", e.start_ms, AlertCandidate(
                     kind="hr_over_cap", subject=patient.id, severity=Severity.WARNING, at_ms=e.start_ms,
                     value=e.peak_bpm,
@@ -368,45 +429,73 @@ class RehabMonitor:
             self._not_worn.discard(patient.id)
 
     # -- day metrics ------------------------------------------------------------------------------
-    def stale_days(self, s: Session, patient_id: str, now_ms: int) -> list[str]:
-        """Days in the look-back window that received telemetry after their metrics were computed
-        (however late a device uploaded them)."""
-        computed = dict(s.execute(select(DailyMetrics.day, DailyMetrics.computed_ms)
-                                  .where(DailyMetrics.patient_id == patient_id)).all())
-        rows = s.execute(select(SeriesDay.day, SeriesDay.updated_ms).where(
-            SeriesDay.subject == patient_id, SeriesDay.day >= day_of(now_ms - self.lookback_ms))).all()
-        return sorted(day for day, updated in rows if computed.get(day, -1) < updated)
-
-    def _compute_days(self, s: Session, patient: PatientRef, plan: RehabPlanContent,
-                      now_ms: int) -> list[dict[str, Any]]:
-        """The ``daily_metrics`` rows of the days that changed (reads only)."""
+    def _compute_days(self, s: Session, patient: PatientRef, plan: RehabPlanContent, lo: int, hi: int,
+                      now_ms: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The block partials and ``daily_metrics`` rows of the days that data in ``[lo, hi]`` changed (reads
+        only): the touched blocks from the time series, the other blocks of each day as stored."""
         zone = plan.zone_bpm()
-        rows = []
-        for day in self.stale_days(s, patient.id, now_ms):
-            start = day_start_of(day)
-            history = stored_days(s, patient.id, before_ms=start - DAY_MS, days=14)
-            spo2_base = _median([d.spo2_median for d in history if d.spo2_median is not None])
-            series = {m: (d.t_ms, d.values) for m in DAY_SERIES
-                      if (d := self.timeseries.read(patient.id, m, start, start + DAY_MS)).n > 0}
-            if not series:
+        lo = max(lo, day_start(now_ms) - self.lookback_ms)
+        block_rows: list[dict[str, Any]] = []
+        day_rows: list[dict[str, Any]] = []
+        if hi < lo:
+            return block_rows, day_rows  # older than the look-back: left as computed
+        touched = blocks_touched(lo, hi)
+
+        def read(metric: str, start: int, end: int) -> tuple[Any, Any]:
+            d = self.timeseries.read(patient.id, metric, start, end)
+            return d.t_ms, d.values
+
+        def session_hr(source: str, start: int, end: int) -> SessionHeartRate:
+            t, v = read(source, start - 60_000, end + 120_000)
+            if source == "heart_rate":
+                ok = (v >= 20) & (v <= 250)
+                return session_heart_rate(t[ok], v[ok], start, end)
+            derived = hr_from_rr(t, v) if source == "rr_interval" else hr_from_ppg(t, v)
+            return session_heart_rate(*derived, start, end)
+
+        for start in range(day_start(lo), hi + 1, DAY_MS):  # a block reads only its own day
+            bounds = (start, start + DAY_MS)
+            stored = {int(b): dict(p) for b, p in s.execute(select(DayBlock.block_ms, DayBlock.partial).where(
+                DayBlock.subject == patient.id, DayBlock.block_ms >= bounds[0], DayBlock.block_ms < bounds[1]))}
+            spo2_base = self._spo2_baseline(s, patient.id, start, now_ms)
+            blocks, changed, metrics = update_day(stored, touched, read, DAY_SERIES, bounds, zone=(zone[0], zone[1]),
+                                                  spo2_baseline=spo2_base, resting_hr_baseline=patient.resting_hr,
+                                                  session_hr=session_hr)
+            block_rows += [{"subject": patient.id, "block_ms": b, "partial": blocks[b], "computed_ms": now_ms}
+                           for b in sorted(changed) if b in blocks]
+            if not blocks:
                 continue
-            metrics = compute_day_metrics(series, zone=(zone[0], zone[1]), resting_hr_baseline=patient.resting_hr,
-                                          spo2_baseline=spo2_base, day_bounds_ms=(start, start + DAY_MS))
             doc = metrics.to_dict()
             doc["adherence"] = adherence(plan, [metrics]).to_dict()
-            rows.append({"patient_id": patient.id, "day": day_of(start), "metrics": doc, "computed_ms": now_ms})
-        return rows
+            day_rows.append({"patient_id": patient.id, "day": day_of(start), "metrics": doc, "computed_ms": now_ms})
+        return block_rows, day_rows
 
-    def _store_days(self, s: Session, patient: PatientRef, rows: list[dict[str, Any]]) -> int:
-        """Store the rows, then the trend rules over the stored days."""
+    def _spo2_baseline(self, s: Session, patient_id: str, day_start_ms: int, now_ms: int) -> float | None:
+        """The patient's usual SpO2 before a day (median of the 14 days' medians), read at most hourly."""
+        hit = self._baselines.get((patient_id, day_start_ms))
+        if hit is not None and now_ms - hit[0] < TREND_EVERY_MS * 4:
+            return hit[1]
+        history = stored_days(s, patient_id, before_ms=day_start_ms - DAY_MS, days=14)
+        base = _median([d.spo2_median for d in history if d.spo2_median is not None])
+        self._baselines[(patient_id, day_start_ms)] = (now_ms, base)
+        return base
+
+    def _store_days(self, s: Session, patient: PatientRef, blocks: list[dict[str, Any]],
+                    rows: list[dict[str, Any]]) -> int:
+        """Store the partials and days, then (at most every quarter of an hour) the trend rules over the
+        stored days."""
+        upsert(s, DayBlock.__table__, blocks, ["subject", "block_ms"])  # type: ignore[arg-type]
         if not rows:
             return 0
         upsert(s, DailyMetrics.__table__, rows, ["patient_id", "day"])  # type: ignore[arg-type]
-        days = stored_days(s, patient.id, before_ms=max(r["computed_ms"] for r in rows), days=14)
-        for candidate in (resting_hr_rising_alert(days, subject=patient.id),
-                          hrv_low_alert(days, subject=patient.id)):
-            if candidate is not None:
-                _raise(s, patient, candidate)
+        now = max(r["computed_ms"] for r in rows)
+        if now - self._trends_at.get(patient.id, 0) >= TREND_EVERY_MS:
+            self._trends_at[patient.id] = now
+            days = stored_days(s, patient.id, before_ms=now, days=14)
+            for candidate in (resting_hr_rising_alert(days, subject=patient.id),
+                              hrv_low_alert(days, subject=patient.id)):
+                if candidate is not None:
+                    _raise(s, patient, candidate)
         publish(s, "metrics_updated", {"patient_id": patient.id, "days": [r["day"] for r in rows]},
                 patient_id=patient.id)
         return len(rows)

@@ -130,6 +130,9 @@ class RepairMonitor:
     def forget(self, partitions: frozenset[int]) -> None:
         self._rechecked_at = 0  # check the jobs of the partitions gained on the next tick
 
+    def flush(self, write: Session) -> None:
+        """Nothing deferred: a job's bookkeeping is written by `apply` itself."""
+
     def rolled_back(self) -> None:
         """Nothing cached depends on a write: the jobs' bookkeeping is read again from their rows."""
 

@@ -84,6 +84,10 @@ class SubjectMonitor(Protocol):
         """Drop what is cached of the subjects of these partitions (lost to another worker)."""
         ...
 
+    def flush(self, write: Session) -> None:
+        """Write what `apply` deferred (cursors), in one statement, before the round commits."""
+        ...
+
     def rolled_back(self) -> None:
         """A write transaction failed: drop what was cached of state it may have changed."""
         ...
@@ -227,6 +231,8 @@ class MonitorWorker:
                         raise
                     except Exception as exc:
                         self._skipped(monitor, monitor.subject_type, subject, exc)
+                for monitor in self.monitors.values():
+                    monitor.flush(s)
                 inbox.done(s, [a for _, arrivals in groups for a in arrivals])
         except TRANSIENT as exc:
             for m in self.monitors.values():

@@ -242,16 +242,6 @@ class DailyMetrics(Base):
     computed_ms: Mapped[int] = mapped_column(BigInteger)
 
 
-class SeriesDay(Base):
-    """Which subject-days received telemetry, and when last: the monitors recompute exactly those days,
-    however late a device uploads its backlog."""
-
-    __tablename__ = "series_days"
-    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD (UTC)
-    updated_ms: Mapped[int] = mapped_column(BigInteger, index=True)
-
-
 class MonitorCursor(Base):
     """Where a monitor got to (per patient or job), so a restart resumes instead of rescanning."""
 

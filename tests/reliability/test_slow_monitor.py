@@ -74,6 +74,9 @@ class StuckMonitor:
     def forget(self, partitions: frozenset[int]) -> None:
         """Nothing cached."""
 
+    def flush(self, write: Session) -> None:
+        """Nothing deferred."""
+
     def rolled_back(self) -> None:
         """Nothing cached."""
 

@@ -8,15 +8,14 @@ from numpy.typing import NDArray
 from devices.timestamps import now_ms
 from store.state.engine import StateStore
 from store.state.inbox import note_batch
-from store.state.series_days import mark_series_days
 from store.timeseries.base import Chunk, TimeSeriesStore
 
 
 def write_series(store: TimeSeriesStore, state: StateStore, *, subject: str, device_id: str,
                  series: dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]], seq_start: int = 0,
                  chunk: int = 5000) -> int:
-    """Store each metric in chunks of ``chunk`` samples, each its own (device_id, seq), and mark the days and
-    the monitors' inbox as ingestion does; returns the next seq."""
+    """Store each metric in chunks of ``chunk`` samples, each its own (device_id, seq), and write the monitors'
+    inbox as ingestion does; returns the next seq."""
     seq = seq_start
     batch: list[Chunk] = []
     for metric, (t_ms, values) in series.items():
@@ -38,5 +37,4 @@ def write_series(store: TimeSeriesStore, state: StateStore, *, subject: str, dev
 def _commit(store: TimeSeriesStore, state: StateStore, batch: list[Chunk]) -> None:
     store.write(batch)
     with state.session() as session:
-        mark_series_days(session, batch, now_ms())
         note_batch(session, batch, [], now_ms())

@@ -112,7 +112,8 @@ def test_merged_blocks_equal_the_whole_day(name: str, order: str) -> None:
         assert abs(got.rr_rejected - full.rr_rejected) <= 5
         assert got.rmssd_ms == pytest.approx(full.rmssd_ms, rel=1e-3)
         assert got.sdnn_ms == pytest.approx(full.sdnn_ms, rel=1e-3)
-        assert full.steps is not None and got.steps is not None
+        assert full.steps is not None
+        assert got.steps is not None
         assert abs(got.steps - full.steps) <= max(3, 0.005 * full.steps)
         assert got.walking_minutes == pytest.approx(full.walking_minutes, rel=0.01, abs=0.1)
         assert got.cadence_spm == pytest.approx(full.cadence_spm, rel=0.01)

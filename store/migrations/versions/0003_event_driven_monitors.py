@@ -1,5 +1,5 @@
 """Event-driven monitors: the monitor inbox, subject activity, day blocks, and one active alert per kind
-and subject enforced by a partial unique index.
+and subject enforced by a partial unique index; ``series_days`` (the day marks the inbox replaces) goes.
 
 Revision ID: 0003
 Revises: 0002
@@ -8,7 +8,7 @@ Revises: 0002
 from __future__ import annotations
 
 from alembic import op
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from store.state.schema_all import metadata
 
@@ -33,6 +33,8 @@ def upgrade() -> None:
     for index in metadata.tables["alerts"].indexes:
         if index.name == "uq_alerts_one_active":
             index.create(bind, checkfirst=True)
+    if inspect(bind).has_table("series_days"):
+        op.drop_table("series_days")
 
 
 def downgrade() -> None:
