@@ -79,5 +79,5 @@ def build_monitor_worker(settings: Settings, stores: Stores) -> MonitorWorker:
     rehab = RehabMonitor(stores, day_recompute_s=settings.day_recompute_s)
     outbox = OutboxWorker(stores.state, url=settings.webhook_url, secret=settings.webhook_secret)
     return MonitorWorker(leases=leases_for(stores.state), read_session=stores.state.session,
-                         monitors=[repair, rehab], duties=[CasesMonitor(stores.state)], everywhere=[outbox],
+                         monitors=[repair, rehab], duties=[CasesMonitor(stores.state), outbox],
                          poll_s=settings.monitor_poll_s, tick_s=settings.monitor_interval_s)

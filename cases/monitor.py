@@ -1,6 +1,7 @@
 """The cases monitor: one pass links, progresses and closes cases, and watches the recovery files.
 
-Run by the monitor worker that holds partition 0 (one cursor, so one worker) (`name` and `run_once(now_ms)`); each pass:
+Run by every monitor worker over the cases of its partitions (the claimant feed, one cursor, by the one
+holding partition 0) (`name` and `run_once(now_ms)`); each pass:
 
 1. turns new repair and rehab events of linked jobs and patients into claimant notifications
    (`cases.feeds.notify_from_events`), resuming from a cursor kept in ``monitor_cursors``; it
@@ -28,6 +29,7 @@ from cases.lifecycle import link, sync_services
 from cases.plans import current_plan
 from cases.subrogation import ACTIVE_STAGES, check_deadline, progress_reminder
 from store.state.engine import StateStore
+from store.state.partitions import PARTITIONS, partition_of
 from store.state.schema import MonitorCursor, Patient, RepairJob
 from store.state.schema_cases import Case, Subrogation
 
@@ -50,18 +52,26 @@ class CasesMonitor:
         self.batch = batch
 
     def run_once(self, now_ms: int) -> int:
+        """A pass over every case (tests and tools; the monitor workers call `run_partitions`)."""
+        return self.run_partitions(now_ms, frozenset(range(PARTITIONS)), coordinator=True)
+
+    def run_partitions(self, now_ms: int, partitions: frozenset[int], *, coordinator: bool) -> int:
+        """A pass over the cases of these partitions; the claimant feed (one cursor) on the coordinator."""
         handled = 0
-        with self.state.session() as session:
-            handled += self._feeds(session)
+        if coordinator:
+            with self.state.session() as session:
+                handled += self._feeds(session)
         with self.state.session() as session:
             open_cases = session.execute(select(Case.id).where(Case.state == "open").order_by(Case.opened_ms)
                                          ).scalars().all()
             files = session.execute(select(Subrogation.case_id).where(Subrogation.stage.in_(sorted(ACTIVE_STAGES)))
                                     .order_by(Subrogation.deadline_ms)).scalars().all()
         for case_id in open_cases:
-            handled += self._each(case_id, now_ms, self._progress)
+            if partition_of(case_id) in partitions:
+                handled += self._each(case_id, now_ms, self._progress)
         for case_id in files:
-            handled += self._each(case_id, now_ms, self._recovery)
+            if partition_of(case_id) in partitions:
+                handled += self._each(case_id, now_ms, self._recovery)
         return handled
 
     def _each(self, case_id: str, now_ms: int, step: Callable[[Session, Case, int], int]) -> int:

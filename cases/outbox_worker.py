@@ -84,6 +84,10 @@ class OutboxWorker:
     def close(self) -> None:
         self._client.close()
 
+    def run_partitions(self, now_ms: int, partitions: frozenset[int], *, coordinator: bool) -> int:
+        """As `run_once`, on every monitor worker: each claims its own notifications, whatever it holds."""
+        return self.run_once(now_ms)
+
     def run_once(self, now_ms: int) -> int:
         """Deliver what is due at `now_ms`; returns the number of notifications delivered."""
         if not self.url or not self.secret:

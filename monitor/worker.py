@@ -9,8 +9,9 @@ Each round (every ``poll_s``, 0.1 s by default):
    transaction as the alerts they caused. A worker killed mid-round leaves its rows for the next owner,
    and a round committed is never applied again: each event is alerted once;
 3. every ``tick_s`` the monitors' time-driven rules run over the held partitions in set-based queries
-   (who has sent nothing for hours, which jobs stalled), and the duties that are not split by subject
-   (the cases' claimant feed, shop scores, notification delivery) run on the worker holding partition 0.
+   (who has sent nothing for hours, which jobs stalled), and the duties: the cases of the held
+   partitions, notification delivery (each worker claims its own), and what keeps one cursor (the
+   cases' claimant feed, photo checks, shop heartbeats and scores) on the worker holding partition 0.
 
 Cost grows with the data that arrived, not with the number of registered subjects. A failing subject or
 monitor is logged, counted and retried (a store outage) or skipped (a bug or bad data); it never stops
@@ -94,23 +95,23 @@ class SubjectMonitor(Protocol):
 
 
 class Duty(Protocol):
-    """Work that is not split by subject (it claims its own rows or keeps one cursor): run by one worker."""
+    """Work done every tick on every worker, over the partitions it holds (work that is not split by
+    subject, such as a single cursor, on the coordinator: the holder of partition 0)."""
 
     name: str
 
-    def run_once(self, now_ms: int) -> int: ...
+    def run_partitions(self, now_ms: int, partitions: frozenset[int], *, coordinator: bool) -> int: ...
 
 
 class MonitorWorker:
     def __init__(self, *, leases: Leases, read_session: Callable[[], AbstractContextManager[Session]],
-                 monitors: Sequence[SubjectMonitor], duties: Sequence[Duty] = (),
-                 everywhere: Sequence[Duty] = (), poll_s: float = 0.1, tick_s: float = 5.0, refresh_s: float = 1.0,
+                 monitors: Sequence[SubjectMonitor], duties: Sequence[Duty] = (), poll_s: float = 0.1,
+                 tick_s: float = 5.0, refresh_s: float = 1.0,
                  batch: int = 2000, subjects_per_commit: int = 100, background_s: float = 0.05,
                  clock: Callable[[], int] = now_ms) -> None:
         self.leases = leases
         self.monitors = {m.subject_type: m for m in monitors}
-        self.duties = list(duties)  # on the coordinator only (the holder of partition 0)
-        self.everywhere = list(everywhere)  # on every worker (they claim their own work)
+        self.duties = list(duties)
         self.poll_s, self.tick_s, self.refresh_s = poll_s, tick_s, refresh_s
         self.batch, self.subjects_per_commit = batch, subjects_per_commit
         self.background_s = background_s  # per round, after the arrivals: new data never waits behind it
@@ -261,10 +262,10 @@ class MonitorWorker:
                 m.rolled_back()
                 self._failed(m.name, exc)
             PASS_SECONDS.labels(m.name).observe(time.perf_counter() - started)
-        for duty in (self.duties if self.coordinator else []) + self.everywhere:
+        for duty in self.duties:
             started = time.perf_counter()
             try:
-                handled += duty.run_once(now)
+                handled += duty.run_partitions(now, self.held, coordinator=self.coordinator)
                 self.errors.pop(duty.name, None)
             except Exception as exc:
                 self._failed(duty.name, exc)

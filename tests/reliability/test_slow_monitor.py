@@ -84,7 +84,7 @@ class StuckMonitor:
 class FailingDuty:
     name = "failing"
 
-    def run_once(self, now_ms: int) -> int:
+    def run_partitions(self, now_ms: int, partitions: frozenset[int], *, coordinator: bool) -> int:
         raise RuntimeError("this duty always fails")
 
 
