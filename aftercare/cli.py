@@ -92,7 +92,7 @@ def up(simulate: Annotated[bool, typer.Option("--simulate", help="also run simul
 
     try:
         start_ingest(platform, protocol)
-        start_monitors(platform)
+        start_monitors(platform, own_process=True)
         serve_api(platform, on_started=started)
     except KeyboardInterrupt:
         pass

@@ -12,12 +12,14 @@ import paho.mqtt.client as mqtt
 import uvicorn
 
 from aftercare.embedded_broker import EmbeddedBroker, choose_port
+from aftercare.monitor_process import MonitorProcess
 from aftercare.settings import Settings
 from aftercare.wiring import build_ingest, build_monitor_worker, open_stores
 from api.app import create_app
 from api.context import AppContext
 from devices.broker_url import BrokerUrl
 from ingest.service import IngestService
+from monitor.worker import MonitorWorker
 from store.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -79,8 +81,14 @@ def start_ingest(platform: Platform, protocol: int) -> None:
     platform.health_checks["ingest"] = check
 
 
-def start_monitors(platform: Platform) -> None:
-    worker = build_monitor_worker(platform.settings, platform.stores)
+def start_monitors(platform: Platform, *, own_process: bool = False) -> None:
+    """The monitor worker in a thread of this process, or (``own_process``, for `aftercare up`, whose process
+    already runs the MQTT client and the API) in a child process of its own."""
+    worker: MonitorProcess | MonitorWorker
+    if own_process:
+        worker = MonitorProcess(platform.settings)
+    else:
+        worker = build_monitor_worker(platform.settings, platform.stores)
     worker.start()
     platform.workers.append(worker)
     platform.health_checks["monitor"] = worker.health

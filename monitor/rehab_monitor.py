@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -220,9 +221,17 @@ class RehabMonitor:
             self._worn_again(write, prepared.patient, cursor, prepared.last_ms)
         # the day metrics to redo, kept in the cursor too: a worker taking over the patient finds them there
         cursor.data["dirty"] = list(self._mark_dirty(subject, prepared.first_ms, prepared.last_ms))
-        self._days_at.setdefault(subject, int(cursor.data.get("days_at_ms", 0)))
+        self._days_at.setdefault(subject, self._first_refresh(subject, cursor, now_ms))
         self._unsaved.add(subject)
         return raised
+
+    def _first_refresh(self, patient_id: str, cursor: Cursor, now_ms: int) -> int:
+        """When the day metrics were last refreshed; for a patient never refreshed, a time that makes the first
+        refresh due within ``day_recompute_s``, spread by patient (a cold start does not refresh everyone at once)."""
+        at = int(cursor.data.get("days_at_ms", 0))
+        if at:
+            return at
+        return now_ms - self.day_recompute_ms + zlib.crc32(patient_id.encode()) % max(1, self.day_recompute_ms)
 
     def flush(self, write: Session) -> None:
         """The cursors `apply` changed, in one statement, in the same transaction."""

@@ -107,7 +107,7 @@ class MonitorWorker:
     def __init__(self, *, leases: Leases, read_session: Callable[[], AbstractContextManager[Session]],
                  monitors: Sequence[SubjectMonitor], duties: Sequence[Duty] = (), poll_s: float = 0.1,
                  tick_s: float = 5.0, refresh_s: float = 1.0,
-                 batch: int = 2000, subjects_per_commit: int = 100, background_s: float = 0.05,
+                 batch: int = 500, subjects_per_commit: int = 100, background_s: float = 0.05,
                  clock: Callable[[], int] = now_ms) -> None:
         self.leases = leases
         self.monitors = {m.subject_type: m for m in monitors}
