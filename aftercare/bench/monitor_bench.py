@@ -3,6 +3,10 @@
 - patient-days per second of `monitor.signals.daily.compute_day_metrics` on simulated days
   (`simulators.wearable_signals.simulate_patient_day`); baseline: one numpy pass (copy, mean,
   min, max) over the same arrays: what merely reading the data costs.
+- day-metric refreshes per second kept incrementally (`monitor.signals.day_blocks.update_day`: the
+  blocks a minute of new data touched, merged into the day) at 18:00 of a simulated day; baseline: the
+  whole-day recomputation of the same refresh (`compute_day_metrics` over the day so far), as the
+  monitor did before the blocks.
 - photo checks per second of `monitor.photos.quality.check_photo` on generated checkpoint photos;
   baseline: Pillow decoding the same JPEGs to a luminance array.
 - pHash look-ups per second of `monitor.photos.phash.HashIndex.find_reuse` (hash and mirror
@@ -135,11 +139,69 @@ def _phash(ctx: BenchContext, out: SectionResult, lookups: int) -> None:
                                  "lookups": lookups}
 
 
+def _day_refreshes(ctx: BenchContext, out: SectionResult, refreshes: int) -> None:
+    from monitor.signals.daily import compute_day_metrics
+    from monitor.signals.day_blocks import blocks_touched, update_day
+    from monitor.signals.heart import SessionHeartRate, session_heart_rate
+    from simulators.wearable_signals import simulate_patient_day
+
+    day0 = 1_767_225_600_000
+    bounds = (day0, day0 + DAY_MS)
+    sim = simulate_patient_day(1, day_start_ms=day0)
+    series = {}
+    for m, (t, v) in sim.series.items():
+        t, v = np.asarray(t, dtype=np.int64), np.asarray(v, dtype=np.float64)
+        keep = np.isfinite(v).all(axis=1) if v.ndim > 1 else np.isfinite(v)
+        order = np.argsort(t[keep], kind="stable")
+        series[m] = (t[keep][order], v[keep][order])
+
+    def reader(upto: int) -> Callable[[str, int, int], tuple[Any, Any]]:
+        def read(metric: str, start: int, end: int) -> tuple[Any, Any]:
+            t, v = series[metric]
+            i, j = np.searchsorted(t, start), np.searchsorted(t, min(end, upto))
+            return t[i:j], v[i:j]
+        return read
+
+    def session_hr(_source: str, start: int, end: int) -> SessionHeartRate:
+        return session_heart_rate(*series["heart_rate"], start, end)
+
+    def refresh(partials: dict[int, dict[str, Any]], lo: int, hi: int) -> dict[int, dict[str, Any]]:
+        blocks, _, _ = update_day(partials, blocks_touched(lo, hi - 1), reader(hi), list(series), bounds,
+                                  zone=(100.0, 135.0), spo2_baseline=97.0, resting_hr_baseline=62.0,
+                                  session_hr=session_hr)
+        return blocks
+
+    start = day0 + 18 * 3_600_000
+    before = refresh({}, day0, start)  # the day so far, in blocks (not timed)
+    minutes = [start + i * 60_000 for i in range(refreshes)]
+
+    def incremental() -> None:
+        partials = before
+        for m in minutes:
+            partials = refresh(partials, m, m + 60_000)
+
+    def whole() -> None:
+        for m in minutes:
+            upto = {k: (t[t < m + 60_000], v[t < m + 60_000]) for k, (t, v) in series.items()}
+            compute_day_metrics(upto, zone=(100.0, 135.0), resting_hr_baseline=62.0, spo2_baseline=97.0,
+                                day_bounds_ms=bounds)
+
+    measured = rate(refreshes, incremental)
+    base = rate(refreshes, whole)
+    out.rows.append(Row("monitor", "day-metric refreshes, a minute of new data at 18:00 (blocks merged)", measured,
+                        "refreshes/s", "whole-day recomputation", base,
+                        extra=f"{1000 / measured:.1f} ms against {1000 / base:.0f} ms a refresh"))
+    out.data["day_refresh"] = {"per_s": round(measured, 2), "baseline_per_s": round(base, 2),
+                               "ratio": round(measured / base, 2), "refreshes": refreshes}
+
+
 def run(ctx: BenchContext) -> SectionResult:
     out = SectionResult("monitor")
-    ctx.begin("monitor", 3)
+    ctx.begin("monitor", 4)
     ctx.step("monitor: patient-day metrics")
     _patient_days(ctx, out, 3 if ctx.quick else 8)
+    ctx.step("monitor: day-metric refreshes, incremental")
+    _day_refreshes(ctx, out, 5 if ctx.quick else 20)
     ctx.step("monitor: photo checks")
     _photos(ctx, out, 8 if ctx.quick else 24)
     ctx.step("monitor: pHash look-ups")
