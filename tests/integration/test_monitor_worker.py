@@ -116,3 +116,36 @@ def test_on_sqlite_a_second_worker_stands_by(tmp_path: Path) -> None:
         second.close()
     finally:
         stores.close()
+
+
+def test_one_active_alert_per_kind_and_subject_is_a_database_constraint(stores: Stores,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from monitor import alerts
+    from monitor.alerts import AlertInput
+    from store.state.schema import Alert
+
+    def row(alert_id: str, state: str) -> Alert:
+        return Alert(id=alert_id, kind="fall", subject="BP00001", subject_type="patient", severity="critical",
+                     state=state, message="m", value=None, patient_id="BP00001", shop_id=None, job_id=None,
+                     details={}, occurrences=1, opened_ms=1, updated_ms=1, acked_by=None, resolved_ms=None,
+                     shelved_until_ms=None, shelve_reason=None)
+
+    with stores.state.session() as s:
+        s.add(row("A-old", "resolved"))
+        s.add(row("A-first", "open"))
+    with pytest.raises(IntegrityError), stores.state.session() as s:
+        s.add(row("A-second", "acknowledged"))  # written past the code's check, as a racing worker would
+    # a worker that checked before the other's insert committed (its check saw nothing) loses at the insert,
+    # and updates the winner's alert instead of failing
+    real = alerts.active_alert
+    checks = iter([None])
+    monkeypatch.setattr(alerts, "active_alert", lambda s, k, subj: next(checks, None) or real(s, k, subj))
+    with stores.state.session() as s:
+        alert, opened = alerts.raise_alert(s, AlertInput(kind="fall", subject="BP00001", subject_type="patient",
+                                                         severity="critical", message="again", at_ms=2,
+                                                         patient_id="BP00001"))
+        assert (alert.id, opened, alert.occurrences) == ("A-first", False, 2)
+    with stores.state.session() as s:
+        assert s.execute(select(func.count()).select_from(Alert).where(Alert.state != "resolved")).scalar_one() == 1
