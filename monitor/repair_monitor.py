@@ -22,6 +22,7 @@ A job with nothing new is not re-read each round. What a check does:
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ from monitor import alerts
 from monitor.alerts import AlertInput
 from monitor.photos.exif import haversine_km
 from monitor.photos.phash import DEFAULT_MAX_DISTANCE, HashIndex
-from monitor.photos.quality import check_photo
+from monitor.photos.quality import PhotoCheck, check_photo
 from monitor.repair.courtesy import courtesy_entitlement
 from monitor.repair.prediction import history_factor, predict_completion, samples_from_visits
 from monitor.repair.rules import RepairAlertCandidate, check_shop_offline, evaluate_job, stall_cleared
@@ -110,7 +111,6 @@ class RepairMonitor:
     def on_tick(self, session: Session, partitions: frozenset[int], now_ms: int, *, coordinator: bool) -> int:
         handled = 0
         if coordinator:
-            handled += self.check_photos(now_ms)
             self._offline = self._shops(session, now_ms)
             alerts.unshelve_expired(session, now_ms)
             if now_ms - self._scored_at >= self.score_every_ms:
@@ -125,7 +125,8 @@ class RepairMonitor:
         return handled
 
     def background(self, sessions: Sessions, partitions: frozenset[int], now_ms: int, budget_s: float) -> int:
-        return 0  # a job's checks are cheap enough to run as its beacons arrive
+        """New photos' checks, by the coordinator (the reuse index holds every shop's photos)."""
+        return self.check_photos(now_ms, sessions, budget_s=budget_s) if 0 in partitions else 0
 
     def forget(self, partitions: frozenset[int]) -> None:
         self._rechecked_at = 0  # check the jobs of the partitions gained on the next tick
@@ -142,7 +143,7 @@ class RepairMonitor:
         with self.state.session() as s:
             while arrivals := inbox.claim(s, everything, subject_type=self.subject_type):
                 inbox.done(s, arrivals)  # the full check below covers every job
-        handled = self.check_photos(now_ms)
+        handled = self.check_photos(now_ms, Sessions(read=self.state.session, write=self.state.session))
         with self.state.session() as s:
             offline = self._shops(s, now_ms)
             handled += self._jobs(s, now_ms, offline)
@@ -154,39 +155,52 @@ class RepairMonitor:
         return handled
 
     # -- photos -----------------------------------------------------------------------------
-    def _hash_index(self) -> HashIndex:
+    def _hash_index(self, read: Session) -> HashIndex:
         if self._index is None:
             index = HashIndex()
-            with self.state.session() as s:
-                for pid, job_id, stage, h in s.execute(select(PhotoRow.id, PhotoRow.job_id, PhotoRow.stage,
-                                                              PhotoRow.phash).where(PhotoRow.phash.is_not(None))
-                                                       .order_by(PhotoRow.received_ms)):
-                    index.add(pid, to_unsigned(int(h or 0)))
-                    self._photo_meta[pid] = (job_id, stage)
+            for pid, job_id, stage, h in read.execute(select(PhotoRow.id, PhotoRow.job_id, PhotoRow.stage,
+                                                             PhotoRow.phash).where(PhotoRow.phash.is_not(None))
+                                                      .order_by(PhotoRow.received_ms)):
+                index.add(pid, to_unsigned(int(h or 0)))
+                self._photo_meta[pid] = (job_id, stage)
             self._index = index
         return self._index
 
-    def check_photos(self, now_ms: int, limit: int = 200) -> int:
-        index = self._hash_index()
-        with self.state.session() as s:
-            rows = s.execute(select(PhotoRow).where(PhotoRow.checked.is_(False))
-                             .order_by(PhotoRow.received_ms, PhotoRow.taken_ms).limit(limit)).scalars().all()
-            for row in rows:
-                h = self._check_one(s, row, index, now_ms)
-                if h is not None:
-                    # at once, so photos of the same pass are compared too; should the pass roll back, the
-                    # photo is checked again and its own hash is skipped (match.photo_id == row.id)
-                    index.add(row.id, h)
-                    self._photo_meta[row.id] = (row.job_id, row.stage)
-        return len(rows)
+    def check_photos(self, now_ms: int, sessions: Sessions, *, limit: int = 200,
+                     budget_s: float = float("inf")) -> int:
+        """Check the photos not checked yet, oldest first, for about ``budget_s``: the image analysis outside
+        any write transaction, then each photo's outcome in a short one."""
+        started = time.perf_counter()
+        with sessions.read() as r:
+            index = self._hash_index(r)
+            todo = r.execute(select(PhotoRow.id, PhotoRow.path).where(PhotoRow.checked.is_(False))
+                             .order_by(PhotoRow.received_ms, PhotoRow.taken_ms).limit(limit)).all()
+        done = 0
+        for photo_id, path in todo:
+            if time.perf_counter() - started >= budget_s:
+                break
+            try:
+                check: PhotoCheck | OSError = check_photo(self.stores.photos.read(path), max_bytes=self.max_photo_bytes)
+            except OSError as exc:
+                check = exc
+            with sessions.write() as s:
+                row = s.get(PhotoRow, photo_id)
+                if row is None or row.checked:
+                    continue
+                h = self._check_one(s, row, check, index, now_ms)
+            if h is not None:
+                # at once, so later photos are compared with it; should its transaction have failed, the
+                # photo is checked again and its own hash is skipped (match.photo_id == row.id)
+                index.add(photo_id, h)
+                self._photo_meta[photo_id] = (row.job_id, row.stage)
+            done += 1
+        return done
 
-    def _check_one(self, s: Session, row: PhotoRow, index: HashIndex, now_ms: int) -> int | None:
-        try:
-            data = self.stores.photos.read(row.path)
-        except OSError as exc:
-            row.checked, row.flags, row.checks = True, ["missing_file"], {"reasons": [f"file unreadable: {exc}"]}
+    def _check_one(self, s: Session, row: PhotoRow, check: PhotoCheck | OSError, index: HashIndex,
+                   now_ms: int) -> int | None:
+        if isinstance(check, OSError):
+            row.checked, row.flags, row.checks = True, ["missing_file"], {"reasons": [f"file unreadable: {check}"]}
             return None
-        check = check_photo(data, max_bytes=self.max_photo_bytes)
         flags = list(check.flags)
         reasons = list(check.reasons)
         job = s.get(RepairJob, row.job_id)

@@ -22,8 +22,10 @@ from api.context import AppContext
 from devices.timestamps import now_ms
 from ingest.inbound import Inbound
 from ingest.pipeline import IngestPipeline
+from monitor.leases import leases_for
 from monitor.repair.stages import default_required_stages
 from monitor.repair_monitor import RepairMonitor
+from monitor.worker import MonitorWorker
 from simulators.photos import PhotoFault, ReuseKind, checkpoint_photo, offset_position, reuse
 from store.stores import Stores
 
@@ -108,7 +110,24 @@ def kinds(client: TestClient, job_id: str) -> dict[str, dict[str, Any]]:
     return {a["kind"]: a for a in items}
 
 
-def test_each_injected_fault_is_the_right_alert_and_a_clean_job_raises_none(world: tuple[Stores, TestClient]) -> None:
+def _through(stores: Stores, runner: str, now: int) -> None:
+    """One pass of the repair monitor: alone (`run_once`), or driven by a monitor worker as in service, whose
+    rounds take the jobs from the monitor inbox, check the photos in the background and the jobs on a tick."""
+    monitor = RepairMonitor(stores, spot_base_rate=0.0)
+    if runner == "run_once":
+        monitor.run_once(now)
+        return
+    worker = MonitorWorker(leases=leases_for(stores.state), read_session=stores.state.session, monitors=[monitor],
+                           clock=lambda: now)
+    try:
+        worker.drain()
+    finally:
+        worker.stop()
+
+
+@pytest.mark.parametrize("runner", ["run_once", "worker"])
+def test_each_injected_fault_is_the_right_alert_and_a_clean_job_raises_none(world: tuple[Stores, TestClient],
+                                                                            runner: str) -> None:
     stores, client = world
     now = now_ms()
     shop = Shop(stores, client, "S-main")
@@ -138,7 +157,7 @@ def test_each_injected_fault_is_the_right_alert_and_a_clean_job_raises_none(worl
     shop.heartbeat(now - 60_000)
     offline.heartbeat(now - 2 * HOUR)
 
-    RepairMonitor(stores, spot_base_rate=0.0).run_once(now)
+    _through(stores, runner, now)
 
     assert kinds(client, "J-clean") == {}
     job = client.get("/api/v1/repair-jobs/J-clean").json()
@@ -164,7 +183,7 @@ def test_each_injected_fault_is_the_right_alert_and_a_clean_job_raises_none(worl
     # a second pass raises nothing new; progress on the stalled job clears its stall
     before = {a["id"]: a["occurrences"] for a in client.get("/api/v1/alerts", params={"limit": 500}).json()["items"]}
     shop.stage("J-stall", "reassembly", now - 1000)
-    RepairMonitor(stores, spot_base_rate=0.0).run_once(now)
+    _through(stores, runner, now)
     after = {a["id"]: a["occurrences"] for a in client.get("/api/v1/alerts", params={"limit": 500}).json()["items"]}
     assert after == before
     assert "stall" not in kinds(client, "J-stall")
