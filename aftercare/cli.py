@@ -16,8 +16,11 @@ from aftercare.embedded_broker import PortTaken
 from aftercare.logging_setup import configure
 from aftercare.settings import Settings
 
-app = typer.Typer(help="Aftercare: monitoring what happens after an insurance claim is paid.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Aftercare: monitoring what happens after an insurance claim is paid.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 simulate_app = typer.Typer(help="Simulated devices and cases publishing the contract.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
 console = Console(stderr=True)
@@ -45,11 +48,12 @@ def _sigterm_as_interrupt() -> None:
 
 
 @app.command()
-def up(simulate: Annotated[bool, typer.Option("--simulate", help="also run simulated wearables and shops")] = False,
-       patients: Annotated[int, typer.Option(help="simulated patients")] = 4,
-       shops: Annotated[int, typer.Option(help="simulated shops")] = 3,
-       history_days: Annotated[int, typer.Option(help="past days of telemetry the first wearable uploads")] = 7,
-       ) -> None:
+def up(
+    simulate: Annotated[bool, typer.Option("--simulate", help="also run simulated wearables and shops")] = False,
+    patients: Annotated[int, typer.Option(help="simulated patients")] = 4,
+    shops: Annotated[int, typer.Option(help="simulated shops")] = 3,
+    history_days: Annotated[int, typer.Option(help="past days of telemetry the first wearable uploads")] = 7,
+) -> None:
     """The whole platform in one process: embedded broker, SQLite stores, ingestion, monitors, API, dashboards."""
     from aftercare.runtime import open_platform, resolve_broker, serve_api, start_ingest, start_monitors
 
@@ -65,8 +69,10 @@ def up(simulate: Annotated[bool, typer.Option("--simulate", help="also run simul
     if not port_free(settings.api_host, settings.api_port):
         if broker is not None:
             broker.stop()
-        console.print(f"[red]cannot start the API[/]: port {settings.api_port} is already in use; "
-                      "set AFTERCARE_API_PORT to a free port")
+        console.print(
+            f"[red]cannot start the API[/]: port {settings.api_port} is already in use; "
+            "set AFTERCARE_API_PORT to a free port"
+        )
         raise typer.Exit(2)
     platform = open_platform(settings)
     platform.broker, platform.broker_url = broker, broker_url
@@ -84,11 +90,20 @@ def up(simulate: Annotated[bool, typer.Option("--simulate", help="also run simul
         if simulate:
             from simulators.fleet import Fleet
 
-            simulation = Fleet(api_url=base, admin_token=token, broker=broker_url, patients=patients, shops=shops,
-                               data_dir=settings.data_dir, history_days=history_days)
+            simulation = Fleet(
+                api_url=base,
+                admin_token=token,
+                broker=broker_url,
+                patients=patients,
+                shops=shops,
+                data_dir=settings.data_dir,
+                history_days=history_days,
+            )
             simulation.start()
-            console.print(f"simulating {patients} wearables and {shops} shops; log in at {base} with the "
-                          "admin token or the demo tokens printed in the dashboard's login page")
+            console.print(
+                f"simulating {patients} wearables and {shops} shops; log in at {base} with the "
+                "admin token or the demo tokens printed in the dashboard's login page"
+            )
 
     try:
         start_ingest(platform, protocol)
@@ -183,28 +198,46 @@ SecondsOpt = Annotated[float, typer.Option(help="stop after this long (0: until 
 SeedOpt = Annotated[int, typer.Option(help="random seed")]
 
 
-def _simulate(*, patients: int, shops: int, broker: str | None, api_url: str, token: str | None, seconds: float,
-              seed: int) -> None:
+def _simulate(
+    *, patients: int, shops: int, broker: str | None, api_url: str, token: str | None, seconds: float, seed: int
+) -> None:
     from simulators.fleet import run_fleet
 
     settings = load_settings()
-    run_fleet(api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings),
-              broker=_broker_from(broker, settings), patients=patients, shops=shops, seconds=seconds, seed=seed,
-              data_dir=settings.data_dir)
+    run_fleet(
+        api_url=api_url,
+        admin_token=token or settings.admin_token or _read_token(settings),
+        broker=_broker_from(broker, settings),
+        patients=patients,
+        shops=shops,
+        seconds=seconds,
+        seed=seed,
+        data_dir=settings.data_dir,
+    )
 
 
 @simulate_app.command("wearables")
-def simulate_wearables(count: Annotated[int, typer.Option(help="number of wearables")] = 4, broker: BrokerOpt = None,
-                       api_url: ApiOpt = "http://127.0.0.1:8000", token: TokenOpt = None, seconds: SecondsOpt = 0.0,
-                       seed: SeedOpt = 1) -> None:
+def simulate_wearables(
+    count: Annotated[int, typer.Option(help="number of wearables")] = 4,
+    broker: BrokerOpt = None,
+    api_url: ApiOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+    seconds: SecondsOpt = 0.0,
+    seed: SeedOpt = 1,
+) -> None:
     """Simulated wearables with known ground truth, registered through the API, publishing telemetry."""
     _simulate(patients=count, shops=0, broker=broker, api_url=api_url, token=token, seconds=seconds, seed=seed)
 
 
 @simulate_app.command("shops")
-def simulate_shops(count: Annotated[int, typer.Option(help="number of shops")] = 3, broker: BrokerOpt = None,
-                   api_url: ApiOpt = "http://127.0.0.1:8000", token: TokenOpt = None, seconds: SecondsOpt = 0.0,
-                   seed: SeedOpt = 1) -> None:
+def simulate_shops(
+    count: Annotated[int, typer.Option(help="number of shops")] = 3,
+    broker: BrokerOpt = None,
+    api_url: ApiOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+    seconds: SecondsOpt = 0.0,
+    seed: SeedOpt = 1,
+) -> None:
     """Simulated shop gateways running repair jobs through their stages with photos."""
     _simulate(patients=0, shops=count, broker=broker, api_url=api_url, token=token, seconds=seconds, seed=seed)
 
@@ -220,8 +253,9 @@ def simulate_cases(
     from simulators.cases import run_cases
 
     settings = load_settings()
-    run_cases(api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings), count=count,
-              seed=seed)
+    run_cases(
+        api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings), count=count, seed=seed
+    )
 
 
 def _read_token(settings: Settings) -> str:
@@ -233,19 +267,28 @@ def _read_token(settings: Settings) -> str:
 
 
 @app.command()
-def bench(quick: Annotated[bool, typer.Option("--quick", help="a shorter run (under 2 minutes)")] = False,
-          json_path: Annotated[Path | None, typer.Option("--json", help="also write the results as JSON")] = None,
-          only: Annotated[str | None, typer.Option(
-              help="comma-separated sections: ingest,scale,monitor,alerts,fleet,api")] = None,
-          wearables: Annotated[int | None, typer.Option(min=10, help="wearables of the fleet section (default 2,000 "
-                                                        "with aftercare up and 5,000 in production; --quick 500)")]
-          = None) -> None:
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="a shorter run (under 2 minutes)")] = False,
+    json_path: Annotated[Path | None, typer.Option("--json", help="also write the results as JSON")] = None,
+    only: Annotated[
+        str | None, typer.Option(help="comma-separated sections: ingest,scale,monitor,alerts,fleet,api")
+    ] = None,
+    wearables: Annotated[
+        int | None,
+        typer.Option(
+            min=10,
+            help="wearables of the fleet section (default 2,000 "
+            "with aftercare up and 5,000 in production; --quick 500)",
+        ),
+    ] = None,
+) -> None:
     """Benchmarks with ratios against baselines measured in the same run."""
     from aftercare.bench.main import run_bench
 
     settings = load_settings()
-    code = run_bench(settings=settings, quick=quick, json_path=json_path, only=only.split(",") if only else None,
-                     wearables=wearables)
+    code = run_bench(
+        settings=settings, quick=quick, json_path=json_path, only=only.split(",") if only else None, wearables=wearables
+    )
     raise typer.Exit(code)
 
 

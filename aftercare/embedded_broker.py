@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 
 class PortTaken(RuntimeError):
     def __init__(self, port: int, setting: str) -> None:
-        super().__init__(f"port {port} is already in use; set {setting} to a free port "
-                         f"(or AFTERCARE_MQTT_URL to use the broker that is already running there)")
+        super().__init__(
+            f"port {port} is already in use; set {setting} to a free port "
+            f"(or AFTERCARE_MQTT_URL to use the broker that is already running there)"
+        )
         self.port = port
         self.setting = setting
 

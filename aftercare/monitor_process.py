@@ -38,8 +38,7 @@ class MonitorProcess:
 
     def start(self) -> None:
         parent, child = _SPAWN.Pipe(duplex=True)
-        self._process = _SPAWN.Process(target=serve, args=(child, self.settings), name="aftercare-monitor",
-                                       daemon=True)
+        self._process = _SPAWN.Process(target=serve, args=(child, self.settings), name="aftercare-monitor", daemon=True)
         self._process.start()
         child.close()
         self._conn = parent

@@ -73,9 +73,11 @@ def start_ingest(platform: Platform, protocol: int) -> None:
     def check() -> tuple[bool, str]:
         status = service.status()
         ok = status.connected and status.store_ok
-        detail = (f"connected={status.connected} store_ok={status.store_ok} pending={status.pending}"
-                  + (f" store_error={status.store_error}" if status.store_error else "")
-                  + (f" broker_error={service.source.last_error}" if service.source.last_error else ""))
+        detail = (
+            f"connected={status.connected} store_ok={status.store_ok} pending={status.pending}"
+            + (f" store_error={status.store_error}" if status.store_error else "")
+            + (f" broker_error={service.source.last_error}" if service.source.last_error else "")
+        )
         return ok, detail
 
     platform.health_checks["ingest"] = check
@@ -97,8 +99,12 @@ def start_monitors(platform: Platform, *, own_process: bool = False) -> None:
 def make_app_context(platform: Platform) -> AppContext:
     from dashboards.mount import mount_dashboards
 
-    ctx = AppContext(stores=platform.stores, admin_token=platform.admin_token, health_checks=platform.health_checks,
-                     max_photo_bytes=platform.settings.max_photo_bytes)
+    ctx = AppContext(
+        stores=platform.stores,
+        admin_token=platform.admin_token,
+        health_checks=platform.health_checks,
+        max_photo_bytes=platform.settings.max_photo_bytes,
+    )
     ctx.extras["mount_dashboards"] = mount_dashboards
     ctx.extras["settings"] = platform.settings
     hook = broker_files_hook(platform.settings, platform.stores)
@@ -113,14 +119,18 @@ def broker_files_hook(settings: Settings, stores: Stores) -> Callable[[], None] 
         return None
     from store.broker_files import INGEST_USER, MONITOR_USER, write_broker_files
 
-    services = {name: pw for name, pw in ((INGEST_USER, settings.mqtt_ingest_password),
-                                          (MONITOR_USER, settings.mqtt_monitor_password)) if pw}
+    services = {
+        name: pw
+        for name, pw in ((INGEST_USER, settings.mqtt_ingest_password), (MONITOR_USER, settings.mqtt_monitor_password))
+        if pw
+    }
     passwd, acl = settings.mosquitto_passwd_file, settings.mosquitto_acl_file
 
     def rewrite() -> None:
         with stores.state.session() as session:
-            write_broker_files(session, passwd_path=passwd, acl_path=acl, service_users=services,
-                               pid_file=settings.mosquitto_pid_file)
+            write_broker_files(
+                session, passwd_path=passwd, acl_path=acl, service_users=services, pid_file=settings.mosquitto_pid_file
+            )
 
     return rewrite
 
@@ -128,10 +138,17 @@ def broker_files_hook(settings: Settings, stores: Stores) -> Callable[[], None] 
 def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = None) -> None:
     """Serve the API in this thread until Ctrl-C / SIGTERM."""
     app = create_app(make_app_context(platform), max_request_bytes=platform.settings.max_request_bytes)
-    config = uvicorn.Config(app, host=platform.settings.api_host, port=platform.settings.api_port,
-                            log_level="warning", access_log=False, timeout_graceful_shutdown=3)
+    config = uvicorn.Config(
+        app,
+        host=platform.settings.api_host,
+        port=platform.settings.api_port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )
     server = uvicorn.Server(config)
     if on_started is not None:
+
         def _wait() -> None:
             while not server.started and not server.should_exit:
                 threading.Event().wait(0.05)

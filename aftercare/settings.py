@@ -26,8 +26,13 @@ class Settings(BaseSettings):
     mqtt_client_id: str = Field("aftercare-ingest", description="MQTT client id of ingestion (persistent session)")
     mqtt_shared_group: str | None = Field(None, description="subscribe as $share/<group>/... to split load")
     mqtt_keepalive: int = Field(30, ge=5, le=3600, description="MQTT keep-alive in seconds")
-    mqtt_receive_maximum: int = Field(1000, ge=1, le=65535, description="MQTT 5 receive maximum: unacknowledged "
-                                      "messages the broker may send before it waits; bounds ingestion's buffer")
+    mqtt_receive_maximum: int = Field(
+        1000,
+        ge=1,
+        le=65535,
+        description="MQTT 5 receive maximum: unacknowledged "
+        "messages the broker may send before it waits; bounds ingestion's buffer",
+    )
     mqtt_backoff_min_s: float = Field(0.5, gt=0, description="first reconnect delay (full jitter, doubling)")
     mqtt_backoff_max_s: float = Field(30.0, gt=0, description="cap of the reconnect delay")
 
@@ -37,8 +42,10 @@ class Settings(BaseSettings):
     influx_org: str | None = Field(None, description="InfluxDB 2.x organization")
 
     ingest_committer: Literal["process", "thread"] = Field(
-        "process", description="where ingestion decodes and commits: a child process on its own core (default), "
-                               "or a thread beside the MQTT client")
+        "process",
+        description="where ingestion decodes and commits: a child process on its own core (default), "
+        "or a thread beside the MQTT client",
+    )
     batch_max_messages: int = Field(500, ge=1, le=65535, description="commit after this many messages")
     batch_max_seconds: float = Field(0.05, gt=0, le=10, description="or after this long")
     stats_interval_s: float = Field(60.0, gt=0, description="how often ingestion logs what it has committed")
@@ -51,12 +58,24 @@ class Settings(BaseSettings):
     max_photo_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest photo accepted (413 above)")
     max_request_bytes: int = Field(12 * 1024 * 1024, ge=1024, description="largest HTTP request body (413 above)")
 
-    monitor_interval_s: float = Field(5.0, gt=0, description="how often the time-driven rules run (not_worn, "
-                                      "stalls, day metrics, the cases' feed, notification delivery)")
-    monitor_poll_s: float = Field(0.1, gt=0, le=5, description="how often a monitor worker looks for newly "
-                                  "committed data (the safety rules run on it at once)")
-    day_recompute_s: float = Field(60.0, gt=0, description="how often a patient's day metrics are brought up to date "
-                                   "with new data (at most this far behind it)")
+    monitor_interval_s: float = Field(
+        5.0,
+        gt=0,
+        description="how often the time-driven rules run (not_worn, "
+        "stalls, day metrics, the cases' feed, notification delivery)",
+    )
+    monitor_poll_s: float = Field(
+        0.1,
+        gt=0,
+        le=5,
+        description="how often a monitor worker looks for newly committed data (the safety rules run on it at once)",
+    )
+    day_recompute_s: float = Field(
+        60.0,
+        gt=0,
+        description="how often a patient's day metrics are brought up to date "
+        "with new data (at most this far behind it)",
+    )
     spot_check_rate: float = Field(0.1, ge=0, le=1, description="base share of checkpoints sampled for inspection")
     spot_check_seed: str = Field("aftercare", min_length=1, description="seed of the auditable spot-check draw")
     webhook_url: str | None = Field(None, description="insurer messaging gateway for claimant notifications")
@@ -92,8 +111,9 @@ class Settings(BaseSettings):
             if self.admin_token is not None and len(self.admin_token) < 24:
                 raise ValueError("AFTERCARE_ADMIN_TOKEN must be at least 24 characters in production")
             if self.webhook_url and not self.webhook_secret:
-                raise ValueError("AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production "
-                                 "(webhook bodies are signed)")
+                raise ValueError(
+                    "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (webhook bodies are signed)"
+                )
         if self.mqtt_backoff_min_s > self.mqtt_backoff_max_s:
             raise ValueError("AFTERCARE_MQTT_BACKOFF_MIN_S must not exceed AFTERCARE_MQTT_BACKOFF_MAX_S")
         return self

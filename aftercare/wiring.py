@@ -37,15 +37,19 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
     state = StateStore(settings.resolved_state_url)
     if migrate:
         upgrade(state.engine)
-    timeseries = open_timeseries(settings.resolved_timeseries_url, token=settings.influx_token,
-                                 org=settings.influx_org)
+    timeseries = open_timeseries(settings.resolved_timeseries_url, token=settings.influx_token, org=settings.influx_org)
     return Stores(timeseries, state, PhotoFiles(settings.photo_dir))
 
 
 def build_pipeline(settings: Settings, stores: Stores) -> IngestPipeline:
-    return IngestPipeline(timeseries=stores.timeseries, state=stores.state, registry=stores.registry,
-                          photos=stores.photos, max_future_s=settings.max_future_s,
-                          retention_days=settings.retention_days)
+    return IngestPipeline(
+        timeseries=stores.timeseries,
+        state=stores.state,
+        registry=stores.registry,
+        photos=stores.photos,
+        max_future_s=settings.max_future_s,
+        retention_days=settings.retention_days,
+    )
 
 
 def open_committer_pipeline(settings: Settings) -> tuple[IngestPipeline, Callable[[], None]]:
@@ -59,25 +63,50 @@ def committer_process(settings: Settings) -> CommitterProcess:
     return CommitterProcess(functools.partial(open_committer_pipeline, settings))
 
 
-def build_ingest(settings: Settings, stores: Stores, broker: BrokerUrl, *,
-                 protocol: int = mqtt.MQTTv5) -> IngestService:
+def build_ingest(
+    settings: Settings, stores: Stores, broker: BrokerUrl, *, protocol: int = mqtt.MQTTv5
+) -> IngestService:
     """Ingestion; with ``ingest_committer="process"`` its pipeline runs in a child with its own store connections."""
-    pipeline: Committer = (committer_process(settings) if settings.ingest_committer == "process"
-                           else build_pipeline(settings, stores))
-    source = MqttSource(broker=broker, client_id=settings.mqtt_client_id, topics=SUBSCRIPTIONS,
-                        on_message=lambda _m: None, protocol=protocol, keepalive=settings.mqtt_keepalive,
-                        receive_maximum=settings.mqtt_receive_maximum, shared_group=settings.mqtt_shared_group,
-                        backoff_min_s=settings.mqtt_backoff_min_s, backoff_max_s=settings.mqtt_backoff_max_s)
-    return IngestService(source=source, pipeline=pipeline, batch_max_messages=settings.batch_max_messages,
-                         batch_max_seconds=settings.batch_max_seconds, stats_interval_s=settings.stats_interval_s)
+    pipeline: Committer = (
+        committer_process(settings) if settings.ingest_committer == "process" else build_pipeline(settings, stores)
+    )
+    source = MqttSource(
+        broker=broker,
+        client_id=settings.mqtt_client_id,
+        topics=SUBSCRIPTIONS,
+        on_message=lambda _m: None,
+        protocol=protocol,
+        keepalive=settings.mqtt_keepalive,
+        receive_maximum=settings.mqtt_receive_maximum,
+        shared_group=settings.mqtt_shared_group,
+        backoff_min_s=settings.mqtt_backoff_min_s,
+        backoff_max_s=settings.mqtt_backoff_max_s,
+    )
+    return IngestService(
+        source=source,
+        pipeline=pipeline,
+        batch_max_messages=settings.batch_max_messages,
+        batch_max_seconds=settings.batch_max_seconds,
+        stats_interval_s=settings.stats_interval_s,
+    )
 
 
 def build_monitor_worker(settings: Settings, stores: Stores) -> MonitorWorker:
     """A monitor worker with every monitor; any number of them split the subjects (see `monitor.leases`)."""
-    repair = RepairMonitor(stores, spot_base_rate=settings.spot_check_rate, spot_seed=settings.spot_check_seed,
-                           feedback=shop_feedback_mean, max_photo_bytes=settings.max_photo_bytes)
+    repair = RepairMonitor(
+        stores,
+        spot_base_rate=settings.spot_check_rate,
+        spot_seed=settings.spot_check_seed,
+        feedback=shop_feedback_mean,
+        max_photo_bytes=settings.max_photo_bytes,
+    )
     rehab = RehabMonitor(stores, day_recompute_s=settings.day_recompute_s)
     outbox = OutboxWorker(stores.state, url=settings.webhook_url, secret=settings.webhook_secret)
-    return MonitorWorker(leases=leases_for(stores.state), read_session=stores.state.session,
-                         monitors=[repair, rehab], duties=[CasesMonitor(stores.state), outbox],
-                         poll_s=settings.monitor_poll_s, tick_s=settings.monitor_interval_s)
+    return MonitorWorker(
+        leases=leases_for(stores.state),
+        read_session=stores.state.session,
+        monitors=[repair, rehab],
+        duties=[CasesMonitor(stores.state), outbox],
+        poll_s=settings.monitor_poll_s,
+        tick_s=settings.monitor_interval_s,
+    )

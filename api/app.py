@@ -33,18 +33,40 @@ from api.routers import (
 
 log = logging.getLogger(__name__)
 
-API_LATENCY = Histogram("aftercare_api_request_seconds", "API latency by route template", ["method", "route"],
-                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+API_LATENCY = Histogram(
+    "aftercare_api_request_seconds",
+    "API latency by route template",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 
 #: Every resource router, in matching order (fixed paths before `/{id}` paths of the same prefix).
-ROUTERS = (me, patients, series, rehab, shop_quality, shops, devices, tokens, repair_jobs, photos, alerts, events,
-           dead_letters, cases, vocabulary)
+ROUTERS = (
+    me,
+    patients,
+    series,
+    rehab,
+    shop_quality,
+    shops,
+    devices,
+    tokens,
+    repair_jobs,
+    photos,
+    alerts,
+    events,
+    dead_letters,
+    cases,
+    vocabulary,
+)
 
 
 def create_app(ctx: AppContext, *, max_request_bytes: int = 12 * 1024 * 1024) -> FastAPI:
-    app = FastAPI(title="Aftercare API", version="1.0",
-                  description="Post-claim monitoring: rehab wearables and car repair. Bearer tokens; errors are "
-                              "JSON {\"detail\": ...} with a 4xx status.")
+    app = FastAPI(
+        title="Aftercare API",
+        version="1.0",
+        description="Post-claim monitoring: rehab wearables and car repair. Bearer tokens; errors are "
+        'JSON {"detail": ...} with a 4xx status.',
+    )
     app.state.context = ctx
     errors.install(app)
 

@@ -38,8 +38,9 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
 
-def get_caller(ctx: ContextDep, session: SessionDep,
-               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+def get_caller(
+    ctx: ContextDep, session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
     if credentials is None or not credentials.credentials:
         raise HTTPException(401, "missing bearer token", headers=_UNAUTHORIZED)
     token = credentials.credentials
@@ -58,8 +59,15 @@ def get_caller(ctx: ContextDep, session: SessionDep,
         case = session.get(Case, row.case_id)
         if case is not None:
             patient_id, job_id = patient_id or case.patient_id, job_id or case.job_id
-    return Caller(role=Role(row.role), token_id=row.id, manager_id=row.manager_id, shop_id=row.shop_id,
-                  patient_id=patient_id, job_id=job_id, case_id=row.case_id)
+    return Caller(
+        role=Role(row.role),
+        token_id=row.id,
+        manager_id=row.manager_id,
+        shop_id=row.shop_id,
+        patient_id=patient_id,
+        job_id=job_id,
+        case_id=row.case_id,
+    )
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

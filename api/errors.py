@@ -31,8 +31,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-                  for e in exc.errors()]
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -42,17 +44,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _conflict(_r: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity error: %s", str(exc.orig)[:300])
-        return JSONResponse({"detail": "conflicts with an existing resource (duplicate id or unknown reference)"},
-                            status_code=409)
+        return JSONResponse(
+            {"detail": "conflicts with an existing resource (duplicate id or unknown reference)"}, status_code=409
+        )
 
     @app.exception_handler(OperationalError)
     async def _db_down(_r: Request, exc: OperationalError) -> JSONResponse:
         log.error("state store unavailable: %s", str(exc.orig)[:300])
-        return JSONResponse({"detail": "state store unavailable, retry later"}, status_code=503,
-                            headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"detail": "state store unavailable, retry later"}, status_code=503, headers={"Retry-After": "5"}
+        )
 
     @app.exception_handler(StoreUnavailable)
     async def _ts_down(_r: Request, exc: StoreUnavailable) -> JSONResponse:
         log.error("time-series store unavailable: %s", exc.reason)
-        return JSONResponse({"detail": "time-series store unavailable, retry later"}, status_code=503,
-                            headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"detail": "time-series store unavailable, retry later"}, status_code=503, headers={"Retry-After": "5"}
+        )

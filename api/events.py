@@ -23,8 +23,13 @@ class EventHub:
     def __init__(self, poll_s: float = 0.25) -> None:
         self.poll_s = poll_s
 
-    async def stream(self, state: StateStore, visible: Callable[[EventRow], bool], after_id: int | None,
-                     is_disconnected: Callable[[], Any]) -> AsyncIterator[str]:
+    async def stream(
+        self,
+        state: StateStore,
+        visible: Callable[[EventRow], bool],
+        after_id: int | None,
+        is_disconnected: Callable[[], Any],
+    ) -> AsyncIterator[str]:
         last = after_id if after_id is not None else await asyncio.to_thread(self._last_id, state)
         yield "retry: 2000\n\n"
         idle = 0.0

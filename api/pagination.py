@@ -26,8 +26,9 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-def paginate(session: Session, query: Select[R], *, limit: int, offset: int, order_by: OrderBy,
-             view: Callable[[R], T]) -> Page[T]:
+def paginate(
+    session: Session, query: Select[R], *, limit: int, offset: int, order_by: OrderBy, view: Callable[[R], T]
+) -> Page[T]:
     """One page of `query` in the given order, each row turned into its public model by `view`.
 
     `total` counts every row the query matches (the caller's tenant filter included), not just this page.

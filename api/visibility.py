@@ -17,8 +17,9 @@ from api.deps import forbid, not_found
 M = TypeVar("M")
 
 
-def get_visible(session: Session, model: type[M], key: str, caller: Caller, *, what: str,
-                sees: Callable[[M], bool]) -> M:
+def get_visible(
+    session: Session, model: type[M], key: str, caller: Caller, *, what: str, sees: Callable[[M], bool]
+) -> M:
     """The row of `model` with primary key `key` if `sees(row)`; `what` names it in the error detail."""
     row = session.get(model, key)
     if row is None:

@@ -28,8 +28,9 @@ def record_feedback(session: Session, case: Case, body: FeedbackCreate, *, by: s
     reached = case.milestones or []
     if body.milestone not in reached:
         raise CaseConflict(f"milestone: {body.milestone} is not reached yet (reached: {', '.join(reached) or 'none'})")
-    if session.execute(select(CaseFeedback.id).where(CaseFeedback.case_id == case.id,
-                                                     CaseFeedback.milestone == body.milestone)).first():
+    if session.execute(
+        select(CaseFeedback.id).where(CaseFeedback.case_id == case.id, CaseFeedback.milestone == body.milestone)
+    ).first():
         raise CaseConflict(f"milestone: feedback for {body.milestone} was already given")
     shop_id = manager_id = None
     if body.milestone == "repair":
@@ -38,15 +39,28 @@ def record_feedback(session: Session, case: Case, body: FeedbackCreate, *, by: s
     if body.milestone == "rehab" and case.patient_id is not None:
         patient = session.get(Patient, case.patient_id)
         manager_id = patient.manager_id if patient is not None else None
-    row = CaseFeedback(case_id=case.id, milestone=body.milestone, satisfaction=body.satisfaction,
-                       would_recommend=body.would_recommend, comment=body.comment, line=case.line, shop_id=shop_id,
-                       manager_id=manager_id, created_ms=at_ms)
+    row = CaseFeedback(
+        case_id=case.id,
+        milestone=body.milestone,
+        satisfaction=body.satisfaction,
+        would_recommend=body.would_recommend,
+        comment=body.comment,
+        line=case.line,
+        shop_id=shop_id,
+        manager_id=manager_id,
+        created_ms=at_ms,
+    )
     session.add(row)
     session.flush()
-    record(session, case, "feedback", f"{body.milestone}: satisfaction {body.satisfaction}/5, "
-           f"would recommend {body.would_recommend}/10", by=by, at_ms=at_ms,
-           data={"milestone": body.milestone, "satisfaction": body.satisfaction,
-                 "would_recommend": body.would_recommend})
+    record(
+        session,
+        case,
+        "feedback",
+        f"{body.milestone}: satisfaction {body.satisfaction}/5, would recommend {body.would_recommend}/10",
+        by=by,
+        at_ms=at_ms,
+        data={"milestone": body.milestone, "satisfaction": body.satisfaction, "would_recommend": body.would_recommend},
+    )
     if case.figures is not None:
         from cases.lifecycle import compute_figures
 
@@ -61,14 +75,18 @@ def _chosen_shop(case: Case) -> str | None:
 
 def shop_feedback_mean(session: Session, shop_id: str) -> float | None:
     """Claimants' mean satisfaction (1-5) with the shop's repairs; None before the first answer."""
-    value = session.execute(select(func.avg(CaseFeedback.satisfaction)).where(CaseFeedback.shop_id == shop_id)
-                            ).scalar()
+    value = session.execute(select(func.avg(CaseFeedback.satisfaction)).where(CaseFeedback.shop_id == shop_id)).scalar()
     return None if value is None else round(float(value), 3)
 
 
 def feedback_of(session: Session, case_id: str) -> list[CaseFeedback]:
-    return list(session.execute(select(CaseFeedback).where(CaseFeedback.case_id == case_id)
-                                .order_by(CaseFeedback.created_ms, CaseFeedback.id)).scalars())
+    return list(
+        session.execute(
+            select(CaseFeedback)
+            .where(CaseFeedback.case_id == case_id)
+            .order_by(CaseFeedback.created_ms, CaseFeedback.id)
+        ).scalars()
+    )
 
 
 def nps_view(session: Session, by: str) -> list[dict[str, Any]]:
@@ -76,12 +94,24 @@ def nps_view(session: Session, by: str) -> list[dict[str, Any]]:
     key = GROUPS[by]
     promoters = func.sum(when((CaseFeedback.would_recommend >= 9, 1), else_=0)).cast(Integer)
     detractors = func.sum(when((CaseFeedback.would_recommend <= 6, 1), else_=0)).cast(Integer)
-    rows = session.execute(select(key, func.count(), func.avg(CaseFeedback.satisfaction), promoters, detractors)
-                           .where(key.is_not(None)).group_by(key).order_by(key)).all()
+    rows = session.execute(
+        select(key, func.count(), func.avg(CaseFeedback.satisfaction), promoters, detractors)
+        .where(key.is_not(None))
+        .group_by(key)
+        .order_by(key)
+    ).all()
     out = []
     for group, count, mean, pro, det in rows:
         count, pro, det = int(count), int(pro or 0), int(det or 0)
-        out.append({"key": group, "answers": count, "satisfaction_mean": round(float(mean), 2), "promoters": pro,
-                    "passives": count - pro - det, "detractors": det,
-                    "nps": round(100.0 * (pro - det) / count, 1)})
+        out.append(
+            {
+                "key": group,
+                "answers": count,
+                "satisfaction_mean": round(float(mean), 2),
+                "promoters": pro,
+                "passives": count - pro - det,
+                "detractors": det,
+                "nps": round(100.0 * (pro - det) / count, 1),
+            }
+        )
     return out

@@ -34,8 +34,11 @@ def notify_from_events(session: Session, after_event_id: int, *, limit: int = BA
 
     The return value is the cursor to pass next time (it equals `after_event_id` when nothing is new).
     """
-    events = list(session.execute(select(EventRow).where(EventRow.id > after_event_id).order_by(EventRow.id)
-                                  .limit(limit)).scalars())
+    events = list(
+        session.execute(
+            select(EventRow).where(EventRow.id > after_event_id).order_by(EventRow.id).limit(limit)
+        ).scalars()
+    )
     if not events:
         return after_event_id
     jobs = {e.job_id for e in events if e.job_id and e.kind in ("stage_change", "alert", "warranty_issued")}
@@ -69,11 +72,21 @@ def _stage(session: Session, case: Case, event: EventRow, data: dict[str, Any]) 
         text = say(lg, "n.car_ready.delivery" if pickup else "n.car_ready.text")
     else:
         name = stage_name(stage, lg)
-        kind, subject, text = "repair_stage", say(lg, "n.repair_stage", stage=name), say(lg, "n.repair_stage.text",
-                                                                                           stage=name)
-    row = enqueue(session, case, kind, subject=subject, text=text,
-                  data={"job_id": event.job_id, "stage": stage, "event_id": event.id},
-                  dedup_key=f"event:{event.id}:{case.id}", at_ms=event.at_ms)
+        kind, subject, text = (
+            "repair_stage",
+            say(lg, "n.repair_stage", stage=name),
+            say(lg, "n.repair_stage.text", stage=name),
+        )
+    row = enqueue(
+        session,
+        case,
+        kind,
+        subject=subject,
+        text=text,
+        data={"job_id": event.job_id, "stage": stage, "event_id": event.id},
+        dedup_key=f"event:{event.id}:{case.id}",
+        at_ms=event.at_ms,
+    )
     return int(row is not None)
 
 
@@ -86,10 +99,16 @@ def _late(session: Session, case: Case, event: EventRow, data: dict[str, Any]) -
     lg = lang(case)
     details = data.get("details") or {}
     stage = details.get("stage") if isinstance(details, dict) else None
-    row = enqueue(session, case, "repair_late", subject=say(lg, "n.repair_late"),
-                  text=say(lg, "n.repair_late.text", stage=stage_name(stage, lg) if stage else data.get("kind", "-")),
-                  data={"job_id": event.job_id, "alert_id": data.get("alert_id"), "event_id": event.id},
-                  dedup_key=f"event:{event.id}:{case.id}", at_ms=event.at_ms)
+    row = enqueue(
+        session,
+        case,
+        "repair_late",
+        subject=say(lg, "n.repair_late"),
+        text=say(lg, "n.repair_late.text", stage=stage_name(stage, lg) if stage else data.get("kind", "-")),
+        data={"job_id": event.job_id, "alert_id": data.get("alert_id"), "event_id": event.id},
+        dedup_key=f"event:{event.id}:{case.id}",
+        at_ms=event.at_ms,
+    )
     return int(row is not None)
 
 
@@ -97,10 +116,16 @@ def _warranty(session: Session, case: Case, event: EventRow, data: dict[str, Any
     lg = lang(case)
     expires = data.get("expires_at_ms")
     until = day_text(datetime.fromtimestamp(expires / 1000, tz=UTC).date(), lg) if isinstance(expires, int) else "-"
-    row = enqueue(session, case, "warranty", subject=say(lg, "n.warranty"),
-                  text=say(lg, "n.warranty.text", months=data.get("months", "-"), until=until),
-                  data={"job_id": event.job_id, "months": data.get("months"), "expires_at_ms": expires,
-                        "event_id": event.id}, dedup_key=f"event:{event.id}:{case.id}", at_ms=event.at_ms)
+    row = enqueue(
+        session,
+        case,
+        "warranty",
+        subject=say(lg, "n.warranty"),
+        text=say(lg, "n.warranty.text", months=data.get("months", "-"), until=until),
+        data={"job_id": event.job_id, "months": data.get("months"), "expires_at_ms": expires, "event_id": event.id},
+        dedup_key=f"event:{event.id}:{case.id}",
+        at_ms=event.at_ms,
+    )
     return int(row is not None)
 
 
@@ -108,10 +133,16 @@ def _rehab_plan(session: Session, case: Case, event: EventRow, data: dict[str, A
     lg = lang(case)
     version = int(data.get("version") or 0)
     key = "n.rehab_plan" if version <= 1 else "n.rehab_plan_changed"
-    row = enqueue(session, case, "rehab_plan_ready" if version <= 1 else "rehab_plan_changed",
-                  subject=say(lg, key), text=say(lg, f"{key}.text", version=version, reason=data.get("reason") or "-"),
-                  data={"patient_id": event.patient_id, "version": version, "event_id": event.id},
-                  dedup_key=f"event:{event.id}:{case.id}", at_ms=event.at_ms)
+    row = enqueue(
+        session,
+        case,
+        "rehab_plan_ready" if version <= 1 else "rehab_plan_changed",
+        subject=say(lg, key),
+        text=say(lg, f"{key}.text", version=version, reason=data.get("reason") or "-"),
+        data={"patient_id": event.patient_id, "version": version, "event_id": event.id},
+        dedup_key=f"event:{event.id}:{case.id}",
+        at_ms=event.at_ms,
+    )
     return int(row is not None)
 
 

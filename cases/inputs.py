@@ -22,8 +22,9 @@ Mobility = Literal["normal", "reduced"]
 Channel = Literal["app", "sms", "email"]
 PaymentMethod = Literal["bank_transfer", "instant", "cheque"]
 Milestone = Literal["repair", "rehab", "risk_review", "closure"]
-SubrogationStage = Literal["investigation", "evidence", "demand", "negotiation", "settlement", "litigation",
-                           "recovered", "closed"]
+SubrogationStage = Literal[
+    "investigation", "evidence", "demand", "negotiation", "settlement", "litigation", "recovered", "closed"
+]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. CNY, EUR")]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -101,8 +102,9 @@ class Payment(CaseInput):
         """The payment as stored with the case: amounts as decimal strings, `paid_at` in RFC 3339."""
         doc = self.model_dump(mode="json")
         doc["amount"], doc["deductible"] = money_text(self.amount), money_text(self.deductible)
-        doc["components"] = [{**d, "amount": money_text(c.amount)} for d, c in zip(doc["components"], self.components,
-                                                                                    strict=True)]
+        doc["components"] = [
+            {**d, "amount": money_text(c.amount)} for d, c in zip(doc["components"], self.components, strict=True)
+        ]
         doc["paid_at"] = self.paid_at.isoformat()
         return doc
 
@@ -119,10 +121,12 @@ class Loss(CaseInput):
     occurred_at: PastTime | None = Field(None, description="when the loss happened (default: the payment time)")
     vehicle: Vehicle | None = None
     repair_type: Literal["body", "mechanical", "paint", "glass", "structural"] | None = Field(
-        None, description="the kind of repair the vehicle needs (sets the warranty term; default body)")
+        None, description="the kind of repair the vehicle needs (sets the warranty term; default body)"
+    )
     injury: Injury | None = None
-    prior_claims_same_cause: int = Field(0, ge=0, le=1000,
-                                         description="earlier claims of this claimant for the same cause")
+    prior_claims_same_cause: int = Field(
+        0, ge=0, le=1000, description="earlier claims of this claimant for the same cause"
+    )
 
     @field_validator("cause")
     @classmethod
@@ -161,8 +165,9 @@ class ThirdParty(CaseInput):
 
 class SubrogationCreate(CaseInput):
     third_party: ThirdParty
-    claimed: Money | None = Field(None, description="principal claimed (default: the amount paid plus the "
-                                                    "claimant's deductible)")
+    claimed: Money | None = Field(
+        None, description="principal claimed (default: the amount paid plus the claimant's deductible)"
+    )
     deductible: Money | None = Field(None, description="default: payment.deductible")
     interest_rate: float = Field(0.04, ge=0, le=0.5, description="yearly simple interest on the principal")
     limitation_years: int = Field(3, ge=1, le=30, description="limitation period counted from the loss")

@@ -35,14 +35,20 @@ REPAIR_KEYS: Final = frozenset({"repair", "courtesy_car", "extended_warranty", "
 REHAB_KEYS: Final = frozenset({"rehab", "wearable_kit", "home_visits"})
 
 
-def record(session: Session, case: Case, kind: str, summary: str, *, by: str, at_ms: int,
-           data: dict[str, Any] | None = None) -> None:
+def record(
+    session: Session, case: Case, kind: str, summary: str, *, by: str, at_ms: int, data: dict[str, Any] | None = None
+) -> None:
     """Write a case log entry and the matching live feed event."""
     session.add(CaseLogEntry(case_id=case.id, at_ms=at_ms, kind=kind, summary=summary, data=data or {}, by=by))
     # case_id: staff and the claimant see it live; patient_id: so does the rehab manager of a linked patient
     # (never job_id: shops see nothing of cases)
-    publish(session, f"case_{kind}", {"case_id": case.id, "summary": summary, **(data or {})}, case_id=case.id,
-            patient_id=case.patient_id)
+    publish(
+        session,
+        f"case_{kind}",
+        {"case_id": case.id, "summary": summary, **(data or {})},
+        case_id=case.id,
+        patient_id=case.patient_id,
+    )
     case.updated_ms = max(case.updated_ms, at_ms)
 
 
@@ -52,6 +58,7 @@ def require_open(case: Case) -> None:
 
 
 # --- links -------------------------------------------------------------------------------------------
+
 
 def link(session: Session, case: Case, *, job_id: str | None, patient_id: str | None, by: str, at_ms: int) -> None:
     """Attach the repair job and/or the rehab patient that serve the case."""
@@ -76,21 +83,31 @@ def link(session: Session, case: Case, *, job_id: str | None, patient_id: str | 
             raise CaseConflict(f"patient {patient_id!r} already serves case {other}")
     if job_id is not None and job_id != case.job_id:
         case.job_id = job_id
-        record(session, case, "linked", f"repair job {job_id} serves the case", by=by, at_ms=at_ms,
-               data={"job_id": job_id})
+        record(
+            session, case, "linked", f"repair job {job_id} serves the case", by=by, at_ms=at_ms, data={"job_id": job_id}
+        )
         set_service(session, case, "repair", "active", by=by, at_ms=at_ms, note=f"repair job {job_id}")
     if patient_id is not None and patient_id != case.patient_id:
         case.patient_id = patient_id
-        record(session, case, "linked", f"patient {patient_id} is enrolled in rehab", by=by, at_ms=at_ms,
-               data={"patient_id": patient_id})
+        record(
+            session,
+            case,
+            "linked",
+            f"patient {patient_id} is enrolled in rehab",
+            by=by,
+            at_ms=at_ms,
+            data={"patient_id": patient_id},
+        )
         set_service(session, case, "rehab", "active", by=by, at_ms=at_ms, note=f"patient {patient_id}")
     sync_services(session, case, at_ms)
 
 
 # --- plan changes ------------------------------------------------------------------------------------
 
-def change_plan(session: Session, case: Case, change: dict[str, Any], *, by: str, by_role: str,
-                at_ms: int) -> tuple[CasePlan, bool]:
+
+def change_plan(
+    session: Session, case: Case, change: dict[str, Any], *, by: str, by_role: str, at_ms: int
+) -> tuple[CasePlan, bool]:
     """Apply a change request (fields of `PlanChange`); returns the plan and whether a new version was made."""
     require_open(case)
     plan = current_plan(session, case.id)
@@ -128,15 +145,34 @@ def change_plan(session: Session, case: Case, change: dict[str, Any], *, by: str
         if item["change"] != "added" and (services.get(item["key"]) or {}).get("status") == "done":
             raise CaseConflict(f"{item['key']} is already done; it cannot be {item['change']}")
     new = store_version(session, case, prefs, by=by, reason=reason, at_ms=at_ms)
-    record(session, case, "plan_changed", f"plan version {new.version}: " + "; ".join(
-        f"{c['change']} {c['key']}" for c in new.changes), by=by, at_ms=at_ms,
-        data={"version": new.version, "changes": [{"key": c["key"], "change": c["change"]} for c in new.changes]})
+    record(
+        session,
+        case,
+        "plan_changed",
+        f"plan version {new.version}: " + "; ".join(f"{c['change']} {c['key']}" for c in new.changes),
+        by=by,
+        at_ms=at_ms,
+        data={"version": new.version, "changes": [{"key": c["key"], "change": c["change"]} for c in new.changes]},
+    )
     titles = {i["key"]: i["title"] for i in plan.items + new.items}
-    text = say(lang(case), "n.plan_changed.text", version=new.version, changes="; ".join(
-        say(lang(case), f"n.change.{c['change']}", title=titles.get(c["key"], c["key"]), reason=c["reason"])
-        for c in new.changes))
-    enqueue(session, case, "plan_changed", subject=say(lang(case), "n.plan_changed"), text=text,
-            data={"version": new.version, "changes": new.changes}, at_ms=at_ms)
+    text = say(
+        lang(case),
+        "n.plan_changed.text",
+        version=new.version,
+        changes="; ".join(
+            say(lang(case), f"n.change.{c['change']}", title=titles.get(c["key"], c["key"]), reason=c["reason"])
+            for c in new.changes
+        ),
+    )
+    enqueue(
+        session,
+        case,
+        "plan_changed",
+        subject=say(lang(case), "n.plan_changed"),
+        text=text,
+        data={"version": new.version, "changes": new.changes},
+        at_ms=at_ms,
+    )
     _forget_status_of_removed(case, new)
     try_close(session, case, by=by, at_ms=at_ms)
     return new, True
@@ -151,8 +187,18 @@ def _forget_status_of_removed(case: Case, plan: CasePlan) -> None:
 
 # --- services and milestones -------------------------------------------------------------------------
 
-def set_service(session: Session, case: Case, key: str, status: str, *, by: str, at_ms: int,
-                note: str | None = None, strict: bool = False) -> list[str]:
+
+def set_service(
+    session: Session,
+    case: Case,
+    key: str,
+    status: str,
+    *,
+    by: str,
+    at_ms: int,
+    note: str | None = None,
+    strict: bool = False,
+) -> list[str]:
     """Move a plan item forward (pending -> active -> done); done also completes its parts. Returns keys moved."""
     plan = current_plan(session, case.id)
     items = {i["key"]: i for i in (plan.items if plan else [])}
@@ -161,8 +207,7 @@ def set_service(session: Session, case: Case, key: str, status: str, *, by: str,
             raise CaseInvalid("key", f"the plan of case {case.id} has no {key!r}")
         return []
     services = dict(case.services or {})
-    targets = [key] + ([k for k, parent in PART_OF.items() if parent == key and k in items] if status == "done"
-                       else [])
+    targets = [key] + ([k for k, parent in PART_OF.items() if parent == key and k in items] if status == "done" else [])
     moved: list[str] = []
     for k in targets:
         current = (services.get(k) or {}).get("status", "pending")
@@ -178,8 +223,15 @@ def set_service(session: Session, case: Case, key: str, status: str, *, by: str,
         return []
     case.services = services
     for k in moved:
-        record(session, case, "service", f"{items[k]['title']}: {status}", by=by, at_ms=at_ms,
-               data={"key": k, "status": status, **({"note": note} if note else {})})
+        record(
+            session,
+            case,
+            "service",
+            f"{items[k]['title']}: {status}",
+            by=by,
+            at_ms=at_ms,
+            data={"key": k, "status": status, **({"note": note} if note else {})},
+        )
         milestone = items[k].get("milestone")
         if status == "done" and milestone:
             reach_milestone(session, case, milestone, at_ms=at_ms)
@@ -194,10 +246,16 @@ def reach_milestone(session: Session, case: Case, milestone: str, *, at_ms: int)
         return
     case.milestones = [*(case.milestones or []), milestone]
     lg = lang(case)
-    enqueue(session, case, "feedback_request", subject=say(lg, "n.feedback_request"),
-            text=say(lg, "n.feedback_request.text", milestone=say(lg, f"milestone.{milestone}")),
-            data={"milestone": milestone, "feedback_url": f"/api/v1/cases/{case.id}/feedback"},
-            dedup_key=f"feedback:{case.id}:{milestone}", at_ms=at_ms)
+    enqueue(
+        session,
+        case,
+        "feedback_request",
+        subject=say(lg, "n.feedback_request"),
+        text=say(lg, "n.feedback_request.text", milestone=say(lg, f"milestone.{milestone}")),
+        data={"milestone": milestone, "feedback_url": f"/api/v1/cases/{case.id}/feedback"},
+        dedup_key=f"feedback:{case.id}:{milestone}",
+        at_ms=at_ms,
+    )
 
 
 def sync_services(session: Session, case: Case, at_ms: int) -> int:
@@ -209,16 +267,35 @@ def sync_services(session: Session, case: Case, at_ms: int) -> int:
         job = session.get(RepairJob, case.job_id)
         if job is not None:
             if job.delivered_ms is not None or job.current_stage == "delivered":
-                moved += len(set_service(session, case, "repair", "done", by="repair monitor",
-                                         at_ms=job.delivered_ms or at_ms, note="car delivered"))
+                moved += len(
+                    set_service(
+                        session,
+                        case,
+                        "repair",
+                        "done",
+                        by="repair monitor",
+                        at_ms=job.delivered_ms or at_ms,
+                        note="car delivered",
+                    )
+                )
             elif job.current_stage is not None:
                 moved += len(set_service(session, case, "repair", "active", by="repair monitor", at_ms=at_ms))
     if case.patient_id is not None and case.state == "open":
-        wearable = session.execute(select(Device.device_id).where(Device.patient_id == case.patient_id,
-                                                                  Device.kind == "wearable").limit(1)).scalar()
+        wearable = session.execute(
+            select(Device.device_id).where(Device.patient_id == case.patient_id, Device.kind == "wearable").limit(1)
+        ).scalar()
         if wearable is not None:
-            moved += len(set_service(session, case, "wearable_kit", "done", by="rehab monitor", at_ms=at_ms,
-                                     note=f"wearable {wearable} registered"))
+            moved += len(
+                set_service(
+                    session,
+                    case,
+                    "wearable_kit",
+                    "done",
+                    by="rehab monitor",
+                    at_ms=at_ms,
+                    note=f"wearable {wearable} registered",
+                )
+            )
         has_plan = session.execute(select(Plan.id).where(Plan.patient_id == case.patient_id).limit(1)).scalar()
         if has_plan is not None:
             moved += len(set_service(session, case, "rehab", "active", by="rehab monitor", at_ms=at_ms))
@@ -226,6 +303,7 @@ def sync_services(session: Session, case: Case, at_ms: int) -> int:
 
 
 # --- close -------------------------------------------------------------------------------------------
+
 
 def try_close(session: Session, case: Case, *, by: str, at_ms: int) -> bool:
     """Close the case when every service of its plan is done; returns whether it closed now."""
@@ -239,17 +317,30 @@ def try_close(session: Session, case: Case, *, by: str, at_ms: int) -> bool:
     case.closed_ms = at_ms
     case.figures = compute_figures(session, case, at_ms=at_ms)
     case.risk_report = build_report(session, case, lang(case), at_ms=at_ms)
-    record(session, case, "closed", "every service of the plan is done", by=by, at_ms=at_ms,
-           data={"figures": case.figures})
+    record(
+        session, case, "closed", "every service of the plan is done", by=by, at_ms=at_ms, data={"figures": case.figures}
+    )
     lg = lang(case)
-    enqueue(session, case, "case_closed", subject=say(lg, "n.case_closed"),
-            text=say(lg, "n.case_closed.text", claim_id=case.claim_id), data={"figures": case.figures},
-            at_ms=at_ms)
+    enqueue(
+        session,
+        case,
+        "case_closed",
+        subject=say(lg, "n.case_closed"),
+        text=say(lg, "n.case_closed.text", claim_id=case.claim_id),
+        data={"figures": case.figures},
+        at_ms=at_ms,
+    )
     advice = [a["text"] for a in case.risk_report.get("advice", [])][:3]
     if advice:
-        enqueue(session, case, "risk_report", subject=say(lg, "n.risk_report"),
-                text=say(lg, "n.risk_report.text", advice=joined(advice, lg) if lg == "zh" else " ".join(advice)),
-                data={"report_url": f"/api/v1/cases/{case.id}/risk-report?format=html"}, at_ms=at_ms)
+        enqueue(
+            session,
+            case,
+            "risk_report",
+            subject=say(lg, "n.risk_report"),
+            text=say(lg, "n.risk_report.text", advice=joined(advice, lg) if lg == "zh" else " ".join(advice)),
+            data={"report_url": f"/api/v1/cases/{case.id}/risk-report?format=html"},
+            at_ms=at_ms,
+        )
     reach_milestone(session, case, "closure", at_ms=at_ms)
     log.info("case %s closed", case.id)
     return True
@@ -257,8 +348,12 @@ def try_close(session: Session, case: Case, *, by: str, at_ms: int) -> bool:
 
 def compute_figures(session: Session, case: Case, *, at_ms: int | None = None) -> dict[str, Any]:
     """Days to keys, rehab adherence, amount recovered and feedback, as far as the case has them."""
-    figures: dict[str, Any] = {"days_to_keys": None, "rehab_adherence": None, "amount_recovered": None,
-                               "feedback": None}
+    figures: dict[str, Any] = {
+        "days_to_keys": None,
+        "rehab_adherence": None,
+        "amount_recovered": None,
+        "feedback": None,
+    }
     services = case.services or {}
     if case.job_id is not None:
         job = session.get(RepairJob, case.job_id)
@@ -276,7 +371,9 @@ def compute_figures(session: Session, case: Case, *, at_ms: int | None = None) -
     if answers:
         promoters = sum(a.would_recommend >= 9 for a in answers)
         detractors = sum(a.would_recommend <= 6 for a in answers)
-        figures["feedback"] = {"answers": len(answers),
-                               "satisfaction_mean": round(fmean(a.satisfaction for a in answers), 2),
-                               "nps": round(100 * (promoters - detractors) / len(answers), 1)}
+        figures["feedback"] = {
+            "answers": len(answers),
+            "satisfaction_mean": round(fmean(a.satisfaction for a in answers), 2),
+            "nps": round(100 * (promoters - detractors) / len(answers), 1),
+        }
     return figures

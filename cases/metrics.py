@@ -45,8 +45,11 @@ def count_of(value: object) -> int:
 
 
 def daily_rows(session: Session, patient_id: str) -> list[DailyMetrics]:
-    return list(session.execute(select(DailyMetrics).where(DailyMetrics.patient_id == patient_id)
-                                .order_by(DailyMetrics.day)).scalars())
+    return list(
+        session.execute(
+            select(DailyMetrics).where(DailyMetrics.patient_id == patient_id).order_by(DailyMetrics.day)
+        ).scalars()
+    )
 
 
 def mean_adherence(session: Session, patient_id: str) -> float | None:

@@ -66,5 +66,9 @@ def payment_for_json(payment: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: an amount in a request or an answer: a Decimal in cents, a JSON number on the wire
-Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False), AfterValidator(to_money),
-                  PlainSerializer(money_number, return_type=float, when_used="json")]
+Money = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False),
+    AfterValidator(to_money),
+    PlainSerializer(money_number, return_type=float, when_used="json"),
+]

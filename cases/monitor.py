@@ -44,8 +44,9 @@ class CasesMonitor:
 
     name = "cases"
 
-    def __init__(self, state: StateStore, *, warn_days: int = 90, progress_every_days: int = 30,
-                 batch: int = 500) -> None:
+    def __init__(
+        self, state: StateStore, *, warn_days: int = 90, progress_every_days: int = 30, batch: int = 500
+    ) -> None:
         self.state = state
         self.warn_days = warn_days
         self.progress_every_days = progress_every_days
@@ -62,10 +63,18 @@ class CasesMonitor:
             with self.state.session() as session:
                 handled += self._feeds(session)
         with self.state.session() as session:
-            open_cases = session.execute(select(Case.id).where(Case.state == "open").order_by(Case.opened_ms)
-                                         ).scalars().all()
-            files = session.execute(select(Subrogation.case_id).where(Subrogation.stage.in_(sorted(ACTIVE_STAGES)))
-                                    .order_by(Subrogation.deadline_ms)).scalars().all()
+            open_cases = (
+                session.execute(select(Case.id).where(Case.state == "open").order_by(Case.opened_ms)).scalars().all()
+            )
+            files = (
+                session.execute(
+                    select(Subrogation.case_id)
+                    .where(Subrogation.stage.in_(sorted(ACTIVE_STAGES)))
+                    .order_by(Subrogation.deadline_ms)
+                )
+                .scalars()
+                .all()
+            )
         for case_id in open_cases:
             if partition_of(case_id) in partitions:
                 handled += self._each(case_id, now_ms, self._progress)
@@ -103,15 +112,19 @@ class CasesMonitor:
         keys = {i["key"] for i in (plan.items if plan else [])}
         job_id = patient_id = None
         if case.job_id is None and "repair" in keys:
-            job_id = session.execute(select(RepairJob.id).where(RepairJob.claim_id == case.claim_id)
-                                     .order_by(RepairJob.created_ms.desc()).limit(1)).scalar()
+            job_id = session.execute(
+                select(RepairJob.id)
+                .where(RepairJob.claim_id == case.claim_id)
+                .order_by(RepairJob.created_ms.desc())
+                .limit(1)
+            ).scalar()
             if job_id is not None and session.execute(select(Case.id).where(Case.job_id == job_id)).first():
                 job_id = None
         if case.patient_id is None and "rehab" in keys:
-            patient_id = session.execute(select(Patient.id).where(Patient.claim_id == case.claim_id)
-                                         .order_by(Patient.created_ms.desc()).limit(1)).scalar()
-            if patient_id is not None and session.execute(select(Case.id).where(Case.patient_id == patient_id)
-                                                          ).first():
+            patient_id = session.execute(
+                select(Patient.id).where(Patient.claim_id == case.claim_id).order_by(Patient.created_ms.desc()).limit(1)
+            ).scalar()
+            if patient_id is not None and session.execute(select(Case.id).where(Case.patient_id == patient_id)).first():
                 patient_id = None
         if job_id is not None or patient_id is not None:
             link(session, case, job_id=job_id, patient_id=patient_id, by="cases monitor", at_ms=now_ms)

@@ -29,10 +29,18 @@ INSTANT_MINUTES: Final = 15
 
 #: currency -> ("country" | "financial", code, subdivision): whose closing days delay a transfer in it
 BANK_CALENDARS: Final[dict[str, tuple[str, str, str | None]]] = {
-    "CNY": ("country", "CN", None), "EUR": ("financial", "TAR", None), "USD": ("financial", "FED", None),
-    "GBP": ("country", "GB", "ENG"), "JPY": ("country", "JP", None), "HKD": ("country", "HK", None),
-    "SGD": ("country", "SG", None), "AUD": ("country", "AU", None), "CAD": ("country", "CA", None),
-    "CHF": ("country", "CH", None), "KRW": ("country", "KR", None), "INR": ("country", "IN", None),
+    "CNY": ("country", "CN", None),
+    "EUR": ("financial", "TAR", None),
+    "USD": ("financial", "FED", None),
+    "GBP": ("country", "GB", "ENG"),
+    "JPY": ("country", "JP", None),
+    "HKD": ("country", "HK", None),
+    "SGD": ("country", "SG", None),
+    "AUD": ("country", "AU", None),
+    "CAD": ("country", "CA", None),
+    "CHF": ("country", "CH", None),
+    "KRW": ("country", "KR", None),
+    "INR": ("country", "IN", None),
 }
 
 
@@ -59,8 +67,9 @@ def add_business_days(start: date, days: int, closed: Container[date] = ()) -> d
     return current
 
 
-def arrival_window(method: str, paid_at: datetime,
-                   currency: str | None = None) -> tuple[datetime | date, datetime | date]:
+def arrival_window(
+    method: str, paid_at: datetime, currency: str | None = None
+) -> tuple[datetime | date, datetime | date]:
     """When the money should reach the claimant: instants for an instant payment, dates otherwise."""
     if method == "instant":
         return paid_at, paid_at + timedelta(minutes=INSTANT_MINUTES)
@@ -77,16 +86,28 @@ def build_notice(case: dict[str, Any], plan_items: list[dict[str, Any]], lang: s
     currency = payment["currency"]
     amount, deductible = to_money(payment["amount"]), to_money(payment.get("deductible") or 0)
     method = say(lang, f"method.{payment['method']}")
-    why = say(lang, "notice.why", amount=money(amount, currency), line=say(lang, f"line.{case['line']}"),
-              claim_id=case["claim_id"], cause=loss["cause"], severity=say(lang, f"severity.{loss['severity']}"),
-              method=method, paid_date=day_text(paid_at.date(), lang))
+    why = say(
+        lang,
+        "notice.why",
+        amount=money(amount, currency),
+        line=say(lang, f"line.{case['line']}"),
+        claim_id=case["claim_id"],
+        cause=loss["cause"],
+        severity=say(lang, f"severity.{loss['severity']}"),
+        method=method,
+        paid_date=day_text(paid_at.date(), lang),
+    )
     components = []
     for c in payment["components"]:
         key = "notice.component_note" if c.get("note") else "notice.component"
         part = to_money(c["amount"])
-        components.append({"item": c["item"], "amount": money_number(part),
-                           "text": say(lang, key, item=c["item"], amount=money(part, currency),
-                                       note=c.get("note") or "")})
+        components.append(
+            {
+                "item": c["item"],
+                "amount": money_number(part),
+                "text": say(lang, key, item=c["item"], amount=money(part, currency), note=c.get("note") or ""),
+            }
+        )
     earliest, latest = arrival_window(payment["method"], paid_at, currency)
     if payment["method"] == "instant":
         assert isinstance(latest, datetime)
@@ -94,25 +115,55 @@ def build_notice(case: dict[str, Any], plan_items: list[dict[str, Any]], lang: s
     else:
         lo, hi = BUSINESS_DAYS[payment["method"]]
         key = "notice.arrival_days" if currency in BANK_CALENDARS else "notice.arrival_days_weekends"
-        arrival_text = say(lang, key, method=method, earliest=day_text(_day(earliest), lang),
-                           latest=day_text(_day(latest), lang), lo=lo, hi=hi)
+        arrival_text = say(
+            lang,
+            key,
+            method=method,
+            earliest=day_text(_day(earliest), lang),
+            latest=day_text(_day(latest), lang),
+            lo=lo,
+            hi=hi,
+        )
     entitlements = [_entitlement(item, lang) for item in plan_items]
     title = say(lang, "notice.title", claim_id=case["claim_id"])
     greeting = say(lang, "notice.greeting", name=claimant["name"])
     lines = [title, "", greeting, why]
     if deductible:
         lines.append(say(lang, "notice.deductible", amount=money(deductible, currency)))
-    lines += ["", say(lang, "notice.components"), *[c["text"] for c in components], "", arrival_text, "",
-              say(lang, "notice.next")]
+    lines += [
+        "",
+        say(lang, "notice.components"),
+        *[c["text"] for c in components],
+        "",
+        arrival_text,
+        "",
+        say(lang, "notice.next"),
+    ]
     lines += [say(lang, "notice.entitlement", title=e["title"], text=e["text"]) for e in entitlements] or [
-        say(lang, "notice.none")]
+        say(lang, "notice.none")
+    ]
     lines += ["", say(lang, "notice.contact", channel=say(lang, f"channel.{claimant.get('channel', 'app')}"))]
-    return {"case_id": case["id"], "claim_id": case["claim_id"], "language": lang, "title": title,
-            "greeting": greeting, "why": why, "amount": money_number(amount), "currency": currency,
-            "method": payment["method"], "paid_at": payment["paid_at"], "components": components,
-            "arrival": {"method": payment["method"], "earliest": earliest.isoformat(), "latest": latest.isoformat(),
-                        "text": arrival_text},
-            "entitlements": entitlements, "text": "\n".join(lines)}
+    return {
+        "case_id": case["id"],
+        "claim_id": case["claim_id"],
+        "language": lang,
+        "title": title,
+        "greeting": greeting,
+        "why": why,
+        "amount": money_number(amount),
+        "currency": currency,
+        "method": payment["method"],
+        "paid_at": payment["paid_at"],
+        "components": components,
+        "arrival": {
+            "method": payment["method"],
+            "earliest": earliest.isoformat(),
+            "latest": latest.isoformat(),
+            "text": arrival_text,
+        },
+        "entitlements": entitlements,
+        "text": "\n".join(lines),
+    }
 
 
 def _day(value: datetime | date) -> date:

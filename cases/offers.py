@@ -19,8 +19,15 @@ from monitor.shop_scores import shop_profiles
 def shop_offers(session: Session, *, lat: float, lon: float, make: str, severity: str) -> list[dict[str, Any]]:
     """The best certified shops for this repair, best first: shop_id, name, score, distance_km, reasons."""
     profiles = shop_profiles(session)
-    ranked = recommend(profiles, lat=lat, lon=lon, make=make, severity=severity, radius_km=OFFER_RADIUS_KM,
-                       top=OFFERS)
+    ranked = recommend(profiles, lat=lat, lon=lon, make=make, severity=severity, radius_km=OFFER_RADIUS_KM, top=OFFERS)
     names = {p.shop_id: p.name for p in profiles}
-    return [{"shop_id": r.shop_id, "name": names.get(r.shop_id) or r.shop_id, "score": round(float(r.score), 3),
-             "distance_km": round(float(r.distance_km), 2), "reasons": [str(x) for x in r.reasons]} for r in ranked]
+    return [
+        {
+            "shop_id": r.shop_id,
+            "name": names.get(r.shop_id) or r.shop_id,
+            "score": round(float(r.score), 3),
+            "distance_km": round(float(r.distance_km), 2),
+            "reasons": [str(x) for x in r.reasons],
+        }
+        for r in ranked
+    ]

@@ -67,9 +67,19 @@ class OutboxWorker:
 
     name = "outbox"
 
-    def __init__(self, state: StateStore, *, url: str | None, secret: str | None, timeout_s: float = 10.0,
-                 batch: int = 100, lease_ms: int = 60_000, backoff_base_ms: int = 2_000,
-                 backoff_max_ms: int = 10 * 60_000, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        state: StateStore,
+        *,
+        url: str | None,
+        secret: str | None,
+        timeout_s: float = 10.0,
+        batch: int = 100,
+        lease_ms: int = 60_000,
+        backoff_base_ms: int = 2_000,
+        backoff_max_ms: int = 10 * 60_000,
+        client: httpx.Client | None = None,
+    ) -> None:
         self.state = state
         self.url = url
         self.secret = secret
@@ -77,8 +87,9 @@ class OutboxWorker:
         self.lease_ms = lease_ms
         self.backoff_base_ms = backoff_base_ms
         self.backoff_max_ms = backoff_max_ms
-        self._client = client or httpx.Client(timeout=timeout_s, follow_redirects=False,
-                                              headers={"User-Agent": "aftercare-outbox/1"})
+        self._client = client or httpx.Client(
+            timeout=timeout_s, follow_redirects=False, headers={"User-Agent": "aftercare-outbox/1"}
+        )
         self._warned = False
 
     def close(self) -> None:
@@ -92,8 +103,10 @@ class OutboxWorker:
         """Deliver what is due at `now_ms`; returns the number of notifications delivered."""
         if not self.url or not self.secret:
             if not self._warned:
-                log.warning("notifications stay queued: AFTERCARE_WEBHOOK_URL and AFTERCARE_WEBHOOK_SECRET "
-                            "must both be set to deliver them")
+                log.warning(
+                    "notifications stay queued: AFTERCARE_WEBHOOK_URL and AFTERCARE_WEBHOOK_SECRET "
+                    "must both be set to deliver them"
+                )
                 self._warned = True
             return 0
         delivered = 0
@@ -115,22 +128,40 @@ class OutboxWorker:
     def _claim(self, now_ms: int, limit: int) -> list[_Claimed]:
         """Take the due heads of line (oldest pending of each case), leasing them to this worker."""
         earlier = aliased(CaseNotification)
-        blocked = (select(earlier.seq).where(earlier.case_id == CaseNotification.case_id,
-                                             earlier.state == PENDING, earlier.seq < CaseNotification.seq)
-                   .exists())
+        blocked = (
+            select(earlier.seq)
+            .where(
+                earlier.case_id == CaseNotification.case_id,
+                earlier.state == PENDING,
+                earlier.seq < CaseNotification.seq,
+            )
+            .exists()
+        )
         claimed: list[_Claimed] = []
         with self.state.session() as session:
-            rows = session.execute(
-                select(CaseNotification).where(CaseNotification.state == PENDING,
-                                               CaseNotification.next_attempt_ms <= now_ms, ~blocked)
-                .order_by(CaseNotification.next_attempt_ms, CaseNotification.seq).limit(limit)).scalars().all()
+            rows = (
+                session.execute(
+                    select(CaseNotification)
+                    .where(CaseNotification.state == PENDING, CaseNotification.next_attempt_ms <= now_ms, ~blocked)
+                    .order_by(CaseNotification.next_attempt_ms, CaseNotification.seq)
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
             for row in rows:
                 taken = session.execute(
                     update(CaseNotification)
-                    .where(and_(CaseNotification.seq == row.seq, CaseNotification.state == PENDING,
-                                CaseNotification.next_attempt_ms == row.next_attempt_ms))
+                    .where(
+                        and_(
+                            CaseNotification.seq == row.seq,
+                            CaseNotification.state == PENDING,
+                            CaseNotification.next_attempt_ms == row.next_attempt_ms,
+                        )
+                    )
                     .values(next_attempt_ms=now_ms + self.lease_ms, attempts=CaseNotification.attempts + 1)
-                    .execution_options(synchronize_session=False))
+                    .execution_options(synchronize_session=False)
+                )
                 if taken.rowcount == 1:  # type: ignore[attr-defined]
                     claimed.append(_Claimed(seq=row.seq, id=row.id, attempts=row.attempts + 1, body=webhook_body(row)))
         return claimed
@@ -138,8 +169,12 @@ class OutboxWorker:
     def _deliver(self, item: _Claimed, now_ms: int) -> bool:
         assert self.url is not None
         assert self.secret is not None
-        headers = {"Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(self.secret, item.body),
-                   DELIVERY_HEADER: item.id, "X-Aftercare-Attempt": str(item.attempts)}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            SIGNATURE_HEADER: sign(self.secret, item.body),
+            DELIVERY_HEADER: item.id,
+            "X-Aftercare-Attempt": str(item.attempts),
+        }
         status: int | None = None
         error: str | None = None
         try:
@@ -156,9 +191,12 @@ class OutboxWorker:
             else:
                 retry = now_ms + backoff_ms(item.attempts, base_ms=self.backoff_base_ms, max_ms=self.backoff_max_ms)
                 values = {"next_attempt_ms": retry, "last_status": status, "last_error": error}
-            session.execute(update(CaseNotification).where(CaseNotification.seq == item.seq,
-                                                           CaseNotification.state == PENDING)
-                            .values(**values).execution_options(synchronize_session=False))
+            session.execute(
+                update(CaseNotification)
+                .where(CaseNotification.seq == item.seq, CaseNotification.state == PENDING)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
         if error is None:
             DELIVERIES.labels("delivered").inc()
             log.info("notification %s delivered (attempt %s)", item.id, item.attempts)

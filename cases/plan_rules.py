@@ -29,8 +29,13 @@ OFFER_RADIUS_KM: Final = 50.0
 OFFERS: Final = 3
 
 #: item key -> the item whose completion completes it
-PART_OF: Final[dict[str, str]] = {"courtesy_car": "repair", "extended_warranty": "repair",
-                                  "pickup_delivery": "repair", "wearable_kit": "rehab", "home_visits": "rehab"}
+PART_OF: Final[dict[str, str]] = {
+    "courtesy_car": "repair",
+    "extended_warranty": "repair",
+    "pickup_delivery": "repair",
+    "wearable_kit": "rehab",
+    "home_visits": "rehab",
+}
 #: item key -> the feedback milestone reached when it is done
 MILESTONES: Final[dict[str, str]] = {"repair": "repair", "rehab": "rehab", "risk_review": "risk_review"}
 #: preferences a change request may set (shop_id carries a shop id, the others a boolean)
@@ -55,11 +60,19 @@ class CaseFacts:
 
     @classmethod
     def of(cls, claimant: dict[str, Any], loss: dict[str, Any], line: str) -> CaseFacts:
-        return cls(line=line, age=int(claimant["age"]), mobility=claimant.get("mobility", "normal"),
-                   channel=claimant.get("channel", "app"), language=claimant.get("language", "en"),
-                   severity=loss["severity"], cause=loss["cause"], vehicle=loss.get("vehicle"),
-                   injury=loss.get("injury"), prior_claims_same_cause=int(loss.get("prior_claims_same_cause") or 0),
-                   repair_type=loss.get("repair_type") or "body")
+        return cls(
+            line=line,
+            age=int(claimant["age"]),
+            mobility=claimant.get("mobility", "normal"),
+            channel=claimant.get("channel", "app"),
+            language=claimant.get("language", "en"),
+            severity=loss["severity"],
+            cause=loss["cause"],
+            vehicle=loss.get("vehicle"),
+            injury=loss.get("injury"),
+            prior_claims_same_cause=int(loss.get("prior_claims_same_cause") or 0),
+            repair_type=loss.get("repair_type") or "body",
+        )
 
     @property
     def needs_assistance(self) -> str | None:
@@ -84,8 +97,11 @@ Preferences = dict[str, Preference]
 
 
 def preferences_from_json(data: dict[str, Any] | None) -> Preferences:
-    return {k: Preference(value=v["value"], by=v.get("by", "staff")) for k, v in (data or {}).items()
-            if k in PREFERENCE_KEYS and isinstance(v, dict) and "value" in v}
+    return {
+        k: Preference(value=v["value"], by=v.get("by", "staff"))
+        for k, v in (data or {}).items()
+        if k in PREFERENCE_KEYS and isinstance(v, dict) and "value" in v
+    }
 
 
 def preferences_to_json(prefs: Preferences) -> dict[str, Any]:
@@ -109,16 +125,26 @@ class PlanDraft:
         return [i["key"] for i in self.items]
 
 
-def generate(facts: CaseFacts, prefs: Preferences, offers: list[dict[str, Any]], *,
-             rehab: RehabOutline | None = None) -> PlanDraft:
+def generate(
+    facts: CaseFacts, prefs: Preferences, offers: list[dict[str, Any]], *, rehab: RehabOutline | None = None
+) -> PlanDraft:
     """The plan for these facts and preferences; `offers` are the ranked shops (best first)."""
     lang = facts.language
     draft = PlanDraft()
 
     def add(key: str, rule: str, reason: str, details: dict[str, Any] | None = None) -> None:
-        draft.items.append({"key": key, "title": say(lang, f"item.{key}"), "reason": reason, "rule": rule,
-                            "channel": facts.channel, "details": details or {}, "part_of": PART_OF.get(key),
-                            "milestone": MILESTONES.get(key)})
+        draft.items.append(
+            {
+                "key": key,
+                "title": say(lang, f"item.{key}"),
+                "reason": reason,
+                "rule": rule,
+                "channel": facts.channel,
+                "details": details or {},
+                "part_of": PART_OF.get(key),
+                "milestone": MILESTONES.get(key),
+            }
+        )
 
     def omit(key: str, reason: str) -> None:
         draft.omitted.append({"key": key, "reason": reason})
@@ -137,12 +163,19 @@ def generate(facts: CaseFacts, prefs: Preferences, offers: list[dict[str, Any]],
     if facts.line == "health" or facts.injury is not None:
         _rehab(facts, prefs, rehab or RehabOutline(), add, omit, declined)
     if facts.line == "property":
-        add("risk_review", "property.risk_review", say(lang, "reason.risk_property", cause=facts.cause),
-            {"cause": facts.cause})
+        add(
+            "risk_review",
+            "property.risk_review",
+            say(lang, "reason.risk_property", cause=facts.cause),
+            {"cause": facts.cause},
+        )
     elif facts.prior_claims_same_cause >= 1:
-        add("risk_review", "recurring_cause.risk_review",
+        add(
+            "risk_review",
+            "recurring_cause.risk_review",
             say(lang, "reason.risk_recurring", n=facts.prior_claims_same_cause + 1, cause=facts.cause),
-            {"cause": facts.cause, "claims_for_cause": facts.prior_claims_same_cause + 1})
+            {"cause": facts.cause, "claims_for_cause": facts.prior_claims_same_cause + 1},
+        )
     else:
         omit("risk_review", say(lang, "omit.risk_not_needed"))
     return draft
@@ -158,8 +191,9 @@ def chosen_offer(offers: list[dict[str, Any]], prefs: Preferences) -> tuple[dict
     return (offers[0], "best") if offers else (None, "best")
 
 
-def _motor(facts: CaseFacts, prefs: Preferences, offers: list[dict[str, Any]], add: Any, omit: Any,
-           declined: Any) -> None:
+def _motor(
+    facts: CaseFacts, prefs: Preferences, offers: list[dict[str, Any]], add: Any, omit: Any, declined: Any
+) -> None:
     lang = facts.language
     vehicle = facts.vehicle or {}
     vehicle_name = " ".join(str(vehicle.get(k, "")) for k in ("make", "model")).strip() or "vehicle"
@@ -167,33 +201,61 @@ def _motor(facts: CaseFacts, prefs: Preferences, offers: list[dict[str, Any]], a
     offered = offers[:OFFERS]
     chosen, chooser = chosen_offer(offered, prefs)
     if chosen is None:
-        add("repair", "motor.repair.no_certified_shop",
+        add(
+            "repair",
+            "motor.repair.no_certified_shop",
             say(lang, "reason.repair_no_shop", vehicle=vehicle_name, severity=severity, radius=int(OFFER_RADIUS_KM)),
-            {"offers": [], "shop_id": None, "rank": None, "severity": facts.severity})
+            {"offers": [], "shop_id": None, "rank": None, "severity": facts.severity},
+        )
     else:
-        chooser_text = say(lang, {"claimant": "reason.chosen_by_you", "staff": "reason.chosen_by_staff"}
-                           .get(chooser, "reason.chosen_best"))
-        add("repair", "motor.repair.certified_offers",
-            say(lang, "reason.repair", vehicle=vehicle_name, severity=severity, n=len(offered),
+        chooser_text = say(
+            lang,
+            {"claimant": "reason.chosen_by_you", "staff": "reason.chosen_by_staff"}.get(chooser, "reason.chosen_best"),
+        )
+        add(
+            "repair",
+            "motor.repair.certified_offers",
+            say(
+                lang,
+                "reason.repair",
+                vehicle=vehicle_name,
+                severity=severity,
+                n=len(offered),
                 shops=joined([f"{o.get('name') or o['shop_id']} ({o['distance_km']:.1f} km)" for o in offered], lang),
-                chosen=chosen.get("name") or chosen["shop_id"], chooser=chooser_text),
-            {"offers": offered, "shop_id": chosen["shop_id"], "shop_name": chosen.get("name"),
-             "rank": offered.index(chosen) + 1, "chosen_by": chooser, "severity": facts.severity})
+                chosen=chosen.get("name") or chosen["shop_id"],
+                chooser=chooser_text,
+            ),
+            {
+                "offers": offered,
+                "shop_id": chosen["shop_id"],
+                "shop_name": chosen.get("name"),
+                "rank": offered.index(chosen) + 1,
+                "chosen_by": chooser,
+                "severity": facts.severity,
+            },
+        )
     if vehicle.get("drivable", True):
         omit("courtesy_car", say(lang, "omit.courtesy_car_drivable"))
     elif (why := declined("courtesy_car")) is not None:
         omit("courtesy_car", why)
     else:
-        add("courtesy_car", "motor.courtesy_car.not_drivable", say(lang, "reason.courtesy_car"),
-            {"until": "repair delivered"})
+        add(
+            "courtesy_car",
+            "motor.courtesy_car.not_drivable",
+            say(lang, "reason.courtesy_car"),
+            {"until": "repair delivered"},
+        )
     if (why := declined("extended_warranty")) is not None:
         omit("extended_warranty", why)
     else:
         base = term_months(facts.repair_type, facts.severity)
         months = term_months(facts.repair_type, facts.severity, extended=True)
-        add("extended_warranty", "motor.extended_warranty",
+        add(
+            "extended_warranty",
+            "motor.extended_warranty",
             say(lang, "reason.extended_warranty", base=base, months=months),
-            {"repair_type": facts.repair_type, "base_months": base, "factor": EXTENSION_FACTOR, "months": months})
+            {"repair_type": facts.repair_type, "base_months": base, "factor": EXTENSION_FACTOR, "months": months},
+        )
     _assisted("pickup_delivery", "motor.pickup_delivery", "pickup", facts, prefs, add, omit, declined)
 
 
@@ -203,17 +265,26 @@ def _rehab(facts: CaseFacts, prefs: Preferences, rehab: RehabOutline, add: Any, 
     injury_text = str(injury.get("description") or facts.cause)
     dimensions = joined(list(rehab.dimensions), lang) if rehab.dimensions else "-"
     health = facts.line == "health"
-    add("rehab", "health.rehab" if health else "injury.rehab",
-        say(lang, "reason.rehab_health" if health else "reason.rehab_injury", injury=injury_text,
-            dimensions=dimensions),
-        {"dimensions": list(rehab.dimensions), "plan": rehab.plan, "body_part": injury.get("body_part")})
-    add("wearable_kit", "rehab.wearable_kit", say(lang, "reason.wearable_kit"),
-        {"measures": ["heart_rate", "spo2", "accelerometer", "gyroscope", "joint_angle"]})
+    add(
+        "rehab",
+        "health.rehab" if health else "injury.rehab",
+        say(
+            lang, "reason.rehab_health" if health else "reason.rehab_injury", injury=injury_text, dimensions=dimensions
+        ),
+        {"dimensions": list(rehab.dimensions), "plan": rehab.plan, "body_part": injury.get("body_part")},
+    )
+    add(
+        "wearable_kit",
+        "rehab.wearable_kit",
+        say(lang, "reason.wearable_kit"),
+        {"measures": ["heart_rate", "spo2", "accelerometer", "gyroscope", "joint_angle"]},
+    )
     _assisted("home_visits", "rehab.home_visits", "home", facts, prefs, add, omit, declined)
 
 
-def _assisted(key: str, rule: str, text: str, facts: CaseFacts, prefs: Preferences, add: Any, omit: Any,
-              declined: Any) -> None:
+def _assisted(
+    key: str, rule: str, text: str, facts: CaseFacts, prefs: Preferences, add: Any, omit: Any, declined: Any
+) -> None:
     """Pick-up and delivery, or home visits: for reduced mobility, age 70+, or on request."""
     lang = facts.language
     if (why := declined(key)) is not None:
@@ -238,19 +309,30 @@ def diff(before: list[dict[str, Any]], after: PlanDraft, lang: str) -> list[dict
     for key, item in new.items():
         prior = old.get(key)
         if prior is None:
-            changes.append({"key": key, "change": "added", "reason": item["reason"], "before": None,
-                            "after": _brief(item)})
+            changes.append(
+                {"key": key, "change": "added", "reason": item["reason"], "before": None, "after": _brief(item)}
+            )
         elif (prior["rule"], _comparable(prior["details"])) != (item["rule"], _comparable(item["details"])):
             reason = item["reason"]
             if key == "repair" and prior["details"].get("shop_id") != item["details"].get("shop_id"):
-                reason = say(lang, "diff.shop", before=prior["details"].get("shop_name") or prior["details"].get(
-                    "shop_id"), after=item["details"].get("shop_name") or item["details"].get("shop_id")) + " " + reason
-            changes.append({"key": key, "change": "changed", "reason": reason, "before": _brief(prior),
-                            "after": _brief(item)})
+                reason = (
+                    say(
+                        lang,
+                        "diff.shop",
+                        before=prior["details"].get("shop_name") or prior["details"].get("shop_id"),
+                        after=item["details"].get("shop_name") or item["details"].get("shop_id"),
+                    )
+                    + " "
+                    + reason
+                )
+            changes.append(
+                {"key": key, "change": "changed", "reason": reason, "before": _brief(prior), "after": _brief(item)}
+            )
     for key, item in old.items():
         if key not in new:
-            changes.append({"key": key, "change": "removed", "reason": omitted.get(key, ""), "before": _brief(item),
-                            "after": None})
+            changes.append(
+                {"key": key, "change": "removed", "reason": omitted.get(key, ""), "before": _brief(item), "after": None}
+            )
     return changes
 
 

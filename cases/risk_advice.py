@@ -47,15 +47,23 @@ CHECKLISTS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 MOTOR_ADVICE: Final[dict[str, tuple[str, ...]]] = {
-    "collision": ("motor.distance", "motor.adas"), "parking": ("motor.parking_aids", "motor.parking_spot"),
-    "storm": ("motor.covered", "motor.flood_water"), "theft": ("motor.immobiliser", "motor.valuables"),
-    "vandalism": ("motor.lit_parking",), "animal": ("motor.dusk",), "glass": ("motor.chips",),
-    "fire": ("motor.electrics",), "other": ("motor.defensive",),
+    "collision": ("motor.distance", "motor.adas"),
+    "parking": ("motor.parking_aids", "motor.parking_spot"),
+    "storm": ("motor.covered", "motor.flood_water"),
+    "theft": ("motor.immobiliser", "motor.valuables"),
+    "vandalism": ("motor.lit_parking",),
+    "animal": ("motor.dusk",),
+    "glass": ("motor.chips",),
+    "fire": ("motor.electrics",),
+    "other": ("motor.defensive",),
 }
 
 HEALTH_CAUSE_ADVICE: Final[dict[str, tuple[str, ...]]] = {
-    "fall": ("health.home_safety",), "sport": ("health.warm_up",), "work": ("health.ergonomics",),
-    "traffic": ("health.seat",), "other": ("health.keep_moving",),
+    "fall": ("health.home_safety",),
+    "sport": ("health.warm_up",),
+    "work": ("health.ergonomics",),
+    "traffic": ("health.seat",),
+    "other": ("health.keep_moving",),
 }
 
 TEXTS: Final[dict[str, dict[str, str]]] = {
@@ -66,28 +74,28 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "f.health.no_data": "No monitoring data yet: the wearable has not reported a full day.",
         "f.health.adherence": "Exercise adherence averaged {mean:.0%} over {days} day(s) (last 7 days: {last:.0%}).",
         "f.health.hr_trend": "Resting heart rate moved {slope:+.1f} bpm per week over {days} day(s) "
-                             "(from {first:.0f} to {last:.0f} bpm).",
+        "(from {first:.0f} to {last:.0f} bpm).",
         "f.health.falls": "{falls} fall(s) were detected.",
         "f.health.desaturations": "{count} drop(s) in blood oxygen were detected.",
         "f.health.alerts": "Alerts raised: {alerts}.",
         "a.health.adherence_low": "Adherence is low: plan sessions at a fixed time, set reminders, and tell your "
-                                  "rehab manager what gets in the way so the plan can be eased.",
+        "rehab manager what gets in the way so the plan can be eased.",
         "a.health.adherence_fair": "Adherence is fair: keep a regular routine; short daily sessions beat long "
-                                   "occasional ones.",
+        "occasional ones.",
         "a.health.hr_rising": "Your resting heart rate is rising: sleep, stress, illness or overtraining can "
-                              "cause it. Ease intensity and talk to your rehab manager or doctor.",
+        "cause it. Ease intensity and talk to your rehab manager or doctor.",
         "a.health.falls": "Falls were detected: remove loose rugs and cables, add night lights and grab bars in "
-                          "the bathroom, wear non-slip shoes, and keep your phone within reach.",
+        "the bathroom, wear non-slip shoes, and keep your phone within reach.",
         "a.health.desaturation": "Oxygen drops were detected: have them checked by a doctor, and stop exercising "
-                                 "if you feel short of breath or dizzy.",
+        "if you feel short of breath or dizzy.",
         "a.health.home_safety": "Falls at home are preventable: good lighting on stairs, handrails on both sides, "
-                                "non-slip mats, and a clear path to the bathroom at night.",
+        "non-slip mats, and a clear path to the bathroom at night.",
         "a.health.warm_up": "Before returning to sport: warm up for 10 minutes, rebuild load gradually (no more "
-                            "than 10 % a week), and strengthen the injured area.",
+        "than 10 % a week), and strengthen the injured area.",
         "a.health.ergonomics": "At work: lift with your legs and the load close to you, ask for lifting aids, "
-                               "and take short breaks from repetitive tasks.",
+        "and take short breaks from repetitive tasks.",
         "a.health.seat": "In the car: adjust the headrest to the top of your head and sit upright close to the "
-                         "wheel; it reduces whiplash injuries.",
+        "wheel; it reduces whiplash injuries.",
         "a.health.keep_moving": "Keep moving within your heart-rate zone and follow your plan's progression.",
         # motor findings and advice
         "f.motor.damage": "{severity} damage to a {vehicle}; repair type {repair_type}.",
@@ -98,16 +106,16 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "f.motor.delivered_late": "The car was delivered {days:.1f} day(s) after the promised date.",
         "f.motor.alerts": "Alerts raised: {alerts}.",
         "a.motor.distance": "Keep at least a three-second gap to the car ahead, more in rain; most collisions "
-                            "are rear-end ones.",
+        "are rear-end ones.",
         "a.motor.adas": "Make sure the driver-assistance sensors were recalibrated after the repair; "
-                        "emergency braking depends on them.",
+        "emergency braking depends on them.",
         "a.motor.parking_aids": "Parking sensors or a reversing camera prevent most parking damage.",
         "a.motor.parking_spot": "Choose wide or end spaces and reverse in, so you drive out forwards with a "
-                                "clear view.",
+        "clear view.",
         "a.motor.covered": "Park under cover when hail or storms are forecast, and subscribe to weather alerts.",
         "a.motor.flood_water": "Never drive through flood water: 30 cm of moving water can float a car.",
         "a.motor.immobiliser": "Use an approved immobiliser or steering lock and consider a tracker; keep "
-                               "keyless keys in a signal-blocking pouch.",
+        "keyless keys in a signal-blocking pouch.",
         "a.motor.valuables": "Leave nothing visible in the car.",
         "a.motor.lit_parking": "Park in lit, busy or secured places.",
         "a.motor.dusk": "Slow down at dusk and dawn on roads with wildlife signs; brake firmly rather than swerve.",
@@ -115,15 +123,15 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "a.motor.electrics": "Have the electrics checked at each service and carry a small fire extinguisher.",
         "a.motor.defensive": "A defensive driving course lowers the risk of the next claim.",
         "a.motor.alignment": "After a {severity} repair, have the wheel alignment and driver-assistance "
-                             "calibration checked after about 500 km.",
+        "calibration checked after about 500 km.",
         # property
         "f.property.cause": "Loss caused by {cause}: the checklist below targets that cause.",
         "f.recurring": "This cause has led to {n} claims: preventing it matters.",
         "a.property.review": "Go through the checklist below; a risk review visit will check it with you.",
         "fire.wiring": "Have the wiring inspected by a qualified electrician (every 5 years, or now if it is "
-                       "over 25 years old).",
+        "over 25 years old).",
         "fire.extinguishers": "Keep a fire extinguisher and a fire blanket in the kitchen and an extinguisher "
-                              "on each floor; check them every year.",
+        "on each floor; check them every year.",
         "fire.alarms": "Fit smoke alarms on every floor and a heat alarm in the kitchen; test them monthly.",
         "fire.sockets": "Do not overload sockets or chain extension leads; unplug chargers when not in use.",
         "fire.kitchen": "Never leave cooking unattended; keep the hood filter clean.",
@@ -149,14 +157,31 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "other.inspection": "Inspect the home once a year: roof, wiring, plumbing, locks.",
         "other.inventory": "Keep an up-to-date inventory with photos.",
         "other.contacts": "Keep emergency numbers (insurer, plumber, electrician) at hand.",
-        "cause.fire": "fire", "cause.water": "water damage", "cause.theft": "theft", "cause.storm": "storm",
-        "cause.collision": "collision", "cause.parking": "parking damage", "cause.vandalism": "vandalism",
-        "cause.animal": "collision with an animal", "cause.glass": "glass damage", "cause.fall": "a fall",
-        "cause.sport": "a sports injury", "cause.work": "an injury at work", "cause.traffic": "a traffic accident",
+        "cause.fire": "fire",
+        "cause.water": "water damage",
+        "cause.theft": "theft",
+        "cause.storm": "storm",
+        "cause.collision": "collision",
+        "cause.parking": "parking damage",
+        "cause.vandalism": "vandalism",
+        "cause.animal": "collision with an animal",
+        "cause.glass": "glass damage",
+        "cause.fall": "a fall",
+        "cause.sport": "a sports injury",
+        "cause.work": "an injury at work",
+        "cause.traffic": "a traffic accident",
         "cause.other": "other causes",
-        "h.findings": "What the case's data show", "h.advice": "Prevention advice", "h.checklist": "Checklist",
-        "h.loss": "Loss", "h.cause": "Cause", "h.severity": "Severity", "h.generated": "Generated",
-        "h.claim": "Claim", "h.case": "Case", "priority.high": "high", "priority.medium": "medium",
+        "h.findings": "What the case's data show",
+        "h.advice": "Prevention advice",
+        "h.checklist": "Checklist",
+        "h.loss": "Loss",
+        "h.cause": "Cause",
+        "h.severity": "Severity",
+        "h.generated": "Generated",
+        "h.claim": "Claim",
+        "h.case": "Case",
+        "priority.high": "high",
+        "priority.medium": "medium",
         "priority.low": "low",
     },
     "zh": {
@@ -171,11 +196,11 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "a.health.adherence_low": "依从率偏低：请固定训练时间、设置提醒，并告诉康复经理遇到的困难，以便调整计划。",
         "a.health.adherence_fair": "依从率一般：请保持规律；每天短时训练胜过偶尔长时间训练。",
         "a.health.hr_rising": "您的静息心率在上升：睡眠、压力、疾病或过度训练都可能导致。"
-                              "请降低强度，并与康复经理或医生沟通。",
+        "请降低强度，并与康复经理或医生沟通。",
         "a.health.falls": "检测到跌倒：请移除松动的地毯和电线，在浴室安装夜灯和扶手，穿防滑鞋，并把手机放在手边。",
         "a.health.desaturation": "检测到血氧下降：请就医检查；如感到气短或头晕，请立即停止运动。",
         "a.health.home_safety": "居家跌倒是可以预防的：楼梯照明充足、两侧安装扶手、使用防滑垫，"
-                                "夜间保持通往浴室的通道畅通。",
+        "夜间保持通往浴室的通道畅通。",
         "a.health.warm_up": "恢复运动前：热身10分钟，逐步增加负荷（每周不超过10%），并加强受伤部位的力量。",
         "a.health.ergonomics": "工作中：用腿部发力、让重物贴近身体，使用搬运辅助工具，重复性工作要适时休息。",
         "a.health.seat": "乘车时：将头枕调至头顶高度，坐直并靠近方向盘，可减少颈部挥鞭伤。",
@@ -231,13 +256,32 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "other.inspection": "每年检查一次房屋：屋顶、线路、水管、门锁。",
         "other.inventory": "保存最新的财产清单和照片。",
         "other.contacts": "常备紧急联系电话（保险公司、水管工、电工）。",
-        "cause.fire": "火灾", "cause.water": "水渍", "cause.theft": "盗窃", "cause.storm": "暴风雨",
-        "cause.collision": "碰撞", "cause.parking": "停车剐蹭", "cause.vandalism": "人为破坏",
-        "cause.animal": "撞击动物", "cause.glass": "玻璃破损", "cause.fall": "跌倒", "cause.sport": "运动损伤",
-        "cause.work": "工伤", "cause.traffic": "交通事故", "cause.other": "其他原因",
-        "h.findings": "案件数据显示", "h.advice": "预防建议", "h.checklist": "检查清单", "h.loss": "损失",
-        "h.cause": "原因", "h.severity": "程度", "h.generated": "生成时间", "h.claim": "理赔", "h.case": "案件",
-        "priority.high": "高", "priority.medium": "中", "priority.low": "低",
+        "cause.fire": "火灾",
+        "cause.water": "水渍",
+        "cause.theft": "盗窃",
+        "cause.storm": "暴风雨",
+        "cause.collision": "碰撞",
+        "cause.parking": "停车剐蹭",
+        "cause.vandalism": "人为破坏",
+        "cause.animal": "撞击动物",
+        "cause.glass": "玻璃破损",
+        "cause.fall": "跌倒",
+        "cause.sport": "运动损伤",
+        "cause.work": "工伤",
+        "cause.traffic": "交通事故",
+        "cause.other": "其他原因",
+        "h.findings": "案件数据显示",
+        "h.advice": "预防建议",
+        "h.checklist": "检查清单",
+        "h.loss": "损失",
+        "h.cause": "原因",
+        "h.severity": "程度",
+        "h.generated": "生成时间",
+        "h.claim": "理赔",
+        "h.case": "案件",
+        "priority.high": "高",
+        "priority.medium": "中",
+        "priority.low": "低",
     },
 }
 

@@ -45,14 +45,32 @@ def build_report(session: Session, case: Case, lang: str | None = None, *, at_ms
     loss = case.loss or {}
     family = cause_family(case.line, loss.get("cause", ""))
     report: dict[str, Any] = {
-        "case_id": case.id, "claim_id": case.claim_id, "line": case.line, "language": lg,
-        "generated_ms": at_ms if at_ms is not None else now_ms(), "title": text(lg, "title"),
-        "summary": text(lg, "summary", line=say(lg, f"line.{case.line}"), claim_id=case.claim_id,
-                        cause=loss.get("cause", "-"), severity=say(lg, f"severity.{loss.get('severity', 'minor')}")),
-        "loss": {"cause": loss.get("cause"), "cause_family": family, "cause_name": text(lg, f"cause.{family}"),
-                 "severity": loss.get("severity"), "occurred_at": loss.get("occurred_at"),
-                 "third_party_liable": bool(loss.get("third_party_liable"))},
-        "findings": [], "advice": [], "checklist": [], "data": {},
+        "case_id": case.id,
+        "claim_id": case.claim_id,
+        "line": case.line,
+        "language": lg,
+        "generated_ms": at_ms if at_ms is not None else now_ms(),
+        "title": text(lg, "title"),
+        "summary": text(
+            lg,
+            "summary",
+            line=say(lg, f"line.{case.line}"),
+            claim_id=case.claim_id,
+            cause=loss.get("cause", "-"),
+            severity=say(lg, f"severity.{loss.get('severity', 'minor')}"),
+        ),
+        "loss": {
+            "cause": loss.get("cause"),
+            "cause_family": family,
+            "cause_name": text(lg, f"cause.{family}"),
+            "severity": loss.get("severity"),
+            "occurred_at": loss.get("occurred_at"),
+            "third_party_liable": bool(loss.get("third_party_liable")),
+        },
+        "findings": [],
+        "advice": [],
+        "checklist": [],
+        "data": {},
     }
     if case.line == "health" or (loss.get("injury") and case.patient_id):
         _health(session, case, family, lg, report)
@@ -78,6 +96,7 @@ def _advise(report: dict[str, Any], lg: str, key: str, priority: str, **values: 
 
 # --- health --------------------------------------------------------------------------------------------
 
+
 def _health(session: Session, case: Case, family: str, lg: str, report: dict[str, Any]) -> None:
     rows = [] if case.patient_id is None else daily_rows(session, case.patient_id)
     adherence_values = [a for r in rows if (a := adherence_of(r.metrics or {})) is not None]
@@ -85,17 +104,27 @@ def _health(session: Session, case: Case, family: str, lg: str, report: dict[str
     falls = sum(count_of((r.metrics or {}).get("falls")) for r in rows)
     desats = sum(count_of((r.metrics or {}).get("desaturations")) for r in rows)
     alerts = _alert_counts(session, Alert.patient_id == case.patient_id) if case.patient_id else {}
-    data: dict[str, Any] = {"days": len(rows), "adherence_mean": None, "adherence_last7": None,
-                            "resting_hr_slope_bpm_per_week": None, "falls": falls, "desaturations": desats,
-                            "alerts": alerts}
+    data: dict[str, Any] = {
+        "days": len(rows),
+        "adherence_mean": None,
+        "adherence_last7": None,
+        "resting_hr_slope_bpm_per_week": None,
+        "falls": falls,
+        "desaturations": desats,
+        "alerts": alerts,
+    }
     if not rows:
         report["findings"].append(_finding("health.no_data", text(lg, "f.health.no_data")))
     if adherence_values:
         mean, last = fmean(adherence_values), fmean(adherence_values[-7:])
         data["adherence_mean"], data["adherence_last7"] = round(mean, 3), round(last, 3)
-        report["findings"].append(_finding("health.adherence", text(
-            lg, "f.health.adherence", mean=mean, last=last, days=len(adherence_values)),
-            {"mean": round(mean, 3), "last7": round(last, 3)}))
+        report["findings"].append(
+            _finding(
+                "health.adherence",
+                text(lg, "f.health.adherence", mean=mean, last=last, days=len(adherence_values)),
+                {"mean": round(mean, 3), "last7": round(last, 3)},
+            )
+        )
         if last < 0.6:
             _advise(report, lg, "health.adherence_low", "high")
         elif last < 0.8:
@@ -105,8 +134,13 @@ def _health(session: Session, case: Case, family: str, lg: str, report: dict[str
         y = np.array([p[1] for p in hr], dtype=float)
         slope = float(theilslopes(y, x)[0]) * 7.0
         data["resting_hr_slope_bpm_per_week"] = round(slope, 2)
-        report["findings"].append(_finding("health.hr_trend", text(
-            lg, "f.health.hr_trend", slope=slope, days=len(hr), first=y[0], last=y[-1]), {"slope": round(slope, 2)}))
+        report["findings"].append(
+            _finding(
+                "health.hr_trend",
+                text(lg, "f.health.hr_trend", slope=slope, days=len(hr), first=y[0], last=y[-1]),
+                {"slope": round(slope, 2)},
+            )
+        )
         if slope >= HR_RISING_BPM_PER_WEEK or alerts.get("resting_hr_rising"):
             _advise(report, lg, "health.hr_rising", "high")
     elif alerts.get("resting_hr_rising"):
@@ -117,8 +151,9 @@ def _health(session: Session, case: Case, family: str, lg: str, report: dict[str
         _advise(report, lg, "health.falls", "high")
     desat_count = max(desats, alerts.get("desaturation", 0))
     if desat_count:
-        report["findings"].append(_finding("health.desaturations", text(lg, "f.health.desaturations",
-                                                                        count=desat_count)))
+        report["findings"].append(
+            _finding("health.desaturations", text(lg, "f.health.desaturations", count=desat_count))
+        )
         _advise(report, lg, "health.desaturation", "high")
     if alerts:
         report["findings"].append(_finding("health.alerts", text(lg, "f.health.alerts", alerts=_counts_text(alerts))))
@@ -129,6 +164,7 @@ def _health(session: Session, case: Case, family: str, lg: str, report: dict[str
 
 # --- motor ---------------------------------------------------------------------------------------------
 
+
 def _motor(session: Session, case: Case, family: str, lg: str, report: dict[str, Any]) -> None:
     loss = case.loss or {}
     vehicle = loss.get("vehicle") or {}
@@ -136,21 +172,51 @@ def _motor(session: Session, case: Case, family: str, lg: str, report: dict[str,
     severity = (job.severity if job is not None else loss.get("severity")) or "moderate"
     vehicle_name = " ".join(str(vehicle.get(k, "")) for k in ("make", "model", "year")).strip() or "-"
     repair_type = (job.state or {}).get("repair_type", "body") if job is not None else "-"
-    report["findings"].append(_finding("motor.damage", text(
-        lg, "f.motor.damage", severity=say(lg, f"severity.{severity}"), vehicle=vehicle_name, repair_type=repair_type)))
-    data: dict[str, Any] = {"job_id": case.job_id, "severity": severity, "late_stages": [], "holds": [],
-                            "delivered_late_days": None, "alerts": {}}
+    report["findings"].append(
+        _finding(
+            "motor.damage",
+            text(
+                lg,
+                "f.motor.damage",
+                severity=say(lg, f"severity.{severity}"),
+                vehicle=vehicle_name,
+                repair_type=repair_type,
+            ),
+        )
+    )
+    data: dict[str, Any] = {
+        "job_id": case.job_id,
+        "severity": severity,
+        "late_stages": [],
+        "holds": [],
+        "delivered_late_days": None,
+        "alerts": {},
+    }
     if job is None:
         report["findings"].append(_finding("motor.no_job", text(lg, "f.motor.no_job")))
     else:
-        events = list(session.execute(select(RepairEvent).where(RepairEvent.job_id == job.id)
-                                      .order_by(RepairEvent.at_ms, RepairEvent.id)).scalars())
+        events = list(
+            session.execute(
+                select(RepairEvent).where(RepairEvent.job_id == job.id).order_by(RepairEvent.at_ms, RepairEvent.id)
+            ).scalars()
+        )
         late = late_stages(events, severity, end_ms=job.delivered_ms or now_ms())
         data["late_stages"] = late
         if late:
-            report["findings"].append(_finding("motor.late_stages", text(lg, "f.motor.late_stages", stages=", ".join(
-                f"{stage_name(s['stage'], lg)} ({s['hours']:.0f} h / {s['expected_hours']:.0f} h)" for s in late)),
-                {"stages": late}))
+            report["findings"].append(
+                _finding(
+                    "motor.late_stages",
+                    text(
+                        lg,
+                        "f.motor.late_stages",
+                        stages=", ".join(
+                            f"{stage_name(s['stage'], lg)} ({s['hours']:.0f} h / {s['expected_hours']:.0f} h)"
+                            for s in late
+                        ),
+                    ),
+                    {"stages": late},
+                )
+            )
         elif any(e.event == "stage" for e in events):
             report["findings"].append(_finding("motor.on_time", text(lg, "f.motor.on_time")))
         holds = [e.reason or e.note or "-" for e in events if e.event == "hold"]
@@ -191,15 +257,18 @@ def late_stages(events: list[RepairEvent], severity: str, *, end_ms: int) -> lis
 
 # --- property ------------------------------------------------------------------------------------------
 
+
 def _property(family: str, cause: str, lg: str, report: dict[str, Any]) -> None:
-    report["findings"].append(_finding("property.cause", text(lg, "f.property.cause",
-                                                              cause=f"{text(lg, f'cause.{family}')} ({cause})")))
+    report["findings"].append(
+        _finding("property.cause", text(lg, "f.property.cause", cause=f"{text(lg, f'cause.{family}')} ({cause})"))
+    )
     _advise(report, lg, "property.review", "high")
     report["checklist"] = [{"key": key, "text": text(lg, key)} for key in CHECKLISTS.get(family, CHECKLISTS["other"])]
     report["data"]["property"] = {"cause_family": family, "checklist_items": len(report["checklist"])}
 
 
 # --- shared --------------------------------------------------------------------------------------------
+
 
 def _alert_counts(session: Session, condition: Any) -> dict[str, int]:
     kinds = session.execute(select(Alert.kind).where(condition)).scalars()

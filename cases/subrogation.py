@@ -34,8 +34,16 @@ from store.state.alert_kinds import Severity
 from store.state.schema_cases import Case, Subrogation, SubrogationEvent
 
 DAY_MS: Final = 86_400_000
-STAGES: Final = ("investigation", "evidence", "demand", "negotiation", "settlement", "litigation", "recovered",
-                 "closed")
+STAGES: Final = (
+    "investigation",
+    "evidence",
+    "demand",
+    "negotiation",
+    "settlement",
+    "litigation",
+    "recovered",
+    "closed",
+)
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     "investigation": frozenset({"evidence", "closed"}),
     "evidence": frozenset({"demand", "closed"}),
@@ -97,24 +105,56 @@ def open_file(session: Session, case: Case, body: SubrogationCreate, *, by: str,
     deductible = body.deductible if body.deductible is not None else to_money(payment.get("deductible") or 0)
     claimed = body.claimed if body.claimed is not None else to_money(payment["amount"]) + deductible
     start = case.loss_ms if case.loss_ms is not None else case.paid_ms
-    file = Subrogation(case_id=case.id, stage="investigation", third_party=body.third_party.model_dump(mode="json"),
-                       currency=payment["currency"], claimed=claimed, interest_rate=body.interest_rate,
-                       interest_from_ms=case.paid_ms, recovered=ZERO, recovered_ms=None, deductible=deductible,
-                       deductible_refunded=ZERO, deadline_ms=limitation_deadline(start, body.limitation_years),
-                       last_progress_ms=at_ms, opened_by=by, opened_ms=at_ms, updated_ms=at_ms)
+    file = Subrogation(
+        case_id=case.id,
+        stage="investigation",
+        third_party=body.third_party.model_dump(mode="json"),
+        currency=payment["currency"],
+        claimed=claimed,
+        interest_rate=body.interest_rate,
+        interest_from_ms=case.paid_ms,
+        recovered=ZERO,
+        recovered_ms=None,
+        deductible=deductible,
+        deductible_refunded=ZERO,
+        deadline_ms=limitation_deadline(start, body.limitation_years),
+        last_progress_ms=at_ms,
+        opened_by=by,
+        opened_ms=at_ms,
+        updated_ms=at_ms,
+    )
     session.add(file)
-    session.add(SubrogationEvent(case_id=case.id, at_ms=at_ms, from_stage=None, stage="investigation",
-                                 claimed=claimed, recovered=None, refund=None, note=body.note, by=by))
+    session.add(
+        SubrogationEvent(
+            case_id=case.id,
+            at_ms=at_ms,
+            from_stage=None,
+            stage="investigation",
+            claimed=claimed,
+            recovered=None,
+            refund=None,
+            note=body.note,
+            by=by,
+        )
+    )
     session.flush()
-    record(session, case, "subrogation", f"recovery file opened against {body.third_party.name}", by=by,
-           at_ms=at_ms, data={"stage": "investigation", "claimed": money_number(claimed)})
+    record(
+        session,
+        case,
+        "subrogation",
+        f"recovery file opened against {body.third_party.name}",
+        by=by,
+        at_ms=at_ms,
+        data={"stage": "investigation", "claimed": money_number(claimed)},
+    )
     _progress_notice(session, case, file, at_ms=at_ms)
     check_deadline(session, case, file, at_ms)
     return file
 
 
-def add_event(session: Session, case: Case, file: Subrogation, body: SubrogationEventCreate, *, by: str,
-              at_ms: int) -> SubrogationEvent:
+def add_event(
+    session: Session, case: Case, file: Subrogation, body: SubrogationEventCreate, *, by: str, at_ms: int
+) -> SubrogationEvent:
     """A step of the file: a stage change, a new principal claimed, an amount recovered (or several)."""
     if file.stage == "closed":
         raise CaseConflict(f"the recovery file of case {case.id} is closed")
@@ -139,9 +179,17 @@ def add_event(session: Session, case: Case, file: Subrogation, body: Subrogation
     if target is not None:
         file.stage = target
     file.updated_ms = at_ms
-    event = SubrogationEvent(case_id=case.id, at_ms=at_ms, from_stage=previous, stage=file.stage,
-                             claimed=body.claimed, recovered=recovered_now or None, refund=refund, note=body.note,
-                             by=by)
+    event = SubrogationEvent(
+        case_id=case.id,
+        at_ms=at_ms,
+        from_stage=previous,
+        stage=file.stage,
+        claimed=body.claimed,
+        recovered=recovered_now or None,
+        refund=refund,
+        note=body.note,
+        by=by,
+    )
     session.add(event)
     session.flush()
     parts = [f"{previous} -> {file.stage}" if target else f"stage {file.stage}"]
@@ -151,9 +199,21 @@ def add_event(session: Session, case: Case, file: Subrogation, body: Subrogation
         parts.append(f"recovered {money(recovered_now, file.currency)}")
     if refund:
         parts.append(f"deductible refund {money(refund, file.currency)}")
-    record(session, case, "subrogation", "; ".join(parts), by=by, at_ms=at_ms,
-           data={"stage": file.stage, "from_stage": previous, "claimed": optional_number(body.claimed),
-                 "recovered": optional_number(recovered_now or None), "refund": optional_number(refund)})
+    record(
+        session,
+        case,
+        "subrogation",
+        "; ".join(parts),
+        by=by,
+        at_ms=at_ms,
+        data={
+            "stage": file.stage,
+            "from_stage": previous,
+            "claimed": optional_number(body.claimed),
+            "recovered": optional_number(recovered_now or None),
+            "refund": optional_number(refund),
+        },
+    )
     _progress_notice(session, case, file, at_ms=at_ms)
     if file.stage in ACTIVE_STAGES:
         check_deadline(session, case, file, at_ms)
@@ -162,8 +222,7 @@ def add_event(session: Session, case: Case, file: Subrogation, body: Subrogation
     return event
 
 
-def check_deadline(session: Session, case: Case, file: Subrogation, now_ms: int, *,
-                   warn_days: int = WARN_DAYS) -> bool:
+def check_deadline(session: Session, case: Case, file: Subrogation, now_ms: int, *, warn_days: int = WARN_DAYS) -> bool:
     """Raise (or escalate) the deadline alert once the limitation deadline is near; True when one is active."""
     if file.stage not in ACTIVE_STAGES:
         return False
@@ -176,19 +235,36 @@ def check_deadline(session: Session, case: Case, file: Subrogation, now_ms: int,
         return True
     deadline = datetime.fromtimestamp(file.deadline_ms / 1000, tz=UTC).date().isoformat()
     party = (file.third_party or {}).get("name", "the third party")
-    message = (f"recovery against {party} for case {case.id} is time-barred on {deadline} "
-               f"({'overdue' if days_left < 0 else f'{days_left} days left'}; stage {file.stage})")
-    alert, _ = raise_alert(session, AlertInput(
-        kind=ALERT_KIND, subject=case.id, subject_type="case", severity=severity, message=message, at_ms=now_ms,
-        value=float(days_left), details={"case_id": case.id, "deadline": deadline, "stage": file.stage,
-                                         "claimed": money_number(file.claimed),
-                                         "recovered": money_number(file.recovered)}))
+    message = (
+        f"recovery against {party} for case {case.id} is time-barred on {deadline} "
+        f"({'overdue' if days_left < 0 else f'{days_left} days left'}; stage {file.stage})"
+    )
+    alert, _ = raise_alert(
+        session,
+        AlertInput(
+            kind=ALERT_KIND,
+            subject=case.id,
+            subject_type="case",
+            severity=severity,
+            message=message,
+            at_ms=now_ms,
+            value=float(days_left),
+            details={
+                "case_id": case.id,
+                "deadline": deadline,
+                "stage": file.stage,
+                "claimed": money_number(file.claimed),
+                "recovered": money_number(file.recovered),
+            },
+        ),
+    )
     alert.severity = severity
     return True
 
 
-def progress_reminder(session: Session, case: Case, file: Subrogation, now_ms: int, *,
-                      every_days: int = PROGRESS_EVERY_DAYS) -> bool:
+def progress_reminder(
+    session: Session, case: Case, file: Subrogation, now_ms: int, *, every_days: int = PROGRESS_EVERY_DAYS
+) -> bool:
     """Tell the claimant where the file stands when the last progress notice is `every_days` old."""
     if file.stage == "closed" or now_ms - file.last_progress_ms < every_days * DAY_MS:
         return False
@@ -199,36 +275,81 @@ def progress_reminder(session: Session, case: Case, file: Subrogation, now_ms: i
 def _progress_notice(session: Session, case: Case, file: Subrogation, *, at_ms: int, reminder: bool = False) -> None:
     lg = lang(case)
     stage = subrogation_stage_name(file.stage, lg)
-    text = say(lg, "n.subrogation_progress.text", party=(file.third_party or {}).get("name", "-"), stage=stage,
-               recovered=money(file.recovered, file.currency), refunded=money(file.deductible_refunded, file.currency))
+    text = say(
+        lg,
+        "n.subrogation_progress.text",
+        party=(file.third_party or {}).get("name", "-"),
+        stage=stage,
+        recovered=money(file.recovered, file.currency),
+        refunded=money(file.deductible_refunded, file.currency),
+    )
     if reminder:
         text = f"{say(lg, 'n.subrogation_progress.reminder')} {text}"
-    enqueue(session, case, "subrogation_progress", subject=say(lg, "n.subrogation_progress", stage=stage), text=text,
-            data={"stage": file.stage, "recovered": money_number(file.recovered),
-                  "deductible_refunded": money_number(file.deductible_refunded),
-                  "currency": file.currency, "reminder": reminder},
-            dedup_key=f"subrogation:{case.id}:{file.last_progress_ms}" if reminder else None, at_ms=at_ms)
+    enqueue(
+        session,
+        case,
+        "subrogation_progress",
+        subject=say(lg, "n.subrogation_progress", stage=stage),
+        text=text,
+        data={
+            "stage": file.stage,
+            "recovered": money_number(file.recovered),
+            "deductible_refunded": money_number(file.deductible_refunded),
+            "currency": file.currency,
+            "reminder": reminder,
+        },
+        dedup_key=f"subrogation:{case.id}:{file.last_progress_ms}" if reminder else None,
+        at_ms=at_ms,
+    )
     file.last_progress_ms = at_ms
 
 
 def file_view(session: Session, file: Subrogation, now_ms: int) -> dict[str, Any]:
     """The recovery file with its computed amounts and steps (the shape of `SubrogationPublic`)."""
-    steps = list(session.execute(select(SubrogationEvent).where(SubrogationEvent.case_id == file.case_id)
-                                 .order_by(SubrogationEvent.at_ms, SubrogationEvent.id)).scalars())
+    steps = list(
+        session.execute(
+            select(SubrogationEvent)
+            .where(SubrogationEvent.case_id == file.case_id)
+            .order_by(SubrogationEvent.at_ms, SubrogationEvent.id)
+        ).scalars()
+    )
     until = file.recovered_ms if file.stage in ("recovered", "closed") and file.recovered_ms else now_ms
     accrued = interest(file.claimed, file.interest_rate, file.interest_from_ms, until)
     total = file.claimed + accrued
-    return {"case_id": file.case_id, "stage": file.stage, "allowed_next": allowed_next(file.stage),
-            "third_party": file.third_party, "currency": file.currency, "claimed": file.claimed,
-            "interest_rate": file.interest_rate, "interest": accrued, "total_due": total,
-            "recovered": file.recovered, "outstanding": max(ZERO, total - file.recovered),
-            "deductible": file.deductible,
-            "deductible_refund_due": refund_due(file.deductible, file.claimed, file.recovered),
-            "deductible_refunded": file.deductible_refunded, "deadline_ms": file.deadline_ms,
-            "days_to_deadline": int((file.deadline_ms - now_ms) // DAY_MS), "last_progress_ms": file.last_progress_ms,
-            "opened_ms": file.opened_ms, "updated_ms": file.updated_ms,
-            "steps": [{"at_ms": s.at_ms, "from_stage": s.from_stage, "stage": s.stage, "claimed": s.claimed,
-                       "recovered": s.recovered, "refund": s.refund, "note": s.note, "by": s.by} for s in steps]}
+    return {
+        "case_id": file.case_id,
+        "stage": file.stage,
+        "allowed_next": allowed_next(file.stage),
+        "third_party": file.third_party,
+        "currency": file.currency,
+        "claimed": file.claimed,
+        "interest_rate": file.interest_rate,
+        "interest": accrued,
+        "total_due": total,
+        "recovered": file.recovered,
+        "outstanding": max(ZERO, total - file.recovered),
+        "deductible": file.deductible,
+        "deductible_refund_due": refund_due(file.deductible, file.claimed, file.recovered),
+        "deductible_refunded": file.deductible_refunded,
+        "deadline_ms": file.deadline_ms,
+        "days_to_deadline": int((file.deadline_ms - now_ms) // DAY_MS),
+        "last_progress_ms": file.last_progress_ms,
+        "opened_ms": file.opened_ms,
+        "updated_ms": file.updated_ms,
+        "steps": [
+            {
+                "at_ms": s.at_ms,
+                "from_stage": s.from_stage,
+                "stage": s.stage,
+                "claimed": s.claimed,
+                "recovered": s.recovered,
+                "refund": s.refund,
+                "note": s.note,
+                "by": s.by,
+            }
+            for s in steps
+        ],
+    }
 
 
 def deadline_date(file: Subrogation) -> date:

@@ -23,7 +23,15 @@ def vocabulary(lang: str) -> dict[str, Any]:
         "recovery_stages": dict(SUBROGATION_STAGE_NAMES[lg]),
         "items": item_names(lg),
         "severities": [s.value for s in Severity],
-        "alert_kinds": {k.name: {"label": k.label(lg), "severity": k.severity.value,
-                                 "subject_type": k.subject_type.value, "late": k.late, "fraud": k.fraud,
-                                 "safety": k.safety} for k in ALERT_KINDS.values()},
+        "alert_kinds": {
+            k.name: {
+                "label": k.label(lg),
+                "severity": k.severity.value,
+                "subject_type": k.subject_type.value,
+                "late": k.late,
+                "fraud": k.fraud,
+                "safety": k.safety,
+            }
+            for k in ALERT_KINDS.values()
+        },
     }

@@ -30,8 +30,13 @@ class BrokerUrl:
             port = parts.port or (8883 if tls else 1883)
         except ValueError:
             raise BrokerUrlError(f"AFTERCARE_MQTT_URL={url!r}: port must be 1..65535") from None
-        return BrokerUrl(parts.hostname, port, unquote(parts.username) if parts.username else None,
-                         unquote(parts.password) if parts.password else None, tls)
+        return BrokerUrl(
+            parts.hostname,
+            port,
+            unquote(parts.username) if parts.username else None,
+            unquote(parts.password) if parts.password else None,
+            tls,
+        )
 
     def __str__(self) -> str:
         auth = f"{self.username}:***@" if self.username else ""

@@ -21,8 +21,19 @@ from devices.metrics import MAX_PHOTO_BYTES, MAX_VALUES_PER_BATCH, METRICS, Metr
 from devices.timestamps import EpochMs, ms_to_iso
 
 Stage = Literal[
-    "intake", "estimate", "parts_ordered", "disassembly", "structural", "body", "paint",
-    "reassembly", "adas_calibration", "quality_check", "detail", "ready", "delivered",
+    "intake",
+    "estimate",
+    "parts_ordered",
+    "disassembly",
+    "structural",
+    "body",
+    "paint",
+    "reassembly",
+    "adas_calibration",
+    "quality_check",
+    "detail",
+    "ready",
+    "delivered",
 ]
 JOB_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 #: The slowest regular sampling accepted (Hz): with at most 10,000 values a series then spans < 4 months,
@@ -137,17 +148,26 @@ def describe(exc: ValidationError, *, prefix: str = "") -> str:
 def _regular(raw: dict[str, Any]) -> bool:
     """The common, well-formed shape (``t0`` as epoch ms, ``fs``, a list of values), checked without pydantic."""
     t0, fs = raw.get("t0"), raw.get("fs")
-    return (isinstance(raw.get("metric"), str) and type(raw.get("values")) is list and "t" not in raw
-            and isinstance(t0, int) and type(t0) is int and 0 <= t0 < 10**14
-            and isinstance(fs, int | float) and type(fs) in (int, float) and MIN_FS <= fs <= 10_000)
+    return (
+        isinstance(raw.get("metric"), str)
+        and type(raw.get("values")) is list
+        and "t" not in raw
+        and isinstance(t0, int)
+        and type(t0) is int
+        and 0 <= t0 < 10**14
+        and isinstance(fs, int | float)
+        and type(fs) in (int, float)
+        and MIN_FS <= fs <= 10_000
+    )
 
 
 SMALL_SERIES = 32
 """Up to this many scalar values, plain Python checks a series faster than numpy's per-call overhead allows."""
 
 
-def _small_series(spec: MetricSpec, raw_values: list[Any], t0: int, fs: float, *, now_ms: int, max_future_ms: int,
-                  oldest_ms: int) -> Series | None:
+def _small_series(
+    spec: MetricSpec, raw_values: list[Any], t0: int, fs: float, *, now_ms: int, max_future_ms: int, oldest_ms: int
+) -> Series | None:
     """A short, clean scalar series validated without numpy; None when anything needs the full checks.
 
     Only vouches for what it can: every value an int or float (so no bool), their sum finite (so no NaN,
@@ -169,12 +189,14 @@ def _small_series(spec: MetricSpec, raw_values: list[Any], t0: int, fs: float, *
     times = [t0 + round(k * step) for k in range(len(raw_values))]  # round half to even, as np.round
     if times[-1] > now_ms + max_future_ms or t0 < oldest_ms:
         return None
-    return Series(metric=spec.name, t_ms=np.array(times, dtype=np.int64),
-                  values=np.array(raw_values, dtype=np.float64), fs=fs)
+    return Series(
+        metric=spec.name, t_ms=np.array(times, dtype=np.int64), values=np.array(raw_values, dtype=np.float64), fs=fs
+    )
 
 
-def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int, oldest_ms: int,
-                    may_hold_booleans: bool = True) -> Series | str:
+def validate_series(
+    raw: object, *, index: int, now_ms: int, max_future_ms: int, oldest_ms: int, may_hold_booleans: bool = True
+) -> Series | str:
     """Validate one raw series; return it, or the reason it is refused (never raises).
 
     ``may_hold_booleans=False`` (the payload has no ``true``/``false`` at all) skips the per-value boolean
@@ -202,8 +224,9 @@ def validate_series(raw: object, *, index: int, now_ms: int, max_future_ms: int,
     if t_list is None and n <= SMALL_SERIES and spec.dims == 1:
         assert t0 is not None
         assert fs_in is not None
-        small = _small_series(spec, raw_values, t0, fs_in, now_ms=now_ms, max_future_ms=max_future_ms,
-                              oldest_ms=oldest_ms)
+        small = _small_series(
+            spec, raw_values, t0, fs_in, now_ms=now_ms, max_future_ms=max_future_ms, oldest_ms=oldest_ms
+        )
         if small is not None:
             return small
     try:
@@ -267,6 +290,16 @@ def count_values(series: list[dict[str, Any]]) -> int:
 
 
 __all__ = [
-    "MAX_VALUES_PER_BATCH", "Beacon", "DeviceStatus", "Photo", "Series", "SeriesIn", "Stage",
-    "TelemetryBatch", "check_time", "count_values", "describe", "validate_series",
+    "MAX_VALUES_PER_BATCH",
+    "Beacon",
+    "DeviceStatus",
+    "Photo",
+    "Series",
+    "SeriesIn",
+    "Stage",
+    "TelemetryBatch",
+    "check_time",
+    "count_values",
+    "describe",
+    "validate_series",
 ]

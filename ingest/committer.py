@@ -73,8 +73,9 @@ class CommitterProcess:
         if self._process is not None and self._process.is_alive():
             return
         parent, child = _SPAWN.Pipe(duplex=True)
-        process = _SPAWN.Process(target=serve, args=(child, self.open_pipeline), name="aftercare-committer",
-                                 daemon=True)
+        process = _SPAWN.Process(
+            target=serve, args=(child, self.open_pipeline), name="aftercare-committer", daemon=True
+        )
         process.start()
         self.starts += 1
         child.close()

@@ -95,10 +95,13 @@ def decode(topic: str, payload: bytes, lookup: Lookup, limits: Limits) -> Decode
         out.rejections.append(Rejection("unregistered", f"device {parsed.device_id!r} is not registered"))
         return out
     if parsed.publisher is not None and device.kind != parsed.publisher:
-        out.rejections.append(Rejection(
-            "wrong_kind",
-            f"device {parsed.device_id!r} is a {device.kind.value}; only a {parsed.publisher.value} "
-            f"may publish {parsed.kind.value}"))
+        out.rejections.append(
+            Rejection(
+                "wrong_kind",
+                f"device {parsed.device_id!r} is a {device.kind.value}; only a {parsed.publisher.value} "
+                f"may publish {parsed.kind.value}",
+            )
+        )
         return out
     out.device = device
     limit = _MAX_PHOTO_PAYLOAD if parsed.kind is MessageKind.PHOTO else MAX_PAYLOAD_BYTES
@@ -140,8 +143,9 @@ def decode(topic: str, payload: bytes, lookup: Lookup, limits: Limits) -> Decode
 
 
 def _event_time(out: Decoded, name: str, at_ms: int, limits: Limits) -> None:
-    reason = check_time(name, at_ms, now_ms=limits.now_ms, max_future_ms=limits.max_future_ms,
-                        oldest_ms=limits.oldest_ms)
+    reason = check_time(
+        name, at_ms, now_ms=limits.now_ms, max_future_ms=limits.max_future_ms, oldest_ms=limits.oldest_ms
+    )
     if reason is not None:
         out.beacon = None
         out.photo = None
@@ -157,18 +161,33 @@ def _telemetry(out: Decoded, doc: dict[str, object], device: RegisteredDevice, l
     # else: the shape pydantic would accept, taken as it is (building the model costs more than decoding)
     total = count_values(series)
     if total > MAX_VALUES_PER_BATCH:
-        out.rejections.append(Rejection(
-            "too_large", f"batch holds {total} values, more than {MAX_VALUES_PER_BATCH}"))
+        out.rejections.append(Rejection("too_large", f"batch holds {total} values, more than {MAX_VALUES_PER_BATCH}"))
         return
     if not series:
         out.rejections.append(Rejection("invalid", "series: empty (a telemetry batch needs at least one series)"))
         return
     may_hold_booleans = b"true" in out.payload or b"false" in out.payload
     for part, raw in enumerate(series):
-        result = validate_series(raw, index=part, now_ms=limits.now_ms, max_future_ms=limits.max_future_ms,
-                                 oldest_ms=limits.oldest_ms, may_hold_booleans=may_hold_booleans)
+        result = validate_series(
+            raw,
+            index=part,
+            now_ms=limits.now_ms,
+            max_future_ms=limits.max_future_ms,
+            oldest_ms=limits.oldest_ms,
+            may_hold_booleans=may_hold_booleans,
+        )
         if isinstance(result, str):
             out.rejections.append(Rejection(_series_code(result), result))
             continue
-        out.chunks.append(Chunk(subject=device.subject, device_id=device.device_id, metric=result.metric,
-                                seq=seq, part=part, t_ms=result.t_ms, values=result.values, fs=result.fs))
+        out.chunks.append(
+            Chunk(
+                subject=device.subject,
+                device_id=device.device_id,
+                metric=result.metric,
+                seq=seq,
+                part=part,
+                t_ms=result.t_ms,
+                values=result.values,
+                fs=result.fs,
+            )
+        )

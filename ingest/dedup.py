@@ -41,9 +41,10 @@ class Deduplicator:
             doubtful = [s for s in seqs if s <= high and (device, s) not in self._recent]
             found.update((device, s) for s in seqs if s <= high and (device, s) in self._recent)
             for i in range(0, len(doubtful), 500):
-                part = doubtful[i:i + 500]
-                rows = session.execute(select(DedupMark.seq).where(DedupMark.device_id == device,
-                                                                   DedupMark.seq.in_(part))).scalars()
+                part = doubtful[i : i + 500]
+                rows = session.execute(
+                    select(DedupMark.seq).where(DedupMark.device_id == device, DedupMark.seq.in_(part))
+                ).scalars()
                 found.update((device, int(s)) for s in rows)
         return found
 

@@ -44,10 +44,20 @@ def backoff_delays(minimum: float, maximum: float, rng: random.Random | None = N
 class MqttSource:
     """Subscribes to topic filters and hands every message to ``on_message`` as an `Inbound`."""
 
-    def __init__(self, *, broker: BrokerUrl, client_id: str, topics: tuple[str, ...],
-                 on_message: Callable[[Inbound], None], protocol: int = mqtt.MQTTv5,
-                 keepalive: int = 30, receive_maximum: int = 1000, shared_group: str | None = None,
-                 backoff_min_s: float = 0.5, backoff_max_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        broker: BrokerUrl,
+        client_id: str,
+        topics: tuple[str, ...],
+        on_message: Callable[[Inbound], None],
+        protocol: int = mqtt.MQTTv5,
+        keepalive: int = 30,
+        receive_maximum: int = 1000,
+        shared_group: str | None = None,
+        backoff_min_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+    ) -> None:
         if receive_maximum < 1 or receive_maximum > 65535:
             raise ValueError(f"receive_maximum must be 1..65535: {receive_maximum}")
         self.broker = broker
@@ -67,8 +77,12 @@ class MqttSource:
         self.last_error: str | None = None
 
     def _make_client(self) -> mqtt.Client:
-        kwargs: dict[str, Any] = {"client_id": self.client_id, "protocol": self.protocol,
-                                  "manual_ack": True, "reconnect_on_failure": False}
+        kwargs: dict[str, Any] = {
+            "client_id": self.client_id,
+            "protocol": self.protocol,
+            "manual_ack": True,
+            "reconnect_on_failure": False,
+        }
         if self.protocol != mqtt.MQTTv5:
             kwargs["clean_session"] = False
         client = mqtt.Client(CallbackAPIVersion.VERSION2, **kwargs)
@@ -94,8 +108,13 @@ class MqttSource:
         self.connected.set()
         counters.CONNECTED.set(1)
         self.last_error = None
-        log.info("connected to %s as %s (session present: %s), subscribed to %s",
-                 self.broker, self.client_id, getattr(flags, "session_present", "?"), ", ".join(self.topics))
+        log.info(
+            "connected to %s as %s (session present: %s), subscribed to %s",
+            self.broker,
+            self.client_id,
+            getattr(flags, "session_present", "?"),
+            ", ".join(self.topics),
+        )
 
     def _handle_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()
@@ -106,9 +125,14 @@ class MqttSource:
         self._lost.set()
 
     def _handle_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        inbound = Inbound(topic=msg.topic if isinstance(msg.topic, str) else str(msg.topic),
-                          payload=bytes(msg.payload), mid=msg.mid, qos=msg.qos, generation=self.generation,
-                          received_ms=now_ms())
+        inbound = Inbound(
+            topic=msg.topic if isinstance(msg.topic, str) else str(msg.topic),
+            payload=bytes(msg.payload),
+            mid=msg.mid,
+            qos=msg.qos,
+            generation=self.generation,
+            received_ms=now_ms(),
+        )
         try:
             self._on_message(inbound)
         except Exception:  # a failing handler must never stop delivery
@@ -157,8 +181,13 @@ class MqttSource:
             started = time.monotonic()
             try:
                 if self.protocol == mqtt.MQTTv5:
-                    self._client.connect(self.broker.host, self.broker.port, self.keepalive, clean_start=False,
-                                         properties=self._connect_properties())
+                    self._client.connect(
+                        self.broker.host,
+                        self.broker.port,
+                        self.keepalive,
+                        clean_start=False,
+                        properties=self._connect_properties(),
+                    )
                 else:
                     self._client.connect(self.broker.host, self.broker.port, self.keepalive)
                 self._client.loop_start()

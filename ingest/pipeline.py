@@ -78,9 +78,18 @@ def photo_id(device_id: str, seq: int) -> str:
 
 
 class IngestPipeline:
-    def __init__(self, *, timeseries: TimeSeriesStore, state: StateStore, registry: DeviceRegistry,
-                 photos: PhotoFiles, max_future_s: float = 300.0, retention_days: int = 400,
-                 clock: Callable[[], int] = now_ms, before_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeseries: TimeSeriesStore,
+        state: StateStore,
+        registry: DeviceRegistry,
+        photos: PhotoFiles,
+        max_future_s: float = 300.0,
+        retention_days: int = 400,
+        clock: Callable[[], int] = now_ms,
+        before_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.timeseries = timeseries
         self.state = state
         self.registry = registry
@@ -135,41 +144,89 @@ class IngestPipeline:
             for d in fresh:
                 if d.photo is not None and d.photo_bytes is not None and d.device is not None:
                     digest, rel = self.photos.save(d.photo_bytes, d.photo.content_type)
-                    photo_rows.append({
-                        "id": photo_id(d.device.device_id, d.photo.seq), "job_id": d.photo.job_id,
-                        "shop_id": d.device.shop_id or "", "stage": d.photo.stage, "device_id": d.device.device_id,
-                        "seq": d.photo.seq, "taken_ms": d.photo.taken_at, "content_type": d.photo.content_type,
-                        "path": rel, "size": len(d.photo_bytes), "sha256": digest, "lat": d.photo.lat,
-                        "lon": d.photo.lon, "checked": False, "flags": [], "checks": None, "phash": None,
-                        "phash_mirror": None, "received_ms": now})
+                    photo_rows.append(
+                        {
+                            "id": photo_id(d.device.device_id, d.photo.seq),
+                            "job_id": d.photo.job_id,
+                            "shop_id": d.device.shop_id or "",
+                            "stage": d.photo.stage,
+                            "device_id": d.device.device_id,
+                            "seq": d.photo.seq,
+                            "taken_ms": d.photo.taken_at,
+                            "content_type": d.photo.content_type,
+                            "path": rel,
+                            "size": len(d.photo_bytes),
+                            "sha256": digest,
+                            "lat": d.photo.lat,
+                            "lon": d.photo.lon,
+                            "checked": False,
+                            "flags": [],
+                            "checks": None,
+                            "phash": None,
+                            "phash_mirror": None,
+                            "received_ms": now,
+                        }
+                    )
             insert_ignore(session, PhotoRow.__table__, photo_rows)  # type: ignore[arg-type]
 
-            events = [{
-                "job_id": d.beacon.job_id, "shop_id": d.device.shop_id or "", "device_id": d.device.device_id,
-                "seq": d.beacon.seq, "event": d.beacon.event, "stage": d.beacon.stage, "at_ms": d.beacon.at,
-                "progress": d.beacon.progress, "note": d.beacon.note, "reason": d.beacon.reason,
-                "received_ms": now, "processed": False,
-            } for d in fresh if d.beacon is not None and d.device is not None]
+            events = [
+                {
+                    "job_id": d.beacon.job_id,
+                    "shop_id": d.device.shop_id or "",
+                    "device_id": d.device.device_id,
+                    "seq": d.beacon.seq,
+                    "event": d.beacon.event,
+                    "stage": d.beacon.stage,
+                    "at_ms": d.beacon.at,
+                    "progress": d.beacon.progress,
+                    "note": d.beacon.note,
+                    "reason": d.beacon.reason,
+                    "received_ms": now,
+                    "processed": False,
+                }
+                for d in fresh
+                if d.beacon is not None and d.device is not None
+            ]
             insert_ignore(session, RepairEvent.__table__, events)  # type: ignore[arg-type]
             self._heartbeats(session, fresh)
             # what the monitors must look at, committed with the data itself (see store.state.schema_monitor)
-            note_batch(session, chunks, [(d.beacon.job_id, d.beacon.at) for d in fresh if d.beacon is not None
-                                         and d.beacon.event != "heartbeat" and d.beacon.job_id is not None]
-                       + [(d.photo.job_id, d.photo.taken_at) for d in fresh
-                          if d.photo is not None and d.photo_bytes is not None], now)
+            note_batch(
+                session,
+                chunks,
+                [
+                    (d.beacon.job_id, d.beacon.at)
+                    for d in fresh
+                    if d.beacon is not None and d.beacon.event != "heartbeat" and d.beacon.job_id is not None
+                ]
+                + [
+                    (d.photo.job_id, d.photo.taken_at)
+                    for d in fresh
+                    if d.photo is not None and d.photo_bytes is not None
+                ],
+                now,
+            )
 
-            statuses = {d.device.device_id: {
-                "device_id": d.device.device_id, "online": d.status.online, "battery": d.status.battery,
-                "firmware": d.status.firmware, "at_ms": d.status.at, "updated_ms": now,
-            } for d in fresh if d.status is not None and d.device is not None}
+            statuses = {
+                d.device.device_id: {
+                    "device_id": d.device.device_id,
+                    "online": d.status.online,
+                    "battery": d.status.battery,
+                    "firmware": d.status.firmware,
+                    "at_ms": d.status.at,
+                    "updated_ms": now,
+                }
+                for d in fresh
+                if d.status is not None and d.device is not None
+            }
             upsert(session, DeviceStatusRow.__table__, list(statuses.values()), ["device_id"])  # type: ignore[arg-type]
 
             dead = [self._dead_letter(d, r, now) for d in fresh for r in d.rejections]
             if dead:
                 session.connection().execute(insert(DeadLetter.__table__), dead)  # type: ignore[arg-type]
 
-            keys_done: list[Key] = [(d.device.device_id, d.seq) for d in fresh
-                                    if d.device is not None and d.seq is not None]
+            keys_done: list[Key] = [
+                (d.device.device_id, d.seq) for d in fresh if d.device is not None and d.seq is not None
+            ]
             marks = [{"device_id": k[0], "seq": k[1], "received_ms": now} for k in keys_done]
             insert_ignore(session, DedupMark.__table__, marks)  # type: ignore[arg-type]
             if self.before_commit is not None:
@@ -179,14 +236,16 @@ class IngestPipeline:
         stored = sum(1 for d in fresh if d.has_data)
         if dead:
             log.info("dead letters: %s", "; ".join(f"{r['topic'][:80]}: {r['reason'][:160]}" for r in dead[:5]))
-        return BatchResult(len(decoded), stored, points, duplicates, len(dead),
-                           tuple(row["reason_code"] for row in dead))
+        return BatchResult(
+            len(decoded), stored, points, duplicates, len(dead), tuple(row["reason_code"] for row in dead)
+        )
 
     def _authorize_jobs(self, session: Session, fresh: list[Decoded]) -> None:
         """A gateway may only report on its own shop's jobs; anything else becomes a rejection."""
         for d in fresh:
             job_id = (d.beacon.job_id if d.beacon is not None else None) or (
-                d.photo.job_id if d.photo is not None else None)
+                d.photo.job_id if d.photo is not None else None
+            )
             if job_id is None or d.device is None:
                 continue
             shop = self._job_shop.get(job_id)
@@ -197,8 +256,11 @@ class IngestPipeline:
             if shop is None:
                 reason = Rejection("unknown_job", f"job {job_id!r} is not registered")
             elif shop != d.device.shop_id:
-                reason = Rejection("wrong_shop", f"job {job_id!r} belongs to shop {shop!r}, not to "
-                                                 f"{d.device.shop_id!r} of device {d.device.device_id!r}")
+                reason = Rejection(
+                    "wrong_shop",
+                    f"job {job_id!r} belongs to shop {shop!r}, not to "
+                    f"{d.device.shop_id!r} of device {d.device.device_id!r}",
+                )
             else:
                 continue
             d.beacon = None
@@ -213,8 +275,12 @@ class IngestPipeline:
             if d.beacon is not None and d.device is not None and d.device.shop_id:
                 latest[d.device.shop_id] = max(latest.get(d.device.shop_id, 0), d.beacon.at)
         for shop_id, at in latest.items():
-            session.execute(update(Shop).where(Shop.id == shop_id).where(
-                (Shop.last_heartbeat_ms.is_(None)) | (Shop.last_heartbeat_ms < at)).values(last_heartbeat_ms=at))
+            session.execute(
+                update(Shop)
+                .where(Shop.id == shop_id)
+                .where((Shop.last_heartbeat_ms.is_(None)) | (Shop.last_heartbeat_ms < at))
+                .values(last_heartbeat_ms=at)
+            )
 
     @staticmethod
     def _dead_letter(d: Decoded, r: Rejection, now: int) -> dict[str, Any]:
@@ -222,8 +288,13 @@ class IngestPipeline:
         if device_id is None:
             parts = d.topic.split("/")
             device_id = parts[3][:64] if len(parts) == 5 else None
-        return {"received_ms": now, "topic": d.topic[:1000], "device_id": device_id, "seq": d.seq,
-                "reason": r.reason[:2000], "reason_code": r.code,
-                "payload": d.payload[:DEAD_LETTER_PAYLOAD_BYTES], "payload_size": len(d.payload)}
-
-
+        return {
+            "received_ms": now,
+            "topic": d.topic[:1000],
+            "device_id": device_id,
+            "seq": d.seq,
+            "reason": r.reason[:2000],
+            "reason_code": r.code,
+            "payload": d.payload[:DEAD_LETTER_PAYLOAD_BYTES],
+            "payload_size": len(d.payload),
+        }

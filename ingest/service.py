@@ -38,8 +38,15 @@ class IngestStatus:
 
 
 class IngestService:
-    def __init__(self, *, source: MqttSource, pipeline: Committer, batch_max_messages: int = 500,
-                 batch_max_seconds: float = 0.05, stats_interval_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        source: MqttSource,
+        pipeline: Committer,
+        batch_max_messages: int = 500,
+        batch_max_seconds: float = 0.05,
+        stats_interval_s: float = 60.0,
+    ) -> None:
         self.source = source
         self.pipeline = pipeline
         self.batch_max_messages = batch_max_messages
@@ -84,14 +91,25 @@ class IngestService:
 
     def log_stats(self) -> None:
         """One line of what this process has committed so far (operators grep it; tests read it)."""
-        log.info("ingest stats: client_id=%s messages=%s batches=%s points=%s duplicates=%s dead_letters=%s",
-                 self.source.client_id, self.messages, self.batches, self.points, self.duplicates,
-                 self.dead_letters)
+        log.info(
+            "ingest stats: client_id=%s messages=%s batches=%s points=%s duplicates=%s dead_letters=%s",
+            self.source.client_id,
+            self.messages,
+            self.batches,
+            self.points,
+            self.duplicates,
+            self.dead_letters,
+        )
 
     def status(self) -> IngestStatus:
-        return IngestStatus(connected=self.source.connected.is_set(), store_ok=self.store_error is None,
-                            store_error=self.store_error, pending=self._pending + self._queue.qsize(),
-                            batches=self.batches, messages=self.messages)
+        return IngestStatus(
+            connected=self.source.connected.is_set(),
+            store_ok=self.store_error is None,
+            store_error=self.store_error,
+            pending=self._pending + self._queue.qsize(),
+            batches=self.batches,
+            messages=self.messages,
+        )
 
     def _next_batch(self) -> list[Inbound]:
         """Wait for a first message, then gather until the batch is full or its time is up.
@@ -161,8 +179,12 @@ class IngestService:
                 record_failure()
                 self.store_error = exc.reason
                 wait = self._retry_delay(attempt)
-                log.error("cannot commit a batch of %s messages (holding their acks, retry in %.1f s): %s",
-                          len(batch), wait, exc.reason)
+                log.error(
+                    "cannot commit a batch of %s messages (holding their acks, retry in %.1f s): %s",
+                    len(batch),
+                    wait,
+                    exc.reason,
+                )
                 attempt += 1
                 if self._stop.wait(wait):
                     return None

@@ -56,8 +56,9 @@ class LifecycleError(ValueError):
 
 
 def active_alert(session: Session, kind: str, subject: str) -> Alert | None:
-    return session.execute(select(Alert).where(Alert.kind == kind, Alert.subject == subject,
-                                               Alert.state.in_(ACTIVE)).limit(1)).scalar_one_or_none()
+    return session.execute(
+        select(Alert).where(Alert.kind == kind, Alert.subject == subject, Alert.state.in_(ACTIVE)).limit(1)
+    ).scalar_one_or_none()
 
 
 def raise_alert(session: Session, item: AlertInput) -> tuple[Alert, bool]:
@@ -68,11 +69,27 @@ def raise_alert(session: Session, item: AlertInput) -> tuple[Alert, bool]:
     current = active_alert(session, item.kind, item.subject)
     if current is not None:
         return _recur(session, current, item), False
-    alert = Alert(id="A-" + uuid.uuid4().hex[:12], kind=item.kind, subject=item.subject,
-                  subject_type=item.subject_type, severity=item.severity, state=AlertState.OPEN.value,
-                  message=item.message, value=item.value, patient_id=item.patient_id, shop_id=item.shop_id,
-                  job_id=item.job_id, details=item.details, occurrences=1, opened_ms=item.at_ms,
-                  updated_ms=item.at_ms, acked_by=None, resolved_ms=None, shelved_until_ms=None, shelve_reason=None)
+    alert = Alert(
+        id="A-" + uuid.uuid4().hex[:12],
+        kind=item.kind,
+        subject=item.subject,
+        subject_type=item.subject_type,
+        severity=item.severity,
+        state=AlertState.OPEN.value,
+        message=item.message,
+        value=item.value,
+        patient_id=item.patient_id,
+        shop_id=item.shop_id,
+        job_id=item.job_id,
+        details=item.details,
+        occurrences=1,
+        opened_ms=item.at_ms,
+        updated_ms=item.at_ms,
+        acked_by=None,
+        resolved_ms=None,
+        shelved_until_ms=None,
+        shelve_reason=None,
+    )
     try:
         with session.begin_nested():
             session.add(alert)
@@ -94,16 +111,27 @@ def _recur(session: Session, current: Alert, item: AlertInput) -> Alert:
     current.value = item.value
     if item.details:
         current.details = {**(current.details or {}), **item.details}
-    if (current.state == AlertState.SHELVED and current.shelved_until_ms is not None
-            and current.shelved_until_ms <= item.at_ms):
+    if (
+        current.state == AlertState.SHELVED
+        and current.shelved_until_ms is not None
+        and current.shelved_until_ms <= item.at_ms
+    ):
         current.state = AlertState.OPEN.value
         current.shelved_until_ms = None
         _announce(session, current, "alert_reopened")
     return current
 
 
-def clear(session: Session, kind: str, subject: str, *, now_ms: int, clear_after_ms: int = 0,
-          clear_since_ms: int | None = None, note: str = "condition cleared") -> Alert | None:
+def clear(
+    session: Session,
+    kind: str,
+    subject: str,
+    *,
+    now_ms: int,
+    clear_after_ms: int = 0,
+    clear_since_ms: int | None = None,
+    note: str = "condition cleared",
+) -> Alert | None:
     """Resolve the active alert once its condition has stayed clear long enough (hysteresis)."""
     current = active_alert(session, kind, subject)
     if current is None:
@@ -155,8 +183,11 @@ def shelve(session: Session, alert: Alert, *, by: str, now_ms: int, reason: str,
 
 def unshelve_expired(session: Session, now_ms: int) -> int:
     """Shelved alerts whose expiry passed return to open."""
-    rows = session.execute(select(Alert).where(Alert.state == AlertState.SHELVED.value,
-                                               Alert.shelved_until_ms <= now_ms)).scalars().all()
+    rows = (
+        session.execute(select(Alert).where(Alert.state == AlertState.SHELVED.value, Alert.shelved_until_ms <= now_ms))
+        .scalars()
+        .all()
+    )
     for alert in rows:
         alert.state = AlertState.OPEN.value
         alert.shelved_until_ms = None
@@ -166,11 +197,19 @@ def unshelve_expired(session: Session, now_ms: int) -> int:
 
 
 def alert_dict(alert: Alert) -> dict[str, Any]:
-    return {"alert_id": alert.id, "kind": alert.kind, "subject": alert.subject, "subject_type": alert.subject_type,
-            "severity": alert.severity, "state": alert.state, "message": alert.message, "value": alert.value,
-            "opened_ms": alert.opened_ms, "occurrences": alert.occurrences}
+    return {
+        "alert_id": alert.id,
+        "kind": alert.kind,
+        "subject": alert.subject,
+        "subject_type": alert.subject_type,
+        "severity": alert.severity,
+        "state": alert.state,
+        "message": alert.message,
+        "value": alert.value,
+        "opened_ms": alert.opened_ms,
+        "occurrences": alert.occurrences,
+    }
 
 
 def _announce(session: Session, alert: Alert, kind: str) -> None:
-    publish(session, kind, alert_dict(alert), patient_id=alert.patient_id, shop_id=alert.shop_id,
-            job_id=alert.job_id)
+    publish(session, kind, alert_dict(alert), patient_id=alert.patient_id, shop_id=alert.shop_id, job_id=alert.job_id)

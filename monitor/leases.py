@@ -71,12 +71,17 @@ class AdvisoryLeases:
     def refresh(self) -> frozenset[int]:
         try:
             conn = self._connection()
-            members = int(conn.execute(text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :c AND granted"
-                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
-                {"c": MEMBER_CLASS}).scalar_one())
+            members = int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :c AND granted"
+                        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    ),
+                    {"c": MEMBER_CLASS},
+                ).scalar_one()
+            )
             fair = math.ceil(self.partitions / max(1, members))
-            for p in sorted(self.held, reverse=True)[:max(0, len(self.held) - fair)]:
+            for p in sorted(self.held, reverse=True)[: max(0, len(self.held) - fair)]:
                 conn.execute(text("SELECT pg_advisory_unlock(:c, :p)"), {"c": PARTITION_CLASS, "p": p})
                 self.held.discard(p)
             if len(self.held) < fair:
@@ -85,8 +90,9 @@ class AdvisoryLeases:
                     p = (start + i) % self.partitions
                     if p in self.held:
                         continue
-                    if conn.execute(text("SELECT pg_try_advisory_lock(:c, :p)"),
-                                    {"c": PARTITION_CLASS, "p": p}).scalar_one():
+                    if conn.execute(
+                        text("SELECT pg_try_advisory_lock(:c, :p)"), {"c": PARTITION_CLASS, "p": p}
+                    ).scalar_one():
                         self.held.add(p)
                         if len(self.held) >= fair:
                             break

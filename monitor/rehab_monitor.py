@@ -113,8 +113,18 @@ def _load_cursor(session: Session, name: str, default_ms: int) -> Cursor:
 
 
 def _save_cursor(session: Session, name: str, cursor: Cursor) -> None:
-    upsert(session, MonitorCursor.__table__, [{"name": name, "value_ms": cursor.seen_ms,  # type: ignore[arg-type]
-                                               "data": cursor.data}], ["name"])
+    upsert(
+        session,
+        MonitorCursor.__table__,  # type: ignore[arg-type]
+        [
+            {
+                "name": name,
+                "value_ms": cursor.seen_ms,
+                "data": cursor.data,
+            }
+        ],
+        ["name"],
+    )
 
 
 def plan_content(session: Session, patient: Patient | PatientRef) -> tuple[RehabPlanContent, int]:
@@ -125,24 +135,45 @@ def plan_content(session: Session, patient: Patient | PatientRef) -> tuple[Rehab
 
 
 def stored_days(session: Session, patient_id: str, *, before_ms: int, days: int = 28) -> list[DayMetrics]:
-    rows = session.execute(select(DailyMetrics).where(DailyMetrics.patient_id == patient_id,
-                                                      DailyMetrics.day >= day_of(before_ms - days * DAY_MS),
-                                                      DailyMetrics.day <= day_of(before_ms))
-                           .order_by(DailyMetrics.day)).scalars()
+    rows = session.execute(
+        select(DailyMetrics)
+        .where(
+            DailyMetrics.patient_id == patient_id,
+            DailyMetrics.day >= day_of(before_ms - days * DAY_MS),
+            DailyMetrics.day <= day_of(before_ms),
+        )
+        .order_by(DailyMetrics.day)
+    ).scalars()
     return [DayMetrics.from_dict(r.metrics) for r in rows]
 
 
 def _raise(session: Session, patient: Patient | PatientRef, c: AlertCandidate) -> None:
-    alerts.raise_alert(session, AlertInput(kind=c.kind, subject=patient.id, subject_type="patient",
-                                           severity=c.severity, message=c.message, at_ms=c.at_ms, value=c.value,
-                                           patient_id=patient.id))
+    alerts.raise_alert(
+        session,
+        AlertInput(
+            kind=c.kind,
+            subject=patient.id,
+            subject_type="patient",
+            severity=c.severity,
+            message=c.message,
+            at_ms=c.at_ms,
+            value=c.value,
+            patient_id=patient.id,
+        ),
+    )
 
 
-def propose_for_patient(session: Session, patient: Patient | PatientRef, now_ms: int, *,
-                        force: bool = False) -> PlanAdjustment | None:
+def propose_for_patient(
+    session: Session, patient: Patient | PatientRef, now_ms: int, *, force: bool = False
+) -> PlanAdjustment | None:
     """Propose a plan adjustment from the last week, unless one is already waiting for a decision."""
-    pending = session.execute(select(PlanAdjustment).where(PlanAdjustment.patient_id == patient.id,
-                                                           PlanAdjustment.state == "proposed")).scalars().first()
+    pending = (
+        session.execute(
+            select(PlanAdjustment).where(PlanAdjustment.patient_id == patient.id, PlanAdjustment.state == "proposed")
+        )
+        .scalars()
+        .first()
+    )
     if pending is not None:
         return pending if force else None
     plan, version = plan_content(session, patient)
@@ -150,21 +181,33 @@ def propose_for_patient(session: Session, patient: Patient | PatientRef, now_ms:
         return None
     # whole days only: today is still being recorded
     days = stored_days(session, patient.id, before_ms=day_start(now_ms) - 1, days=7)
-    open_kinds = set(session.execute(select(Alert.kind).where(
-        Alert.patient_id == patient.id, Alert.state.in_(alerts.ACTIVE))).scalars())
+    open_kinds = set(
+        session.execute(
+            select(Alert.kind).where(Alert.patient_id == patient.id, Alert.state.in_(alerts.ACTIVE))
+        ).scalars()
+    )
     proposal = propose_adjustment(plan, days, open_kinds)
     if proposal is None:
         return None
-    adj = PlanAdjustment(id="ADJ-" + uuid.uuid4().hex[:12], patient_id=patient.id, base_version=version,
-                         direction=proposal.direction,
-                         changes=[{"path": p, "old": o, "new": n} for p, o, n in proposal.changes],
-                         new_content=proposal.new_plan.model_dump(mode="json"), rationale=proposal.rationale,
-                         state="proposed", created_ms=now_ms)
+    adj = PlanAdjustment(
+        id="ADJ-" + uuid.uuid4().hex[:12],
+        patient_id=patient.id,
+        base_version=version,
+        direction=proposal.direction,
+        changes=[{"path": p, "old": o, "new": n} for p, o, n in proposal.changes],
+        new_content=proposal.new_plan.model_dump(mode="json"),
+        rationale=proposal.rationale,
+        state="proposed",
+        created_ms=now_ms,
+    )
     session.add(adj)
     session.flush()
-    publish(session, "adjustment_proposed", {"adjustment_id": adj.id, "patient_id": patient.id,
-                                             "direction": adj.direction, "rationale": adj.rationale},
-            patient_id=patient.id)
+    publish(
+        session,
+        "adjustment_proposed",
+        {"adjustment_id": adj.id, "patient_id": patient.id, "direction": adj.direction, "rationale": adj.rationale},
+        patient_id=patient.id,
+    )
     log.info("proposed %s for %s: %s", adj.direction, patient.id, adj.rationale)
     return adj
 
@@ -175,8 +218,15 @@ class RehabMonitor:
     name = "rehab"
     subject_type = "patient"
 
-    def __init__(self, stores: Stores, *, day_recompute_s: float = 60.0, lookback_days: int = 14,
-                 hr_cap_seconds: float = 60.0, cache_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        stores: Stores,
+        *,
+        day_recompute_s: float = 60.0,
+        lookback_days: int = 14,
+        hr_cap_seconds: float = 60.0,
+        cache_s: float = 30.0,
+    ) -> None:
         self.timeseries: TimeSeriesStore = stores.timeseries
         self.state = stores.state
         self.day_recompute_ms = int(day_recompute_s * 1000)
@@ -235,8 +285,11 @@ class RehabMonitor:
 
     def flush(self, write: Session) -> None:
         """The cursors `apply` changed, in one statement, in the same transaction."""
-        rows = [{"name": f"rehab:{p}", "value_ms": self._cursors[p].seen_ms, "data": self._cursors[p].data}
-                for p in sorted(self._unsaved) if p in self._cursors]
+        rows = [
+            {"name": f"rehab:{p}", "value_ms": self._cursors[p].seen_ms, "data": self._cursors[p].data}
+            for p in sorted(self._unsaved)
+            if p in self._cursors
+        ]
         upsert(write, MonitorCursor.__table__, rows, ["name"])  # type: ignore[arg-type]
         self._unsaved.clear()
 
@@ -254,8 +307,11 @@ class RehabMonitor:
             with sessions.read() as read:
                 self._load_dirty(read, gained, now_ms)
             self._known |= gained
-        due = sorted(p for p, at in self._days_at.items()
-                     if p in self._dirty and now_ms - at >= self.day_recompute_ms and partition_of(p) in partitions)
+        due = sorted(
+            p
+            for p, at in self._days_at.items()
+            if p in self._dirty and now_ms - at >= self.day_recompute_ms and partition_of(p) in partitions
+        )
         for patient_id in due:
             if time.perf_counter() - started >= budget_s:
                 break
@@ -272,8 +328,10 @@ class RehabMonitor:
                 cursor.data["days_at_ms"] = now_ms
                 cursor.data.pop("dirty", None)
                 # the weekly proposal, tried whenever the day metrics were refreshed until one is made
-                if (now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
-                        and now_ms - int(cursor.data.get("proposal_tried_ms", 0)) >= PROPOSAL_RETRY_MS):
+                if (
+                    now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
+                    and now_ms - int(cursor.data.get("proposal_tried_ms", 0)) >= PROPOSAL_RETRY_MS
+                ):
                     cursor.data["proposal_tried_ms"] = now_ms
                     if propose_for_patient(write, patient, now_ms) is not None:
                         cursor.data["proposal_at_ms"] = now_ms
@@ -282,8 +340,9 @@ class RehabMonitor:
         return handled
 
     def _load_dirty(self, read: Session, partitions: frozenset[int], now_ms: int) -> None:
-        for name, data in read.execute(select(MonitorCursor.name, MonitorCursor.data)
-                                       .where(MonitorCursor.name.like("rehab:%"))):
+        for name, data in read.execute(
+            select(MonitorCursor.name, MonitorCursor.data).where(MonitorCursor.name.like("rehab:%"))
+        ):
             patient_id = name.removeprefix("rehab:")
             if partition_of(patient_id) not in partitions:
                 continue
@@ -328,8 +387,9 @@ class RehabMonitor:
                 inbox.done(s, arrivals)
             self._days_at = dict.fromkeys(self._days_at, 0)  # a tool's pass recomputes whatever changed, due or not
             handled += self.on_tick(s, everything, now_ms, coordinator=True)
-        handled += self.background(Sessions(read=self.state.session, write=self.state.session), everything,
-                                   now_ms, float("inf"))
+        handled += self.background(
+            Sessions(read=self.state.session, write=self.state.session), everything, now_ms, float("inf")
+        )
         return handled
 
     # -- context -------------------------------------------------------------------------------
@@ -349,13 +409,19 @@ class RehabMonitor:
     def _cursor(self, session: Session, patient_id: str, now_ms: int) -> Cursor:
         cursor = self._cursors.get(patient_id)
         if cursor is None:
-            cursor = self._cursors[patient_id] = _load_cursor(session, f"rehab:{patient_id}",
-                                                              now_ms - self.lookback_ms)
+            cursor = self._cursors[patient_id] = _load_cursor(session, f"rehab:{patient_id}", now_ms - self.lookback_ms)
         return cursor
 
     # -- real-time safety rules -------------------------------------------------------------------
-    def _detect(self, patient: PatientRef, plan: RehabPlanContent, cursor: Cursor, metrics: frozenset[str],
-                new_from: int, end: int) -> list[tuple[str, int, AlertCandidate]]:
+    def _detect(
+        self,
+        patient: PatientRef,
+        plan: RehabPlanContent,
+        cursor: Cursor,
+        metrics: frozenset[str],
+        new_from: int,
+        end: int,
+    ) -> list[tuple[str, int, AlertCandidate]]:
         """The safety rules on the new data ``[new_from, end)`` and the context before it: (cursor mark,
         event time, alert) of every event seen, handled or not (`apply` raises those past the mark)."""
         found: list[tuple[str, int, AlertCandidate]] = []
@@ -365,42 +431,79 @@ class RehabMonitor:
             baseline = cursor.data.get("spo2_baseline")
             # no event is possible unless a value is below 90 % or 4 points under the baseline (which, when
             # not known, is the window's median: at most its highest value): skip the detector then
-            if spo2.n and (spo2.values.min() < 90.0
-                           or spo2.values.min() <= (baseline if baseline is not None else spo2.values.max()) - 4.0):
+            if spo2.n and (
+                spo2.values.min() < 90.0
+                or spo2.values.min() <= (baseline if baseline is not None else spo2.values.max()) - 4.0
+            ):
                 events = desaturations(spo2.t_ms, spo2.values, baseline_pct=baseline)
             else:
                 events = ()
             for d in events:
-                found.append(("desat_ms", d.start_ms, AlertCandidate(
-                    kind="desaturation", subject=patient.id, severity=Severity.CRITICAL, at_ms=d.start_ms,
-                    value=d.nadir_pct,
-                    message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s"
-                            f"{' so far' if d.end_ms >= end - 2000 else ''} (baseline {d.baseline_pct:.0f} %)")))
+                found.append(
+                    (
+                        "desat_ms",
+                        d.start_ms,
+                        AlertCandidate(
+                            kind="desaturation",
+                            subject=patient.id,
+                            severity=Severity.CRITICAL,
+                            at_ms=d.start_ms,
+                            value=d.nadir_pct,
+                            message=f"SpO2 fell to {d.nadir_pct:.0f} % for {(d.end_ms - d.start_ms) / 1000:.0f} s"
+                            f"{' so far' if d.end_ms >= end - 2000 else ''} (baseline {d.baseline_pct:.0f} %)",
+                        ),
+                    )
+                )
         if "accel" in metrics:
             accel = self.timeseries.read(patient.id, "accel", new_from - ACCEL_CONTEXT_MS, end)
             impact = accel.n > 0 and float(np.einsum("ij,ij->i", accel.values, accel.values).max()) > IMPACT_G**2
             for f in detect_falls(accel.t_ms, accel.values, impact_g=IMPACT_G) if impact else ():
-                found.append(("fall_ms", f.at_ms, AlertCandidate(
-                    kind="fall", subject=patient.id, severity=Severity.CRITICAL, at_ms=f.at_ms, value=f.peak_g,
-                    message=f"fall: impact {f.peak_g:.1f} g, then still"
-                            + (f", orientation changed {f.orientation_change_deg:.0f} deg"
-                               if f.orientation_change_deg is not None else ""))))
+                found.append(
+                    (
+                        "fall_ms",
+                        f.at_ms,
+                        AlertCandidate(
+                            kind="fall",
+                            subject=patient.id,
+                            severity=Severity.CRITICAL,
+                            at_ms=f.at_ms,
+                            value=f.peak_g,
+                            message=f"fall: impact {f.peak_g:.1f} g, then still"
+                            + (
+                                f", orientation changed {f.orientation_change_deg:.0f} deg"
+                                if f.orientation_change_deg is not None
+                                else ""
+                            ),
+                        ),
+                    )
+                )
         if "heart_rate" in metrics:
             cap = plan.medical.hr_cap_bpm
             hr = self.timeseries.read(patient.id, "heart_rate", start, end)
             over = hr.n > 0 and float(hr.values.max()) >= cap
             for e in sustained_above(hr.t_ms, hr.values, cap, min_duration_s=self.hr_cap_seconds) if over else ():
-                found.append(("hrcap_ms", e.start_ms, AlertCandidate(
-                    kind="hr_over_cap", subject=patient.id, severity=Severity.WARNING, at_ms=e.start_ms,
-                    value=e.peak_bpm,
-                    message=f"heart rate above the plan's cap of {cap:.0f} bpm for "
-                            f"{(e.end_ms - e.start_ms) / 1000:.0f} s (peak {e.peak_bpm:.0f})")))
+                found.append(
+                    (
+                        "hrcap_ms",
+                        e.start_ms,
+                        AlertCandidate(
+                            kind="hr_over_cap",
+                            subject=patient.id,
+                            severity=Severity.WARNING,
+                            at_ms=e.start_ms,
+                            value=e.peak_bpm,
+                            message=f"heart rate above the plan's cap of {cap:.0f} bpm for "
+                            f"{(e.end_ms - e.start_ms) / 1000:.0f} s (peak {e.peak_bpm:.0f})",
+                        ),
+                    )
+                )
         return sorted(found, key=lambda item: item[1])
 
     # -- wear -------------------------------------------------------------------------------------
     def _refresh_not_worn(self, s: Session, partitions: frozenset[int]) -> None:
-        active = s.execute(select(Alert.subject).where(Alert.kind == "not_worn", Alert.state.in_(alerts.ACTIVE))
-                           ).scalars()
+        active = s.execute(
+            select(Alert.subject).where(Alert.kind == "not_worn", Alert.state.in_(alerts.ACTIVE))
+        ).scalars()
         self._not_worn = {p for p in active if partition_of(p) in partitions}
 
     def _absent(self, s: Session, partitions: frozenset[int], now_ms: int) -> int:
@@ -420,9 +523,18 @@ class RehabMonitor:
             cursor = self._cursor(s, patient_id, now_ms)
             cursor.data.pop("worn_again_ms", None)
             hours = (now_ms - latest) / 3_600_000
-            _raise(s, patient, AlertCandidate(
-                kind="not_worn", subject=patient.id, severity=Severity.WARNING, at_ms=now_ms, value=round(hours, 1),
-                message=f"no data for {hours:.1f} h (the plan allows {plan.max_nonwear_hours:g} h)"))
+            _raise(
+                s,
+                patient,
+                AlertCandidate(
+                    kind="not_worn",
+                    subject=patient.id,
+                    severity=Severity.WARNING,
+                    at_ms=now_ms,
+                    value=round(hours, 1),
+                    message=f"no data for {hours:.1f} h (the plan allows {plan.max_nonwear_hours:g} h)",
+                ),
+            )
             _save_cursor(s, f"rehab:{patient_id}", cursor)
             self._not_worn.add(patient_id)
             raised += 1
@@ -432,14 +544,25 @@ class RehabMonitor:
         """Cleared once data has flowed again for ``WEAR_CLEAR_MS`` (hysteresis: a device put on for a minute
         does not flap the alert)."""
         since = int(cursor.data.setdefault("worn_again_ms", latest))
-        if alerts.clear(s, "not_worn", patient.id, now_ms=latest, clear_after_ms=WEAR_CLEAR_MS,
-                        clear_since_ms=since, note="worn again") is not None:
+        if (
+            alerts.clear(
+                s,
+                "not_worn",
+                patient.id,
+                now_ms=latest,
+                clear_after_ms=WEAR_CLEAR_MS,
+                clear_since_ms=since,
+                note="worn again",
+            )
+            is not None
+        ):
             cursor.data.pop("worn_again_ms", None)
             self._not_worn.discard(patient.id)
 
     # -- day metrics ------------------------------------------------------------------------------
-    def _compute_days(self, s: Session, patient: PatientRef, plan: RehabPlanContent, lo: int, hi: int,
-                      now_ms: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _compute_days(
+        self, s: Session, patient: PatientRef, plan: RehabPlanContent, lo: int, hi: int, now_ms: int
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The block partials and ``daily_metrics`` rows of the days that data in ``[lo, hi]`` changed (reads
         only): the touched blocks from the time series, the other blocks of each day as stored."""
         zone = plan.zone_bpm()
@@ -464,14 +587,31 @@ class RehabMonitor:
 
         for start in range(day_start(lo), hi + 1, DAY_MS):  # a block reads only its own day
             bounds = (start, start + DAY_MS)
-            stored = {int(b): dict(p) for b, p in s.execute(select(DayBlock.block_ms, DayBlock.partial).where(
-                DayBlock.subject == patient.id, DayBlock.block_ms >= bounds[0], DayBlock.block_ms < bounds[1]))}
+            stored = {
+                int(b): dict(p)
+                for b, p in s.execute(
+                    select(DayBlock.block_ms, DayBlock.partial).where(
+                        DayBlock.subject == patient.id, DayBlock.block_ms >= bounds[0], DayBlock.block_ms < bounds[1]
+                    )
+                )
+            }
             spo2_base = self._spo2_baseline(s, patient.id, start, now_ms)
-            blocks, changed, metrics = update_day(stored, touched, read, DAY_SERIES, bounds, zone=(zone[0], zone[1]),
-                                                  spo2_baseline=spo2_base, resting_hr_baseline=patient.resting_hr,
-                                                  session_hr=session_hr)
-            block_rows += [{"subject": patient.id, "block_ms": b, "partial": blocks[b], "computed_ms": now_ms}
-                           for b in sorted(changed) if b in blocks]
+            blocks, changed, metrics = update_day(
+                stored,
+                touched,
+                read,
+                DAY_SERIES,
+                bounds,
+                zone=(zone[0], zone[1]),
+                spo2_baseline=spo2_base,
+                resting_hr_baseline=patient.resting_hr,
+                session_hr=session_hr,
+            )
+            block_rows += [
+                {"subject": patient.id, "block_ms": b, "partial": blocks[b], "computed_ms": now_ms}
+                for b in sorted(changed)
+                if b in blocks
+            ]
             if not blocks:
                 continue
             doc = metrics.to_dict()
@@ -489,8 +629,9 @@ class RehabMonitor:
         self._baselines[(patient_id, day_start_ms)] = (now_ms, base)
         return base
 
-    def _store_days(self, s: Session, patient: PatientRef, blocks: list[dict[str, Any]],
-                    rows: list[dict[str, Any]]) -> int:
+    def _store_days(
+        self, s: Session, patient: PatientRef, blocks: list[dict[str, Any]], rows: list[dict[str, Any]]
+    ) -> int:
         """Store the partials and days, then (at most every quarter of an hour) the trend rules over the
         stored days."""
         upsert(s, DayBlock.__table__, blocks, ["subject", "block_ms"])  # type: ignore[arg-type]
@@ -501,12 +642,15 @@ class RehabMonitor:
         if now - self._trends_at.get(patient.id, 0) >= TREND_EVERY_MS:
             self._trends_at[patient.id] = now
             days = stored_days(s, patient.id, before_ms=now, days=14)
-            for candidate in (resting_hr_rising_alert(days, subject=patient.id),
-                              hrv_low_alert(days, subject=patient.id)):
+            for candidate in (
+                resting_hr_rising_alert(days, subject=patient.id),
+                hrv_low_alert(days, subject=patient.id),
+            ):
                 if candidate is not None:
                     _raise(s, patient, candidate)
-        publish(s, "metrics_updated", {"patient_id": patient.id, "days": [r["day"] for r in rows]},
-                patient_id=patient.id)
+        publish(
+            s, "metrics_updated", {"patient_id": patient.id, "days": [r["day"] for r in rows]}, patient_id=patient.id
+        )
         return len(rows)
 
 

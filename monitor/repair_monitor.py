@@ -76,10 +76,20 @@ class RepairMonitor:
     name = "repair"
     subject_type = "job"
 
-    def __init__(self, stores: Stores, *, spot_base_rate: float = 0.1, spot_seed: str = "aftercare",
-                 reuse_distance: int = DEFAULT_MAX_DISTANCE, exif_max_km: float = 2.0, exif_max_skew_h: float = 12.0,
-                 score_every_s: float = 300.0, feedback: FeedbackMean | None = None,
-                 max_photo_bytes: int = 8 * 1024 * 1024, recheck_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        stores: Stores,
+        *,
+        spot_base_rate: float = 0.1,
+        spot_seed: str = "aftercare",
+        reuse_distance: int = DEFAULT_MAX_DISTANCE,
+        exif_max_km: float = 2.0,
+        exif_max_skew_h: float = 12.0,
+        score_every_s: float = 300.0,
+        feedback: FeedbackMean | None = None,
+        max_photo_bytes: int = 8 * 1024 * 1024,
+        recheck_s: float = 60.0,
+    ) -> None:
         self.stores = stores
         self.state = stores.state
         self.spot_base_rate = spot_base_rate
@@ -158,23 +168,28 @@ class RepairMonitor:
     def _hash_index(self, read: Session) -> HashIndex:
         if self._index is None:
             index = HashIndex()
-            for pid, job_id, stage, h in read.execute(select(PhotoRow.id, PhotoRow.job_id, PhotoRow.stage,
-                                                             PhotoRow.phash).where(PhotoRow.phash.is_not(None))
-                                                      .order_by(PhotoRow.received_ms)):
+            for pid, job_id, stage, h in read.execute(
+                select(PhotoRow.id, PhotoRow.job_id, PhotoRow.stage, PhotoRow.phash)
+                .where(PhotoRow.phash.is_not(None))
+                .order_by(PhotoRow.received_ms)
+            ):
                 index.add(pid, to_unsigned(int(h or 0)))
                 self._photo_meta[pid] = (job_id, stage)
             self._index = index
         return self._index
 
-    def check_photos(self, now_ms: int, sessions: Sessions, *, limit: int = 200,
-                     budget_s: float = float("inf")) -> int:
+    def check_photos(self, now_ms: int, sessions: Sessions, *, limit: int = 200, budget_s: float = float("inf")) -> int:
         """Check the photos not checked yet, oldest first, for about ``budget_s``: the image analysis outside
         any write transaction, then each photo's outcome in a short one."""
         started = time.perf_counter()
         with sessions.read() as r:
             index = self._hash_index(r)
-            todo = r.execute(select(PhotoRow.id, PhotoRow.path).where(PhotoRow.checked.is_(False))
-                             .order_by(PhotoRow.received_ms, PhotoRow.taken_ms).limit(limit)).all()
+            todo = r.execute(
+                select(PhotoRow.id, PhotoRow.path)
+                .where(PhotoRow.checked.is_(False))
+                .order_by(PhotoRow.received_ms, PhotoRow.taken_ms)
+                .limit(limit)
+            ).all()
         done = 0
         for photo_id, path in todo:
             if time.perf_counter() - started >= budget_s:
@@ -196,8 +211,9 @@ class RepairMonitor:
             done += 1
         return done
 
-    def _check_one(self, s: Session, row: PhotoRow, check: PhotoCheck | OSError, index: HashIndex,
-                   now_ms: int) -> int | None:
+    def _check_one(
+        self, s: Session, row: PhotoRow, check: PhotoCheck | OSError, index: HashIndex, now_ms: int
+    ) -> int | None:
         if isinstance(check, OSError):
             row.checked, row.flags, row.checks = True, ["missing_file"], {"reasons": [f"file unreadable: {check}"]}
             return None
@@ -208,8 +224,9 @@ class RepairMonitor:
         if job is None:
             row.checked, row.flags = True, flags
             return None
-        found: list[tuple[str, str, str]] = [(
-            "photo_quality", ", ".join(reasons), severity_of("photo_quality"))] if flags else []
+        found: list[tuple[str, str, str]] = (
+            [("photo_quality", ", ".join(reasons), severity_of("photo_quality"))] if flags else []
+        )
         reuse = []
         if check.phash is not None and check.phash_mirror is not None:
             for match in index.find_reuse(check.phash, check.phash_mirror, self.reuse_distance):
@@ -217,14 +234,23 @@ class RepairMonitor:
                 same_place = other_job == row.job_id and other_stage == row.stage
                 if match.photo_id == row.id or same_place:
                     continue
-                reuse.append({"photo_id": match.photo_id, "job_id": other_job, "stage": other_stage,
-                              "distance": match.distance, "mirrored": match.mirrored})
+                reuse.append(
+                    {
+                        "photo_id": match.photo_id,
+                        "job_id": other_job,
+                        "stage": other_stage,
+                        "distance": match.distance,
+                        "mirrored": match.mirrored,
+                    }
+                )
         if reuse:
             flags.append("reused")
             first = reuse[0]
-            text = (f"photo {row.id} ({row.job_id} {row.stage}) nearly duplicates photo {first['photo_id']} "
-                    f"({first['job_id']} {first['stage']}), {first['distance']} bits apart"
-                    + (" as a mirror image" if first["mirrored"] else ""))
+            text = (
+                f"photo {row.id} ({row.job_id} {row.stage}) nearly duplicates photo {first['photo_id']} "
+                f"({first['job_id']} {first['stage']}), {first['distance']} bits apart"
+                + (" as a mirror image" if first["mirrored"] else "")
+            )
             reasons.append(text)
             found.append(("photo_reuse", text, severity_of("photo_reuse")))
         if check.exif_lat is not None and check.exif_lon is not None and shop is not None:
@@ -240,19 +266,40 @@ class RepairMonitor:
             early = entered is not None and check.exif_taken_at_ms < entered - self.exif_max_skew_ms
             if skew > self.exif_max_skew_ms or early:
                 flags.append("exif_time")
-                text = (f"photo {row.id} EXIF time is {skew / 3_600_000:.1f} h from the time reported"
-                        + (f", before the job entered {row.stage}" if early else ""))
+                text = f"photo {row.id} EXIF time is {skew / 3_600_000:.1f} h from the time reported" + (
+                    f", before the job entered {row.stage}" if early else ""
+                )
                 reasons.append(text)
                 found.append(("photo_time", text, severity_of("photo_time")))
         for kind, message, severity in found:
-            alerts.raise_alert(s, AlertInput(kind=kind, subject=row.job_id, subject_type="job", severity=severity,
-                                             message=message, at_ms=now_ms, job_id=row.job_id, shop_id=row.shop_id,
-                                             details={"photo_id": row.id, "stage": row.stage, "reuse": reuse}))
+            alerts.raise_alert(
+                s,
+                AlertInput(
+                    kind=kind,
+                    subject=row.job_id,
+                    subject_type="job",
+                    severity=severity,
+                    message=message,
+                    at_ms=now_ms,
+                    job_id=row.job_id,
+                    shop_id=row.shop_id,
+                    details={"photo_id": row.id, "stage": row.stage, "reuse": reuse},
+                ),
+            )
         row.flags = flags
-        row.checks = {"ok": not flags, "reasons": reasons, "blur_score": check.blur_score,
-                      "brightness": check.brightness, "clipped_fraction": check.clipped_fraction,
-                      "width": check.width, "height": check.height, "exif_taken_at_ms": check.exif_taken_at_ms,
-                      "exif_lat": check.exif_lat, "exif_lon": check.exif_lon, "reuse": reuse}
+        row.checks = {
+            "ok": not flags,
+            "reasons": reasons,
+            "blur_score": check.blur_score,
+            "brightness": check.brightness,
+            "clipped_fraction": check.clipped_fraction,
+            "width": check.width,
+            "height": check.height,
+            "exif_taken_at_ms": check.exif_taken_at_ms,
+            "exif_lat": check.exif_lat,
+            "exif_lon": check.exif_lon,
+            "reuse": reuse,
+        }
         row.checked = True
         self._sample(s, row, bool(flags), now_ms)
         if check.phash is None:
@@ -262,9 +309,12 @@ class RepairMonitor:
 
     @staticmethod
     def _stage_entry(s: Session, job_id: str, stage: str) -> int | None:
-        return s.execute(select(RepairEvent.at_ms).where(RepairEvent.job_id == job_id, RepairEvent.event == "stage",
-                                                         RepairEvent.stage == stage)
-                         .order_by(RepairEvent.at_ms).limit(1)).scalar_one_or_none()
+        return s.execute(
+            select(RepairEvent.at_ms)
+            .where(RepairEvent.job_id == job_id, RepairEvent.event == "stage", RepairEvent.stage == stage)
+            .order_by(RepairEvent.at_ms)
+            .limit(1)
+        ).scalar_one_or_none()
 
     def _sample(self, s: Session, row: PhotoRow, flagged: bool, now_ms: int) -> None:
         latest = current_score(s, row.shop_id)
@@ -274,18 +324,38 @@ class RepairMonitor:
             return
         if s.execute(select(SpotCheck.id).where(SpotCheck.photo_id == row.id)).first() is not None:
             return
-        s.add(SpotCheck(id="SC-" + uuid.uuid4().hex[:12], job_id=row.job_id, shop_id=row.shop_id, stage=row.stage,
-                        photo_id=row.id, probability=decision.probability, draw=decision.draw, flagged=flagged,
-                        shop_score=score, state="pending", created_ms=now_ms))
-        publish(s, "spot_check", {"job_id": row.job_id, "photo_id": row.id, "stage": row.stage},
-                job_id=row.job_id, shop_id=row.shop_id)
+        s.add(
+            SpotCheck(
+                id="SC-" + uuid.uuid4().hex[:12],
+                job_id=row.job_id,
+                shop_id=row.shop_id,
+                stage=row.stage,
+                photo_id=row.id,
+                probability=decision.probability,
+                draw=decision.draw,
+                flagged=flagged,
+                shop_score=score,
+                state="pending",
+                created_ms=now_ms,
+            )
+        )
+        publish(
+            s,
+            "spot_check",
+            {"job_id": row.job_id, "photo_id": row.id, "stage": row.stage},
+            job_id=row.job_id,
+            shop_id=row.shop_id,
+        )
 
     # -- shops ------------------------------------------------------------------------------
     @staticmethod
     def _offline_shops(s: Session, now_ms: int) -> set[str]:
         """Shops whose heartbeat is overdue (read only: the coordinator raises and clears their alerts)."""
-        return {shop_id for shop_id, beat in s.execute(select(Shop.id, Shop.last_heartbeat_ms))
-                if check_shop_offline(shop_id, beat, now_ms=now_ms) is not None}
+        return {
+            shop_id
+            for shop_id, beat in s.execute(select(Shop.id, Shop.last_heartbeat_ms))
+            if check_shop_offline(shop_id, beat, now_ms=now_ms) is not None
+        }
 
     def _shops(self, s: Session, now_ms: int) -> set[str]:
         offline = set()
@@ -297,15 +367,31 @@ class RepairMonitor:
             offline.add(shop.id)
             if alerts.active_alert(s, "shop_offline", shop.id) is not None:
                 continue  # one alert per outage, not one per pass
-            alerts.raise_alert(s, AlertInput(kind="shop_offline", subject=shop.id, subject_type="shop",
-                                             severity=severity_of("shop_offline"), message=candidate.message,
-                                             at_ms=candidate.at_ms,
-                                             shop_id=shop.id))
+            alerts.raise_alert(
+                s,
+                AlertInput(
+                    kind="shop_offline",
+                    subject=shop.id,
+                    subject_type="shop",
+                    severity=severity_of("shop_offline"),
+                    message=candidate.message,
+                    at_ms=candidate.at_ms,
+                    shop_id=shop.id,
+                ),
+            )
         return offline
 
     # -- jobs -------------------------------------------------------------------------------
-    def _jobs(self, s: Session, now_ms: int, offline: set[str], *, only: set[str] | None = None,
-              partitions: frozenset[int] | None = None, factors: dict[str, float] | None = None) -> int:
+    def _jobs(
+        self,
+        s: Session,
+        now_ms: int,
+        offline: set[str],
+        *,
+        only: set[str] | None = None,
+        partitions: frozenset[int] | None = None,
+        factors: dict[str, float] | None = None,
+    ) -> int:
         """Replay and check jobs: ``only`` these (with the shop factors of the last full check), or all of
         the ``partitions`` (or every job), which also refreshes the shop factors."""
         query = select(RepairJob)
@@ -317,8 +403,9 @@ class RepairMonitor:
         events: dict[str, list[BeaconEvent]] = defaultdict(list)
         for e in s.execute(event_query.order_by(RepairEvent.at_ms, RepairEvent.id)).scalars():
             if e.event != "heartbeat" and e.job_id is not None:
-                events[e.job_id].append(BeaconEvent(kind=e.event, at_ms=e.at_ms, stage=e.stage, progress=e.progress,
-                                                    reason=e.reason))
+                events[e.job_id].append(
+                    BeaconEvent(kind=e.event, at_ms=e.at_ms, stage=e.stage, progress=e.progress, reason=e.reason)
+                )
         photo_stages: dict[str, set[str]] = defaultdict(set)
         photo_query = select(PhotoRow.job_id, PhotoRow.stage)
         if only is not None:
@@ -334,8 +421,15 @@ class RepairMonitor:
                 continue
             if job.delivered_ms is not None and "warranty" in (job.state or {}):
                 continue
-            changed += self._job(s, job, states[job.id], now_ms, factors.get(job.shop_id, 1.0),
-                                 photo_stages.get(job.id, set()), job.shop_id in offline)
+            changed += self._job(
+                s,
+                job,
+                states[job.id],
+                now_ms,
+                factors.get(job.shop_id, 1.0),
+                photo_stages.get(job.id, set()),
+                job.shop_id in offline,
+            )
         return changed
 
     def _shop_factors(self, jobs: list[RepairJob], states: dict[str, JobState]) -> dict[str, float]:
@@ -349,8 +443,16 @@ class RepairMonitor:
             samples[job.shop_id].extend(cached)
         return {shop: history_factor(items) for shop, items in samples.items()}
 
-    def _job(self, s: Session, job: RepairJob, state: JobState, now_ms: int, factor: float,
-             photos: set[str], shop_offline: bool) -> int:
+    def _job(
+        self,
+        s: Session,
+        job: RepairJob,
+        state: JobState,
+        now_ms: int,
+        factor: float,
+        photos: set[str],
+        shop_offline: bool,
+    ) -> int:
         before = job.current_stage
         doc = dict(job.state or {})
         stage = state.current_stage.value if state.current_stage is not None else None
@@ -359,14 +461,27 @@ class RepairMonitor:
         job.delivered_ms = state.delivered_at_ms
         prediction = predict_completion(state, now_ms=now_ms, severity=job.severity, factor=factor)
         job.predicted_ms = prediction.completion_at_ms
-        doc["prediction"] = {"remaining_hours": round(prediction.remaining_hours, 1),
-                             "history_factor": round(prediction.history_factor, 2)}
+        doc["prediction"] = {
+            "remaining_hours": round(prediction.remaining_hours, 1),
+            "history_factor": round(prediction.history_factor, 2),
+        }
         doc["completed_stages"] = [st.value for st in state.completed_stages]
         if stage != before:
             job.updated_ms = now_ms
-            publish(s, "stage_change", {"job_id": job.id, "shop_id": job.shop_id, "stage": stage,
-                                        "previous": before, "progress": job.progress,
-                                        "at_ms": state.stage_entered_at_ms}, job_id=job.id, shop_id=job.shop_id)
+            publish(
+                s,
+                "stage_change",
+                {
+                    "job_id": job.id,
+                    "shop_id": job.shop_id,
+                    "stage": stage,
+                    "previous": before,
+                    "progress": job.progress,
+                    "at_ms": state.stage_entered_at_ms,
+                },
+                job_id=job.id,
+                shop_id=job.shop_id,
+            )
         book = dict(doc.get("_monitor", {}))  # the monitor's own bookkeeping, not shown by the API
         raised = set(book.get("raised", []))
         stall_since = book.get("stall_since_ms")
@@ -381,9 +496,17 @@ class RepairMonitor:
             if (required & passed) <= photos:
                 alerts.clear(s, "missing_photo", job.id, now_ms=now_ms, note="the photos arrived")
                 raised = {k for k in raised if not k.startswith("missing_photo:")}
-        candidates = evaluate_job(job.id, state, now_ms=now_ms, severity=job.severity, prediction=prediction,
-                                  promised_at_ms=job.promised_ms, photo_stages=photos, shop_offline=shop_offline,
-                                  stall_since_ms=stall_since)
+        candidates = evaluate_job(
+            job.id,
+            state,
+            now_ms=now_ms,
+            severity=job.severity,
+            prediction=prediction,
+            promised_at_ms=job.promised_ms,
+            photo_stages=photos,
+            shop_offline=shop_offline,
+            stall_since_ms=stall_since,
+        )
         for c in candidates:
             if c.key in raised:
                 continue
@@ -394,25 +517,48 @@ class RepairMonitor:
             book["stall_since_ms"] = stall_since
         doc["_monitor"] = book
         if "courtesy_car" not in doc and stage not in ("ready", "delivered"):
-            ent = courtesy_entitlement(drivable=bool(job.vehicle.get("drivable", True)), now_ms=now_ms,
-                                       predicted_completion_ms=prediction.completion_at_ms)
-            doc["courtesy_car"] = {"entitled": ent.entitled, "reason": ent.reason, "days": ent.days,
-                                   "decided_ms": now_ms}
+            ent = courtesy_entitlement(
+                drivable=bool(job.vehicle.get("drivable", True)),
+                now_ms=now_ms,
+                predicted_completion_ms=prediction.completion_at_ms,
+            )
+            doc["courtesy_car"] = {
+                "entitled": ent.entitled,
+                "reason": ent.reason,
+                "days": ent.days,
+                "decided_ms": now_ms,
+            }
             if ent.entitled:
-                alerts.raise_alert(s, AlertInput(
-                    kind="courtesy_car", subject=job.id, subject_type="job", severity=severity_of("courtesy_car"),
-                    at_ms=now_ms,
-                    message=f"arrange a courtesy car for claim {job.claim_id} for {ent.days} days: {ent.reason}",
-                    job_id=job.id, shop_id=job.shop_id))
+                alerts.raise_alert(
+                    s,
+                    AlertInput(
+                        kind="courtesy_car",
+                        subject=job.id,
+                        subject_type="job",
+                        severity=severity_of("courtesy_car"),
+                        at_ms=now_ms,
+                        message=f"arrange a courtesy car for claim {job.claim_id} for {ent.days} days: {ent.reason}",
+                        job_id=job.id,
+                        shop_id=job.shop_id,
+                    ),
+                )
         if state.delivered_at_ms is not None and "warranty" not in doc:
             repair_type = str(doc.get("repair_type", "body"))
             declined = extension_declined(s, job.id)
             w = warranty(repair_type, job.severity, delivered_at_ms=state.delivered_at_ms, extended=not declined)
-            doc["warranty"] = {**asdict(w), "severity": str(w.severity),
-                               "base_months": term_months(repair_type, job.severity),
-                               "extension_declined": declined}
-            publish(s, "warranty_issued", {"job_id": job.id, "months": w.months, "expires_at_ms": w.expires_at_ms},
-                    job_id=job.id, shop_id=job.shop_id)
+            doc["warranty"] = {
+                **asdict(w),
+                "severity": str(w.severity),
+                "base_months": term_months(repair_type, job.severity),
+                "extension_declined": declined,
+            }
+            publish(
+                s,
+                "warranty_issued",
+                {"job_id": job.id, "months": w.months, "expires_at_ms": w.expires_at_ms},
+                job_id=job.id,
+                shop_id=job.shop_id,
+            )
         job.state = doc
         return 1 if stage != before else 0
 
@@ -422,10 +568,20 @@ class RepairMonitor:
 
     @staticmethod
     def _raise(s: Session, job: RepairJob, c: RepairAlertCandidate) -> None:
-        alerts.raise_alert(s, AlertInput(kind=c.kind, subject=job.id, subject_type="job",
-                                         severity=SEVERITY_OF_KIND.get(c.kind, "warning"), message=c.message,
-                                         at_ms=c.at_ms, job_id=job.id, shop_id=job.shop_id,
-                                         details={"stage": str(c.stage) if c.stage else None}))
+        alerts.raise_alert(
+            s,
+            AlertInput(
+                kind=c.kind,
+                subject=job.id,
+                subject_type="job",
+                severity=SEVERITY_OF_KIND.get(c.kind, "warning"),
+                message=c.message,
+                at_ms=c.at_ms,
+                job_id=job.id,
+                shop_id=job.shop_id,
+                details={"stage": str(c.stage) if c.stage else None},
+            ),
+        )
 
 
 def extension_declined(s: Session, job_id: str) -> bool:
@@ -437,7 +593,8 @@ def extension_declined(s: Session, job_id: str) -> bool:
     case_id = s.execute(select(Case.id).where(Case.job_id == job_id).limit(1)).scalar_one_or_none()
     if case_id is None:
         return False
-    prefs = s.execute(select(CasePlan.preferences).where(CasePlan.case_id == case_id)
-                      .order_by(CasePlan.version.desc()).limit(1)).scalar_one_or_none()
+    prefs = s.execute(
+        select(CasePlan.preferences).where(CasePlan.case_id == case_id).order_by(CasePlan.version.desc()).limit(1)
+    ).scalar_one_or_none()
     pref = (prefs or {}).get("extended_warranty")
     return isinstance(pref, dict) and pref.get("value") is False

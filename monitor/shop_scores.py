@@ -26,25 +26,52 @@ def _no_feedback(_session: Session, _shop_id: str) -> float | None:
     return None
 
 
-def compute_shop_score(session: Session, shop_id: str, *, feedback: FeedbackMean = _no_feedback) -> tuple[
-        ShopScore, dict[str, int]]:
-    spot = dict(session.execute(select(SpotCheck.state, func.count()).where(SpotCheck.shop_id == shop_id)
-                                .group_by(SpotCheck.state)).all())
+def compute_shop_score(
+    session: Session, shop_id: str, *, feedback: FeedbackMean = _no_feedback
+) -> tuple[ShopScore, dict[str, int]]:
+    spot = dict(
+        session.execute(
+            select(SpotCheck.state, func.count()).where(SpotCheck.shop_id == shop_id).group_by(SpotCheck.state)
+        ).all()
+    )
     jobs = session.execute(select(RepairJob).where(RepairJob.shop_id == shop_id)).scalars().all()
     done = [j for j in jobs if j.delivered_ms is not None]
     on_time = sum(1 for j in done if j.promised_ms is None or (j.delivered_ms or 0) <= j.promised_ms)
     job_ids = [j.id for j in jobs]
     mine = (Alert.shop_id == shop_id) | Alert.job_id.in_(job_ids)
-    alerts = session.execute(select(func.count()).select_from(Alert).where(
-        Alert.severity != AlertSeverity.INFO, mine)).scalar_one() if job_ids else 0
-    rework = session.execute(select(func.count()).select_from(Alert).where(
-        Alert.kind == "stage_backwards", Alert.job_id.in_(job_ids))).scalar_one() if job_ids else 0
-    counts = {"spot_pass": int(spot.get("passed", 0)),
-              "spot_total": int(spot.get("passed", 0)) + int(spot.get("failed", 0)),
-              "on_time": on_time, "jobs_done": len(done), "alerts": int(alerts), "jobs": len(jobs),
-              "rework": int(rework)}
-    score = shop_score(counts["spot_pass"], counts["spot_total"], counts["on_time"], counts["jobs_done"],
-                       counts["alerts"], counts["jobs"], counts["rework"], feedback(session, shop_id))
+    alerts = (
+        session.execute(
+            select(func.count()).select_from(Alert).where(Alert.severity != AlertSeverity.INFO, mine)
+        ).scalar_one()
+        if job_ids
+        else 0
+    )
+    rework = (
+        session.execute(
+            select(func.count()).select_from(Alert).where(Alert.kind == "stage_backwards", Alert.job_id.in_(job_ids))
+        ).scalar_one()
+        if job_ids
+        else 0
+    )
+    counts = {
+        "spot_pass": int(spot.get("passed", 0)),
+        "spot_total": int(spot.get("passed", 0)) + int(spot.get("failed", 0)),
+        "on_time": on_time,
+        "jobs_done": len(done),
+        "alerts": int(alerts),
+        "jobs": len(jobs),
+        "rework": int(rework),
+    }
+    score = shop_score(
+        counts["spot_pass"],
+        counts["spot_total"],
+        counts["on_time"],
+        counts["jobs_done"],
+        counts["alerts"],
+        counts["jobs"],
+        counts["rework"],
+        feedback(session, shop_id),
+    )
     return score, counts
 
 
@@ -52,20 +79,36 @@ def record_scores(session: Session, now_ms: int, *, feedback: FeedbackMean = _no
     shops = session.execute(select(Shop.id)).scalars().all()
     for shop_id in shops:
         score, counts = compute_shop_score(session, shop_id, feedback=feedback)
-        session.add(ShopScoreRow(shop_id=shop_id, at_ms=now_ms, score=score.score,
-                                 components=dict(score.components), reasons=list(score.reasons), counts=counts))
+        session.add(
+            ShopScoreRow(
+                shop_id=shop_id,
+                at_ms=now_ms,
+                score=score.score,
+                components=dict(score.components),
+                reasons=list(score.reasons),
+                counts=counts,
+            )
+        )
     return len(shops)
 
 
 def current_score(session: Session, shop_id: str) -> ShopScoreRow | None:
-    return session.execute(select(ShopScoreRow).where(ShopScoreRow.shop_id == shop_id)
-                           .order_by(ShopScoreRow.at_ms.desc(), ShopScoreRow.id.desc()).limit(1)).scalar_one_or_none()
+    return session.execute(
+        select(ShopScoreRow)
+        .where(ShopScoreRow.shop_id == shop_id)
+        .order_by(ShopScoreRow.at_ms.desc(), ShopScoreRow.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def shop_profiles(session: Session) -> list[ShopProfile]:
     """What the recommender knows of every certified shop: its latest score, load and makes."""
-    active = {shop_id: int(count) for shop_id, count in session.execute(
-        select(RepairJob.shop_id, func.count()).where(RepairJob.delivered_ms.is_(None)).group_by(RepairJob.shop_id))}
+    active = {
+        shop_id: int(count)
+        for shop_id, count in session.execute(
+            select(RepairJob.shop_id, func.count()).where(RepairJob.delivered_ms.is_(None)).group_by(RepairJob.shop_id)
+        )
+    }
     makes: dict[str, dict[str, int]] = {}
     for shop_id, vehicle in session.execute(select(RepairJob.shop_id, RepairJob.vehicle)):
         make = str((vehicle or {}).get("make", "")).casefold()
@@ -76,11 +119,20 @@ def shop_profiles(session: Session) -> list[ShopProfile]:
         if not severities:
             continue
         latest = current_score(session, shop.id)
-        profiles.append(ShopProfile(
-            shop_id=shop.id, lat=shop.lat, lon=shop.lon, certified_makes=frozenset(shop.makes),
-            max_severity=max(severities, key=lambda s: SEVERITY_RANK[s]), capacity=shop.capacity,
-            active_jobs=active.get(shop.id, 0), score=latest.score if latest else NEUTRAL_SCORE,
-            specialized_makes=_specialities(makes.get(shop.id, {})), name=shop.name))
+        profiles.append(
+            ShopProfile(
+                shop_id=shop.id,
+                lat=shop.lat,
+                lon=shop.lon,
+                certified_makes=frozenset(shop.makes),
+                max_severity=max(severities, key=lambda s: SEVERITY_RANK[s]),
+                capacity=shop.capacity,
+                active_jobs=active.get(shop.id, 0),
+                score=latest.score if latest else NEUTRAL_SCORE,
+                specialized_makes=_specialities(makes.get(shop.id, {})),
+                name=shop.name,
+            )
+        )
     return profiles
 
 

@@ -104,11 +104,21 @@ class Duty(Protocol):
 
 
 class MonitorWorker:
-    def __init__(self, *, leases: Leases, read_session: Callable[[], AbstractContextManager[Session]],
-                 monitors: Sequence[SubjectMonitor], duties: Sequence[Duty] = (), poll_s: float = 0.1,
-                 tick_s: float = 5.0, refresh_s: float = 1.0,
-                 batch: int = 500, subjects_per_commit: int = 100, background_s: float = 0.05,
-                 clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        *,
+        leases: Leases,
+        read_session: Callable[[], AbstractContextManager[Session]],
+        monitors: Sequence[SubjectMonitor],
+        duties: Sequence[Duty] = (),
+        poll_s: float = 0.1,
+        tick_s: float = 5.0,
+        refresh_s: float = 1.0,
+        batch: int = 500,
+        subjects_per_commit: int = 100,
+        background_s: float = 0.05,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
         self.leases = leases
         self.monitors = {m.subject_type: m for m in monitors}
         self.duties = list(duties)
@@ -159,8 +169,9 @@ class MonitorWorker:
         now = self.clock()
         for m in self.monitors.values():
             try:
-                handled += m.background(self.sessions, self.held, now,
-                                        budget_s if budget_s is not None else float("inf"))
+                handled += m.background(
+                    self.sessions, self.held, now, budget_s if budget_s is not None else float("inf")
+                )
             except Exception as exc:
                 m.rolled_back()
                 self._failed(m.name, exc)
@@ -200,7 +211,7 @@ class MonitorWorker:
         groups = list(by_subject.items())
         handled = 0
         for i in range(0, len(groups), self.subjects_per_commit):
-            handled += self._apply(groups[i:i + self.subjects_per_commit])
+            handled += self._apply(groups[i : i + self.subjects_per_commit])
         ARRIVALS.inc(len(claimed))
         return handled
 
@@ -246,8 +257,9 @@ class MonitorWorker:
     def _skipped(self, monitor: SubjectMonitor, subject_type: str, subject: str, exc: Exception) -> None:
         FAILURES.labels(monitor.name).inc()
         self.errors[monitor.name] = f"{subject}: {exc}"[:300]
-        log.error("%s monitor failed for %s %s; its new data is skipped", monitor.name, subject_type, subject,
-                  exc_info=exc)
+        log.error(
+            "%s monitor failed for %s %s; its new data is skipped", monitor.name, subject_type, subject, exc_info=exc
+        )
 
     def _tick(self) -> int:
         handled = 0
@@ -275,8 +287,12 @@ class MonitorWorker:
     def _failed(self, name: str, exc: BaseException) -> None:
         FAILURES.labels(name).inc()
         self.errors[name] = str(exc)[:300]
-        log.warning("monitor %s failed (%s); retrying next round", name, str(exc).splitlines()[0][:200] if str(exc)
-                    else type(exc).__name__, exc_info=not isinstance(exc, TRANSIENT))
+        log.warning(
+            "monitor %s failed (%s); retrying next round",
+            name,
+            str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__,
+            exc_info=not isinstance(exc, TRANSIENT),
+        )
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="monitor-worker", daemon=True)

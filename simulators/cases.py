@@ -47,20 +47,40 @@ class City:
 
 
 CITIES: Final = {
-    "shanghai": City(31.2304, 121.4737, timezone(timedelta(hours=8)), "zh", "CNY",
-                     ("Li Wei", "Wang Fang", "Zhang Min", "Chen Jie", "Liu Yang", "Zhao Lei")),
-    "london": City(51.5072, -0.1276, UTC, "en", "GBP",
-                   ("James Carter", "Emma Hughes", "Tom Baker", "Olivia Price", "Harry Wood", "Grace Hall")),
+    "shanghai": City(
+        31.2304,
+        121.4737,
+        timezone(timedelta(hours=8)),
+        "zh",
+        "CNY",
+        ("Li Wei", "Wang Fang", "Zhang Min", "Chen Jie", "Liu Yang", "Zhao Lei"),
+    ),
+    "london": City(
+        51.5072,
+        -0.1276,
+        UTC,
+        "en",
+        "GBP",
+        ("James Carter", "Emma Hughes", "Tom Baker", "Olivia Price", "Harry Wood", "Grace Hall"),
+    ),
 }
 MAKES: Final = ("Toyota", "Volkswagen", "BMW", "Honda")
-MODELS: Final = {"Toyota": ("Corolla", "RAV4"), "Volkswagen": ("Golf", "Tiguan"), "BMW": ("320i", "X3"),
-                 "Honda": ("Civic", "CR-V")}
-CAUSES: Final = {"motor": ("rear-end collision", "parking damage", "hail", "collision with a deer", "theft"),
-                 "health": ("slipped on ice", "football injury", "fall from a ladder", "lifting at work"),
-                 "property": ("kitchen fire", "burst pipe", "burglary", "storm")}
-COMPONENTS: Final = {"motor": (("Parts", 0.45), ("Bodywork labour", 0.35), ("Paint", 0.2)),
-                     "health": (("Treatment", 0.6), ("Physiotherapy", 0.3), ("Medication", 0.1)),
-                     "property": (("Building repairs", 0.55), ("Contents", 0.35), ("Temporary housing", 0.1))}
+MODELS: Final = {
+    "Toyota": ("Corolla", "RAV4"),
+    "Volkswagen": ("Golf", "Tiguan"),
+    "BMW": ("320i", "X3"),
+    "Honda": ("Civic", "CR-V"),
+}
+CAUSES: Final = {
+    "motor": ("rear-end collision", "parking damage", "hail", "collision with a deer", "theft"),
+    "health": ("slipped on ice", "football injury", "fall from a ladder", "lifting at work"),
+    "property": ("kitchen fire", "burst pipe", "burglary", "storm"),
+}
+COMPONENTS: Final = {
+    "motor": (("Parts", 0.45), ("Bodywork labour", 0.35), ("Paint", 0.2)),
+    "health": (("Treatment", 0.6), ("Physiotherapy", 0.3), ("Medication", 0.1)),
+    "property": (("Building repairs", 0.55), ("Contents", 0.35), ("Temporary housing", 0.1)),
+}
 AMOUNTS: Final = {"minor": (800, 3_000), "moderate": (3_000, 12_000), "severe": (12_000, 40_000)}
 
 
@@ -83,16 +103,18 @@ class CaseDriver:
     """One API session driving cases as staff (admin token) and as each claimant (their own token)."""
 
     def __init__(self, api_url: str, admin_token: str, rng: random.Random, run_id: str) -> None:
-        self.http = httpx.Client(base_url=api_url.rstrip("/") + "/api/v1", timeout=30,
-                                 headers={"Authorization": f"Bearer {admin_token}"})
+        self.http = httpx.Client(
+            base_url=api_url.rstrip("/") + "/api/v1", timeout=30, headers={"Authorization": f"Bearer {admin_token}"}
+        )
         self.rng = rng
         self.run_id = run_id
 
     def close(self) -> None:
         self.http.close()
 
-    def call(self, method: str, path: str, body: Any = None, *, token: str | None = None,
-             ok: tuple[int, ...] = (200, 201)) -> Any:
+    def call(
+        self, method: str, path: str, body: Any = None, *, token: str | None = None, ok: tuple[int, ...] = (200, 201)
+    ) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else None
         answer = self.http.request(method, path, json=body, headers=headers)
         if answer.status_code not in ok:
@@ -125,10 +147,20 @@ class CaseDriver:
         for city, where in CITIES.items():
             for n, (dlat, dlon) in enumerate(((0.01, 0.01), (-0.03, 0.02), (0.04, -0.03), (0.02, 0.05)), start=1):
                 shop_id = f"SIM-{city[:3].upper()}-S{n}"
-                self.call("POST", "/shops", {"id": shop_id, "name": f"{city.title()} Certified Garage {n}",
-                                             "lat": where.lat + dlat, "lon": where.lon + dlon,
-                                             "makes": list(MAKES), "capacity": 40,
-                                             "severities": ["minor", "moderate", "severe"]}, ok=(201, 409))
+                self.call(
+                    "POST",
+                    "/shops",
+                    {
+                        "id": shop_id,
+                        "name": f"{city.title()} Certified Garage {n}",
+                        "lat": where.lat + dlat,
+                        "lon": where.lon + dlon,
+                        "makes": list(MAKES),
+                        "capacity": 40,
+                        "severities": ["minor", "moderate", "severe"],
+                    },
+                    ok=(201, 409),
+                )
                 self.visible(f"/shops/{shop_id}")
 
     # --- one case ------------------------------------------------------------------------------------
@@ -148,27 +180,47 @@ class CaseDriver:
         loss = paid - timedelta(days=rng.randint(3, 30))
         cause = rng.choice(CAUSES[line])
         body: dict[str, Any] = {
-            "id": f"SIM-{self.run_id}-{index:03d}", "claim_id": f"CLM-{self.run_id}-{index:03d}", "line": line,
-            "claimant": {"name": rng.choice(where.names), "age": rng.choice((rng.randint(22, 69),
-                                                                                rng.randint(70, 88))),
-                         "language": where.language, "lat": where.lat + rng.uniform(-0.03, 0.03),
-                         "lon": where.lon + rng.uniform(-0.03, 0.03),
-                         "mobility": "reduced" if rng.random() < 0.15 else "normal",
-                         "channel": rng.choice(("app", "sms", "email"))},
-            "payment": {"amount": amount, "currency": where.currency, "components": components,
-                        "method": rng.choice(("bank_transfer", "instant", "cheque")), "paid_at": paid.isoformat(),
-                        "deductible": rng.choice((0, 200, 500))},
-            "loss": {"cause": cause, "severity": severity, "occurred_at": loss.isoformat(),
-                     "third_party_liable": cause == "rear-end collision" or rng.random() < 0.15,
-                     "prior_claims_same_cause": 1 if rng.random() < 0.15 else 0},
+            "id": f"SIM-{self.run_id}-{index:03d}",
+            "claim_id": f"CLM-{self.run_id}-{index:03d}",
+            "line": line,
+            "claimant": {
+                "name": rng.choice(where.names),
+                "age": rng.choice((rng.randint(22, 69), rng.randint(70, 88))),
+                "language": where.language,
+                "lat": where.lat + rng.uniform(-0.03, 0.03),
+                "lon": where.lon + rng.uniform(-0.03, 0.03),
+                "mobility": "reduced" if rng.random() < 0.15 else "normal",
+                "channel": rng.choice(("app", "sms", "email")),
+            },
+            "payment": {
+                "amount": amount,
+                "currency": where.currency,
+                "components": components,
+                "method": rng.choice(("bank_transfer", "instant", "cheque")),
+                "paid_at": paid.isoformat(),
+                "deductible": rng.choice((0, 200, 500)),
+            },
+            "loss": {
+                "cause": cause,
+                "severity": severity,
+                "occurred_at": loss.isoformat(),
+                "third_party_liable": cause == "rear-end collision" or rng.random() < 0.15,
+                "prior_claims_same_cause": 1 if rng.random() < 0.15 else 0,
+            },
         }
         if line == "motor":
             make = rng.choice(MAKES)
-            body["loss"]["vehicle"] = {"make": make, "model": rng.choice(MODELS[make]),
-                                       "year": rng.randint(2012, 2024), "drivable": rng.random() < 0.6}
+            body["loss"]["vehicle"] = {
+                "make": make,
+                "model": rng.choice(MODELS[make]),
+                "year": rng.randint(2012, 2024),
+                "drivable": rng.random() < 0.6,
+            }
         if line == "health" or (line == "motor" and rng.random() < 0.2):
-            body["loss"]["injury"] = {"description": rng.choice(("sprained ankle", "whiplash", "fractured wrist",
-                                                                 "knee ligament tear")), "body_part": None}
+            body["loss"]["injury"] = {
+                "description": rng.choice(("sprained ankle", "whiplash", "fractured wrist", "knee ligament tear")),
+                "body_part": None,
+            }
         return body, city
 
     def drive(self, index: int, line: str, advance: Any) -> CaseRun:
@@ -181,12 +233,14 @@ class CaseDriver:
         plan = self.call("GET", f"/cases/{case_id}/plan", token=claimant)
         keys = [i["key"] for i in plan["items"]]
         if "courtesy_car" in keys and self.rng.random() < 0.3:
-            self.call("PATCH", f"/cases/{case_id}/plan", {"courtesy_car": False, "note": "I can borrow a car"},
-                      token=claimant)
+            self.call(
+                "PATCH", f"/cases/{case_id}/plan", {"courtesy_car": False, "note": "I can borrow a car"}, token=claimant
+            )
             run.steps.append("declined courtesy car")
         elif "repair" in keys and len(plan["items"][0]["details"].get("offers", [])) > 1 and self.rng.random() < 0.3:
-            self.call("PATCH", f"/cases/{case_id}/plan", {"shop_rank": 2, "note": "closer to my office"},
-                      token=claimant)
+            self.call(
+                "PATCH", f"/cases/{case_id}/plan", {"shop_rank": 2, "note": "closer to my office"}, token=claimant
+            )
             run.steps.append("chose the second shop")
         advance("plan")
         plan = self.call("GET", f"/cases/{case_id}/plan")
@@ -198,8 +252,9 @@ class CaseDriver:
             self._rehab(case)
             run.steps.append("rehab completed")
         if "risk_review" in items:
-            self.call("POST", f"/cases/{case_id}/services/risk_review", {"status": "done",
-                                                                          "note": "risk review visit held"})
+            self.call(
+                "POST", f"/cases/{case_id}/services/risk_review", {"status": "done", "note": "risk review visit held"}
+            )
             run.steps.append("risk review held")
         advance("services")
         if case["loss"].get("third_party_liable"):
@@ -209,11 +264,19 @@ class CaseDriver:
         final = self.call("GET", f"/cases/{case_id}")
         for milestone in final["milestones"]:
             satisfaction = self.rng.choices((2, 3, 4, 5), weights=(1, 2, 4, 4))[0]
-            self.call("POST", f"/cases/{case_id}/feedback", {
-                "milestone": milestone, "satisfaction": satisfaction,
-                "would_recommend": min(10, max(0, satisfaction * 2 + self.rng.randint(-2, 1))),
-                "comment": self.rng.choice((None, "Quick and friendly", "Kept informed all along",
-                                            "Took longer than promised"))}, token=claimant)
+            self.call(
+                "POST",
+                f"/cases/{case_id}/feedback",
+                {
+                    "milestone": milestone,
+                    "satisfaction": satisfaction,
+                    "would_recommend": min(10, max(0, satisfaction * 2 + self.rng.randint(-2, 1))),
+                    "comment": self.rng.choice(
+                        (None, "Quick and friendly", "Kept informed all along", "Took longer than promised")
+                    ),
+                },
+                token=claimant,
+            )
         advance("feedback")
         final = self.call("GET", f"/cases/{case_id}")
         run.state = final["state"]
@@ -228,32 +291,55 @@ class CaseDriver:
             shop_id = "SIM-SHA-S1" if case["claimant"]["language"] == "zh" else "SIM-LON-S1"
         vehicle = case["loss"]["vehicle"]
         job_id = f"J-{case_id}"
-        self.call("POST", "/repair-jobs", {"id": job_id, "claim_id": case["claim_id"], "shop_id": shop_id,
-                                           "severity": case["loss"]["severity"], "vehicle": vehicle,
-                                           "customer": {"lat": case["claimant"]["lat"],
-                                                        "lon": case["claimant"]["lon"]}})
+        self.call(
+            "POST",
+            "/repair-jobs",
+            {
+                "id": job_id,
+                "claim_id": case["claim_id"],
+                "shop_id": shop_id,
+                "severity": case["loss"]["severity"],
+                "vehicle": vehicle,
+                "customer": {"lat": case["claimant"]["lat"], "lon": case["claimant"]["lon"]},
+            },
+        )
         self.visible(f"/repair-jobs/{job_id}")
         self.call("POST", f"/cases/{case_id}/links", {"job_id": job_id})
-        self.call("POST", f"/cases/{case_id}/services/repair", {"status": "done",
-                                                                 "note": "car delivered to the claimant"})
+        self.call(
+            "POST", f"/cases/{case_id}/services/repair", {"status": "done", "note": "car delivered to the claimant"}
+        )
 
     def _rehab(self, case: dict[str, Any]) -> None:
         case_id = case["id"]
         patient_id = f"P-{case_id}"
         manager = self.rng.choice(("SIM-M1", "SIM-M2"))
         age = case["claimant"]["age"]
-        self.call("POST", "/patients", {"id": patient_id, "name": case["claimant"]["name"],
-                                        "claim_id": case["claim_id"], "manager_id": manager,
-                                        "resting_hr": self.rng.randint(58, 74), "max_hr": max(120, 220 - age)})
+        self.call(
+            "POST",
+            "/patients",
+            {
+                "id": patient_id,
+                "name": case["claimant"]["name"],
+                "claim_id": case["claim_id"],
+                "manager_id": manager,
+                "resting_hr": self.rng.randint(58, 74),
+                "max_hr": max(120, 220 - age),
+            },
+        )
         self.visible(f"/patients/{patient_id}")
         self.call("POST", f"/patients/{patient_id}/plans", {"reason": "enrolment after the claim"})
         self.call("POST", "/devices", {"device_id": f"W-{case_id}", "kind": "wearable", "patient_id": patient_id})
         self.call("POST", f"/cases/{case_id}/links", {"patient_id": patient_id})
-        self.call("POST", f"/cases/{case_id}/services/wearable_kit", {"status": "done", "note": "kit delivered"},
-                  ok=(200, 409))
+        self.call(
+            "POST",
+            f"/cases/{case_id}/services/wearable_kit",
+            {"status": "done", "note": "kit delivered"},
+            ok=(200, 409),
+        )
         manager_token = self.token({"role": "rehab_manager", "manager_id": manager})
-        self.call("POST", f"/cases/{case_id}/services/rehab", {"status": "done", "note": "discharged"},
-                  token=manager_token)
+        self.call(
+            "POST", f"/cases/{case_id}/services/rehab", {"status": "done", "note": "discharged"}, token=manager_token
+        )
 
     def _recover(self, case: dict[str, Any]) -> None:
         case_id = case["id"]
@@ -262,11 +348,14 @@ class CaseDriver:
         file = self.call("POST", base, {"third_party": party})
         claimed = file["claimed"]
         first = round(claimed * self.rng.uniform(0.4, 0.7), 2)
-        for step in ({"stage": "evidence", "note": "dashcam footage and police report"},
-                     {"stage": "demand", "claimed": claimed}, {"stage": "negotiation"},
-                     {"stage": "settlement", "recovered": first, "note": "first instalment"},
-                     {"stage": "recovered", "recovered": round(claimed - first, 2), "note": "balance paid"},
-                     {"stage": "closed"}):
+        for step in (
+            {"stage": "evidence", "note": "dashcam footage and police report"},
+            {"stage": "demand", "claimed": claimed},
+            {"stage": "negotiation"},
+            {"stage": "settlement", "recovered": first, "note": "first instalment"},
+            {"stage": "recovered", "recovered": round(claimed - first, 2), "note": "balance paid"},
+            {"stage": "closed"},
+        ):
             self.call("POST", f"{base}/events", step)
 
 
@@ -280,8 +369,14 @@ def run_cases(*, api_url: str, admin_token: str, count: int, seed: int) -> None:
     stages = ("opened", "plan", "services", "recovery", "feedback")
     try:
         driver.ensure_shops()
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console) as progress:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[step]}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
             overall = progress.add_task("cases", total=count * len(stages), step="")
             for i in range(count):
                 line = LINES[i % len(LINES)]
@@ -297,13 +392,21 @@ def run_cases(*, api_url: str, admin_token: str, count: int, seed: int) -> None:
         table.add_column(column, no_wrap=True)
     for r in runs:
         feedback = r.figures.get("feedback") or {}
-        table.add_row(r.case_id, r.line, r.state, _fmt(r.figures.get("days_to_keys")),
-                      _fmt(r.figures.get("amount_recovered")), _fmt(feedback.get("nps")), str(r.notifications))
+        table.add_row(
+            r.case_id,
+            r.line,
+            r.state,
+            _fmt(r.figures.get("days_to_keys")),
+            _fmt(r.figures.get("amount_recovered")),
+            _fmt(feedback.get("nps")),
+            str(r.notifications),
+        )
         log.info("case %s (%s, %s): %s", r.case_id, r.line, r.city, "; ".join(r.steps))
     console.print(table)
     closed = sum(r.state == "closed" for r in runs)
-    console.print(f"{closed} of {len(runs)} cases closed; notifications go out through the outbox to "
-                  "AFTERCARE_WEBHOOK_URL")
+    console.print(
+        f"{closed} of {len(runs)} cases closed; notifications go out through the outbox to AFTERCARE_WEBHOOK_URL"
+    )
 
 
 def _fmt(value: object) -> str:

@@ -22,14 +22,30 @@ from simulators.wearable_device import Wearable
 log = logging.getLogger(__name__)
 
 #: Faults injected per simulated shop (by position), so the dashboards show each kind of alert.
-SHOP_FAULTS: list[frozenset[str]] = [frozenset(), frozenset({"blurry", "reuse"}), frozenset({"skip", "dark"}),
-                                     frozenset({"offline", "exif_far"}), frozenset({"stall"})]
+SHOP_FAULTS: list[frozenset[str]] = [
+    frozenset(),
+    frozenset({"blurry", "reuse"}),
+    frozenset({"skip", "dark"}),
+    frozenset({"offline", "exif_far"}),
+    frozenset({"stall"}),
+]
 
 
 class Fleet:
-    def __init__(self, *, api_url: str, admin_token: str, broker: BrokerUrl | str, patients: int, shops: int,
-                 data_dir: Path, seed: int = 1, stage_seconds: float = 20.0, history_days: int = 7,
-                 history_patients: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        admin_token: str,
+        broker: BrokerUrl | str,
+        patients: int,
+        shops: int,
+        data_dir: Path,
+        seed: int = 1,
+        stage_seconds: float = 20.0,
+        history_days: int = 7,
+        history_patients: int = 1,
+    ) -> None:
         self.api_url = api_url
         self.admin_token = admin_token
         self.broker = broker if isinstance(broker, BrokerUrl) else BrokerUrl.parse(broker)
@@ -52,8 +68,11 @@ class Fleet:
         registrar = Registrar(self.api_url, self.admin_token)
         try:
             reg = registrar.register(patients=self.n_patients, shops=self.n_shops)
-            jobs_required = {job["id"]: registrar.http.get(f"/api/v1/repair-jobs/{job['id']}").json()["required_stages"]
-                             for jobs in reg.jobs.values() for job in jobs}
+            jobs_required = {
+                job["id"]: registrar.http.get(f"/api/v1/repair-jobs/{job['id']}").json()["required_stages"]
+                for jobs in reg.jobs.values()
+                for job in jobs
+            }
         finally:
             registrar.close()
         if reg.tokens:
@@ -70,9 +89,16 @@ class Fleet:
             self.links.append(link)
             shop = next(s for s in reg.shops if s["id"] == shop_id)
             jobs = [SimJob(job["id"], jobs_required[job["id"]]) for job in reg.jobs[shop_id]]
-            self.gateways.append(ShopGateway(link, shop, jobs, seed=self.seed * 7919 + j,
-                                             stage_seconds=self.stage_seconds,
-                                             faults=SHOP_FAULTS[j % len(SHOP_FAULTS)]))
+            self.gateways.append(
+                ShopGateway(
+                    link,
+                    shop,
+                    jobs,
+                    seed=self.seed * 7919 + j,
+                    stage_seconds=self.stage_seconds,
+                    faults=SHOP_FAULTS[j % len(SHOP_FAULTS)],
+                )
+            )
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="simulator", daemon=True)
@@ -127,10 +153,18 @@ class Fleet:
         return table
 
 
-def run_fleet(*, api_url: str, admin_token: str, broker: str, patients: int, shops: int, seconds: float, seed: int,
-              data_dir: Path) -> None:
-    fleet = Fleet(api_url=api_url, admin_token=admin_token, broker=broker, patients=patients, shops=shops,
-                  data_dir=data_dir, seed=seed)
+def run_fleet(
+    *, api_url: str, admin_token: str, broker: str, patients: int, shops: int, seconds: float, seed: int, data_dir: Path
+) -> None:
+    fleet = Fleet(
+        api_url=api_url,
+        admin_token=admin_token,
+        broker=broker,
+        patients=patients,
+        shops=shops,
+        data_dir=data_dir,
+        seed=seed,
+    )
     fleet.setup()
     threading.Thread(target=fleet.backfill, name="simulator-history", daemon=True).start()
     stop_at = time.time() + seconds if seconds > 0 else float("inf")

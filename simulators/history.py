@@ -45,7 +45,7 @@ def backlog_batches(series: dict[str, tuple[NDArray[np.int64], NDArray[np.float6
         keep = np.isfinite(v).all(axis=1) if v.ndim > 1 else np.isfinite(v)
         t, v = t[keep], v[keep]
         regular = metric != "rr_interval"
-        for a, b in (_runs(t) if regular else [(0, int(t.shape[0]))]):
+        for a, b in _runs(t) if regular else [(0, int(t.shape[0]))]:
             for start in range(a, b, MAX_VALUES):
                 stop = min(b, start + MAX_VALUES)
                 if size + (stop - start) > MAX_VALUES and batch:

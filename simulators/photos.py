@@ -102,9 +102,7 @@ def _smooth_field(
     return Image.fromarray(cells, "RGB").resize(size, Image.Resampling.BICUBIC)
 
 
-def _shaded(
-    rng: np.random.Generator, size: tuple[int, int], base: tuple[int, int, int], spread: int
-) -> Image.Image:
+def _shaded(rng: np.random.Generator, size: tuple[int, int], base: tuple[int, int, int], spread: int) -> Image.Image:
     """A layer of colour ``base`` with smooth light and shade of about +-``spread`` levels."""
     grid = (int(rng.integers(2, 5)), int(rng.integers(2, 5)))
     shade = rng.integers(-spread, spread + 1, size=(grid[1], grid[0], 1))
@@ -127,17 +125,21 @@ class _Car:
 
     def body(self, o: float, k: float) -> list[tuple[float, float]]:
         """Cabin outline at coordinate scale ``k`` with reference offsets scaled by ``o``."""
-        return [(self.cabin_l * k - 60 * o, self.top * k + 5 * o),
-                (self.cabin_l * k + 40 * o, self.roof * k),
-                (self.cabin_r * k - 30 * o, self.roof * k),
-                (self.cabin_r * k + 80 * o, self.top * k + 5 * o)]
+        return [
+            (self.cabin_l * k - 60 * o, self.top * k + 5 * o),
+            (self.cabin_l * k + 40 * o, self.roof * k),
+            (self.cabin_r * k - 30 * o, self.roof * k),
+            (self.cabin_r * k + 80 * o, self.top * k + 5 * o),
+        ]
 
     def glass(self, o: float, k: float) -> list[tuple[float, float]]:
         """Window outline at coordinate scale ``k`` with reference offsets scaled by ``o``."""
-        return [(self.cabin_l * k - 30 * o, self.top * k),
-                (self.cabin_l * k + 50 * o, self.roof * k + 15 * o),
-                (self.cabin_r * k - 40 * o, self.roof * k + 15 * o),
-                (self.cabin_r * k + 50 * o, self.top * k)]
+        return [
+            (self.cabin_l * k - 30 * o, self.top * k),
+            (self.cabin_l * k + 50 * o, self.roof * k + 15 * o),
+            (self.cabin_r * k - 40 * o, self.roof * k + 15 * o),
+            (self.cabin_r * k + 50 * o, self.top * k),
+        ]
 
 
 class _Scale:
@@ -176,9 +178,7 @@ def _car_geometry(rng: np.random.Generator, w: int, h: int) -> _Car:
     )
 
 
-def _smooth_layers(
-    rng: np.random.Generator, w: int, h: int, car: _Car, px: _Scale
-) -> Image.Image:
+def _smooth_layers(rng: np.random.Generator, w: int, h: int, car: _Car, px: _Scale) -> Image.Image:
     """Wall, floor, shelves, car body and glass, composited at half resolution."""
     k = 0.5
     size = (max(1, w // 2), max(1, h // 2))
@@ -187,9 +187,15 @@ def _smooth_layers(
     horizon = h * rng.uniform(0.35, 0.6) * k
     mask = Image.new("L", size, 0)
     md = ImageDraw.Draw(mask)
-    md.polygon([(0, horizon + px.offset(rng.uniform(-20, 20))),
-                (size[0], horizon + px.offset(rng.uniform(-20, 20))),
-                (size[0], size[1]), (0, size[1])], fill=255)
+    md.polygon(
+        [
+            (0, horizon + px.offset(rng.uniform(-20, 20))),
+            (size[0], horizon + px.offset(rng.uniform(-20, 20))),
+            (size[0], size[1]),
+            (0, size[1]),
+        ],
+        fill=255,
+    )
     canvas.paste(floor, (0, 0), mask)
     draw = ImageDraw.Draw(canvas)
     for _ in range(int(rng.integers(3, 8))):  # cabinets, shelves, a roller door
@@ -197,19 +203,23 @@ def _smooth_layers(
         y0 = rng.uniform(px.offset(-25), horizon)
         x1 = x0 + px.offset(rng.uniform(30, 175))
         y1 = y0 + px.offset(rng.uniform(10, 110))
-        draw.rectangle((x0, y0, x1, y1), fill=_colour(rng, 30, 230),
-                       outline=_colour(rng, 0, 90), width=px(int(rng.integers(1, 3))))
+        draw.rectangle(
+            (x0, y0, x1, y1), fill=_colour(rng, 30, 230), outline=_colour(rng, 0, 90), width=px(int(rng.integers(1, 3)))
+        )
         for j in range(int(rng.integers(0, 6))):
             yy = y0 + (j + 1) * max(2.0, (y1 - y0) / 7)
             draw.line((x0, yy, x1, yy), fill=_colour(rng, 0, 120), width=1)
     for _ in range(int(rng.integers(1, 4))):  # floor markings
         y = rng.uniform(horizon, size[1])
-        draw.line((0, y, size[0], y + px.offset(rng.uniform(-75, 75))),
-                  fill=(int(rng.integers(170, 240)), int(rng.integers(150, 220)), 40),
-                  width=px(int(rng.integers(2, 7))))
+        draw.line(
+            (0, y, size[0], y + px.offset(rng.uniform(-75, 75))),
+            fill=(int(rng.integers(170, 240)), int(rng.integers(150, 220)), 40),
+            width=px(int(rng.integers(2, 7))),
+        )
     md.rectangle((0, 0, *size), fill=0)
-    md.rounded_rectangle((car.x0 * k, car.top * k, car.x1 * k, car.bottom * k),
-                         radius=px(int(rng.integers(10, 40))), fill=255)
+    md.rounded_rectangle(
+        (car.x0 * k, car.top * k, car.x1 * k, car.bottom * k), radius=px(int(rng.integers(10, 40))), fill=255
+    )
     md.polygon(car.body(k * px.factor, k), fill=255)
     canvas.paste(_shaded(rng, size, car.colour, 70), (0, 0), mask)
     md.rectangle((0, 0, *size), fill=0)
@@ -225,27 +235,27 @@ def _car_details(rng: np.random.Generator, canvas: Image.Image, car: _Car, px: _
     x0, x1, top, bottom = car.x0, car.x1, car.top, car.bottom
     gap = _colour(rng, 0, 50)
     pillar = (car.cabin_l + car.cabin_r) // 2 + px.randint(rng, -40, 40)
-    draw.line((pillar, car.roof + px(10), pillar, top), fill=car.colour,
-              width=px.randint(rng, 10, 24))
+    draw.line((pillar, car.roof + px(10), pillar, top), fill=car.colour, width=px.randint(rng, 10, 24))
     for _ in range(int(rng.integers(2, 5))):
         gx = int(rng.integers(x0 + px(40), max(x0 + px(40) + 1, x1 - px(40))))
-        draw.line((gx, top, gx + px.randint(rng, -25, 25), bottom - px(30)), fill=gap,
-                  width=px(3))
+        draw.line((gx, top, gx + px.randint(rng, -25, 25), bottom - px(30)), fill=gap, width=px(3))
     sill = top + int((bottom - top) * rng.uniform(0.55, 0.8))
-    draw.line((x0 + px(30), sill, x1 - px(30), sill + px.randint(rng, -10, 10)), fill=gap,
-              width=px(2))
+    draw.line((x0 + px(30), sill, x1 - px(30), sill + px.randint(rng, -10, 10)), fill=gap, width=px(2))
     crease = top + int((bottom - top) * rng.uniform(0.15, 0.35))
-    lighter = (min(255, car.colour[0] + 60), min(255, car.colour[1] + 60),
-               min(255, car.colour[2] + 60))
-    draw.line((x0 + px(20), crease, x1 - px(20), crease + px.randint(rng, -15, 15)),
-              fill=lighter, width=px.randint(rng, 2, 6))
+    lighter = (min(255, car.colour[0] + 60), min(255, car.colour[1] + 60), min(255, car.colour[2] + 60))
+    draw.line(
+        (x0 + px(20), crease, x1 - px(20), crease + px.randint(rng, -15, 15)), fill=lighter, width=px.randint(rng, 2, 6)
+    )
     hx = int(rng.integers(x0 + px(60), max(x0 + px(60) + 1, x1 - px(120))))
     hy = crease + px.randint(rng, 10, 40)
-    draw.rounded_rectangle((hx, hy, hx + px(70), hy + px(14)), radius=px(6),
-                           fill=_colour(rng, 0, 80))
+    draw.rounded_rectangle((hx, hy, hx + px(70), hy + px(14)), radius=px(6), fill=_colour(rng, 0, 80))
     lamp = x1 - px.randint(rng, 30, 90)
-    draw.ellipse((lamp - px(50), top + px(10), lamp + px(40), top + px(60)),
-                 fill=_colour(rng, 180, 256), outline=_colour(rng, 0, 60), width=px(3))
+    draw.ellipse(
+        (lamp - px(50), top + px(10), lamp + px(40), top + px(60)),
+        fill=_colour(rng, 180, 256),
+        outline=_colour(rng, 0, 60),
+        width=px(3),
+    )
     cx = int(rng.uniform(x0 + 0.2 * (x1 - x0), x0 + 0.8 * (x1 - x0)))
     cy = bottom - px.randint(rng, 10, 60)
     r = int(h * rng.uniform(0.13, 0.2))
@@ -253,20 +263,24 @@ def _car_details(rng: np.random.Generator, canvas: Image.Image, car: _Car, px: _
     draw.ellipse((cx - r - tyre, cy - r - tyre, cx + r + tyre, cy + r + tyre), fill=(18, 18, 20))
     draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(28, 28, 30))
     rim = int(r * rng.uniform(0.55, 0.75))
-    draw.ellipse((cx - rim, cy - rim, cx + rim, cy + rim), fill=_colour(rng, 120, 220),
-                 outline=(60, 60, 60), width=px(4))
+    draw.ellipse(
+        (cx - rim, cy - rim, cx + rim, cy + rim), fill=_colour(rng, 120, 220), outline=(60, 60, 60), width=px(4)
+    )
     spokes = int(rng.integers(5, 11))
     phase = rng.uniform(0, math.tau)
     for j in range(spokes):
         a = phase + j * math.tau / spokes
-        draw.line((cx, cy, cx + rim * math.cos(a), cy + rim * math.sin(a)),
-                  fill=(70, 70, 74), width=px.randint(rng, 6, 14))
+        draw.line(
+            (cx, cy, cx + rim * math.cos(a), cy + rim * math.sin(a)), fill=(70, 70, 74), width=px.randint(rng, 6, 14)
+        )
     draw.ellipse((cx - rim // 4, cy - rim // 4, cx + rim // 4, cy + rim // 4), fill=(40, 40, 44))
     for _ in range(int(rng.integers(0, 4))):  # masking tape
         tx, ty = int(rng.integers(x0, x1)), int(rng.integers(top, bottom))
-        draw.line((tx, ty, tx + px.randint(rng, -250, 250), ty + px.randint(rng, -60, 60)),
-                  fill=(int(rng.integers(200, 240)), int(rng.integers(190, 225)), 150),
-                  width=px(16))
+        draw.line(
+            (tx, ty, tx + px.randint(rng, -250, 250), ty + px.randint(rng, -60, 60)),
+            fill=(int(rng.integers(200, 240)), int(rng.integers(190, 225)), 150),
+            width=px(16),
+        )
     for _ in range(int(rng.integers(0, 3))):  # primer / filler patches
         qx, qy = int(rng.integers(x0, x1)), int(rng.integers(top, bottom))
         pr = px.randint(rng, 30, 110)
@@ -288,19 +302,25 @@ def _clutter(rng: np.random.Generator, canvas: Image.Image, px: _Scale) -> None:
         kind = int(rng.integers(0, 3))
         colour = _colour(rng, 0, 256)
         if kind == 0:
-            draw.rectangle((tx, ty, tx + px.randint(rng, 40, 160), ty + px.randint(rng, 20, 80)),
-                           fill=colour, outline=(20, 20, 20), width=px(2))
+            draw.rectangle(
+                (tx, ty, tx + px.randint(rng, 40, 160), ty + px.randint(rng, 20, 80)),
+                fill=colour,
+                outline=(20, 20, 20),
+                width=px(2),
+            )
         elif kind == 1:
-            draw.line((tx, ty, tx + px.randint(rng, -120, 120), ty + px.randint(rng, -60, 60)),
-                      fill=colour, width=px.randint(rng, 6, 16))
+            draw.line(
+                (tx, ty, tx + px.randint(rng, -120, 120), ty + px.randint(rng, -60, 60)),
+                fill=colour,
+                width=px.randint(rng, 6, 16),
+            )
         else:
             rr = px.randint(rng, 8, 40)
             draw.ellipse((tx - rr, ty - rr, tx + rr, ty + rr), fill=colour, outline=(25, 25, 25))
     cw, ch = px.randint(rng, 170, 300), px.randint(rng, 110, 190)
     cx, cy = int(rng.integers(0, max(1, w - cw))), int(rng.integers(0, max(1, h - ch)))
     paper = int(rng.integers(225, 250))
-    draw.rectangle((cx, cy, cx + cw, cy + ch), fill=(paper, paper, paper),
-                   outline=(90, 90, 90), width=px(2))
+    draw.rectangle((cx, cy, cx + cw, cy + ch), fill=(paper, paper, paper), outline=(90, 90, 90), width=px(2))
     font_size = px(int(rng.choice(_FONT_SIZES)))
     font = ImageFont.load_default(size=font_size)
     y = cy + px(8)
@@ -327,8 +347,7 @@ def _lighting(rng: np.random.Generator, canvas: Image.Image) -> Image.Image:
     field = np.zeros((qh, qw), dtype=np.float32)
     for divisor, amplitude in ((32, 0.07), (8, 0.04), (2, 0.03)):
         cells = rng.standard_normal((max(2, qh // divisor), max(2, qw // divisor)))
-        octave = Image.fromarray(cells.astype(np.float32), "F").resize(
-            (qw, qh), Image.Resampling.BICUBIC)
+        octave = Image.fromarray(cells.astype(np.float32), "F").resize((qw, qh), Image.Resampling.BICUBIC)
         field += amplitude * np.asarray(octave, dtype=np.float32)
     gain = np.clip(0.88 + field, 0.6, 1.0) * 255.0
     light = Image.fromarray(gain.astype(np.uint8), "L").resize((w, h), Image.Resampling.BILINEAR)
@@ -355,8 +374,7 @@ def render_optics(seed: int, *, width: int = WIDTH, height: int = HEIGHT) -> Ima
 
 def render_scene(seed: int, *, width: int = WIDTH, height: int = HEIGHT) -> Image.Image:
     """Render the clean RGB checkpoint scene for ``seed`` (deterministic), grain included."""
-    return add_grain(np.random.default_rng((seed, 2)), render_optics(seed, width=width,
-                                                                     height=height))
+    return add_grain(np.random.default_rng((seed, 2)), render_optics(seed, width=width, height=height))
 
 
 # --------------------------------------------------------------------------- EXIF and encoding
@@ -399,9 +417,7 @@ def _dms(degrees: float) -> tuple[float, float, float]:
     return float(whole), float(minutes), seconds
 
 
-def encode_jpeg(
-    image: Image.Image, *, quality: int = JPEG_QUALITY, exif: Image.Exif | None = None
-) -> bytes:
+def encode_jpeg(image: Image.Image, *, quality: int = JPEG_QUALITY, exif: Image.Exif | None = None) -> bytes:
     """JPEG bytes of ``image`` at ``quality``, with ``exif`` when given."""
     out = io.BytesIO()
     if exif is None:
@@ -411,17 +427,15 @@ def encode_jpeg(
     return out.getvalue()
 
 
-def offset_position(
-    lat: float, lon: float, distance_km: float, bearing_deg: float
-) -> tuple[float, float]:
+def offset_position(lat: float, lon: float, distance_km: float, bearing_deg: float) -> tuple[float, float]:
     """The point ``distance_km`` from ``(lat, lon)`` along ``bearing_deg`` (great circle)."""
     delta = distance_km / EARTH_RADIUS_KM
     theta = math.radians(bearing_deg)
     phi1, lambda1 = math.radians(lat), math.radians(lon)
-    phi2 = math.asin(math.sin(phi1) * math.cos(delta)
-                     + math.cos(phi1) * math.sin(delta) * math.cos(theta))
-    lambda2 = lambda1 + math.atan2(math.sin(theta) * math.sin(delta) * math.cos(phi1),
-                                   math.cos(delta) - math.sin(phi1) * math.sin(phi2))
+    phi2 = math.asin(math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(theta))
+    lambda2 = lambda1 + math.atan2(
+        math.sin(theta) * math.sin(delta) * math.cos(phi1), math.cos(delta) - math.sin(phi1) * math.sin(phi2)
+    )
     return math.degrees(phi2), (math.degrees(lambda2) + 540.0) % 360.0 - 180.0
 
 

@@ -13,10 +13,26 @@ import httpx
 log = logging.getLogger(__name__)
 
 MAKES = ["Toyota", "BMW", "Volkswagen", "Honda", "Tesla", "BYD"]
-SHOP_SITES = [(31.2304, 121.4737), (31.2200, 121.4500), (31.2450, 121.5000), (31.1900, 121.4300),
-              (31.2600, 121.4200), (31.2000, 121.5200)]
-FIRST = ["Li Wei", "Anna Schmidt", "James Carter", "Wang Fang", "Maria Rossi", "Chen Jie", "Sofia Garcia",
-         "Zhang Min", "Tom Baker", "Liu Yang"]
+SHOP_SITES = [
+    (31.2304, 121.4737),
+    (31.2200, 121.4500),
+    (31.2450, 121.5000),
+    (31.1900, 121.4300),
+    (31.2600, 121.4200),
+    (31.2000, 121.5200),
+]
+FIRST = [
+    "Li Wei",
+    "Anna Schmidt",
+    "James Carter",
+    "Wang Fang",
+    "Maria Rossi",
+    "Chen Jie",
+    "Sofia Garcia",
+    "Zhang Min",
+    "Tom Baker",
+    "Liu Yang",
+]
 
 
 @dataclass
@@ -46,9 +62,17 @@ class Registrar:
         out = Registered()
         for i in range(patients):
             pid = f"{prefix}-P{i + 1}"
-            self._post("/patients", {"id": pid, "name": FIRST[i % len(FIRST)], "claim_id": f"CLM-{prefix}-H{i + 1}",
-                                     "manager_id": "M1" if i % 4 != 3 else "M2", "resting_hr": 60 + 3 * (i % 4),
-                                     "max_hr": 175 - 2 * (i % 5)})
+            self._post(
+                "/patients",
+                {
+                    "id": pid,
+                    "name": FIRST[i % len(FIRST)],
+                    "claim_id": f"CLM-{prefix}-H{i + 1}",
+                    "manager_id": "M1" if i % 4 != 3 else "M2",
+                    "resting_hr": 60 + 3 * (i % 4),
+                    "max_hr": 175 - 2 * (i % 5),
+                },
+            )
             if self.http.get(f"/api/v1/patients/{pid}/plans/current").status_code == 404:
                 self._post(f"/patients/{pid}/plans", {"reason": "initial plan at enrolment"})
             dev = f"{prefix}-W{i + 1}"
@@ -59,10 +83,16 @@ class Registrar:
         for j in range(shops):
             sid = f"{prefix}-S{j + 1}"
             lat, lon = SHOP_SITES[j % len(SHOP_SITES)]
-            makes = MAKES[j % 3: j % 3 + 3]
+            makes = MAKES[j % 3 : j % 3 + 3]
             shop: dict[str, Any] = {
-                "id": sid, "name": f"{['Huangpu', 'Xuhui', 'Pudong', 'Minhang', 'Putuo', 'Jing an'][j % 6]} Auto Body",
-                "lat": lat, "lon": lon, "makes": makes, "capacity": 6, "severities": severities[: 2 + j % 2]}
+                "id": sid,
+                "name": f"{['Huangpu', 'Xuhui', 'Pudong', 'Minhang', 'Putuo', 'Jing an'][j % 6]} Auto Body",
+                "lat": lat,
+                "lon": lon,
+                "makes": makes,
+                "capacity": 6,
+                "severities": severities[: 2 + j % 2],
+            }
             self._post("/shops", shop)
             out.shops.append(shop)
             gw = f"{prefix}-G{j + 1}"
@@ -70,18 +100,29 @@ class Registrar:
             out.gateways[gw] = sid
             out.jobs[sid] = []
             for k in range(jobs_per_shop):
-                job = {"id": f"J-{prefix}-{j + 1}{k + 1}", "claim_id": f"CLM-{prefix}-M{j + 1}{k + 1}", "shop_id": sid,
-                       "vehicle": {"make": makes[k % len(makes)], "model": "Model", "year": 2019 + k,
-                                   "drivable": k % 2 == 0},
-                       "severity": severities[(j + k) % 2], "customer": {"lat": lat + 0.01, "lon": lon - 0.01}}
+                job = {
+                    "id": f"J-{prefix}-{j + 1}{k + 1}",
+                    "claim_id": f"CLM-{prefix}-M{j + 1}{k + 1}",
+                    "shop_id": sid,
+                    "vehicle": {
+                        "make": makes[k % len(makes)],
+                        "model": "Model",
+                        "year": 2019 + k,
+                        "drivable": k % 2 == 0,
+                    },
+                    "severity": severities[(j + k) % 2],
+                    "customer": {"lat": lat + 0.01, "lon": lon - 0.01},
+                }
                 self._post("/repair-jobs", job)
                 out.jobs[sid].append(job)
         out.tokens = self._demo_tokens(out)
         return out
 
     def _demo_tokens(self, reg: Registered) -> dict[str, str]:
-        wanted: list[tuple[str, dict[str, Any]]] = [("manager M1", {"role": "rehab_manager", "manager_id": "M1"}),
-                                                   ("claims handler", {"role": "claims_handler"})]
+        wanted: list[tuple[str, dict[str, Any]]] = [
+            ("manager M1", {"role": "rehab_manager", "manager_id": "M1"}),
+            ("claims handler", {"role": "claims_handler"}),
+        ]
         if reg.shops:
             wanted.append((f"shop {reg.shops[0]['id']}", {"role": "shop", "shop_id": reg.shops[0]["id"]}))
             shop_jobs = reg.jobs[str(reg.shops[0]["id"])]

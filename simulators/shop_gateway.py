@@ -28,8 +28,16 @@ class SimJob:
 
 
 class ShopGateway:
-    def __init__(self, link: DeviceLink, shop: dict[str, Any], jobs: list[SimJob], *, seed: int,
-                 stage_seconds: float = 20.0, faults: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        link: DeviceLink,
+        shop: dict[str, Any],
+        jobs: list[SimJob],
+        *,
+        seed: int,
+        stage_seconds: float = 20.0,
+        faults: frozenset[str] = frozenset(),
+    ) -> None:
         self.link = link
         self.shop = shop
         self.jobs = jobs
@@ -49,8 +57,10 @@ class ShopGateway:
         if now < self.offline_until:
             return
         if now - self.last_heartbeat >= 10:
-            self.link.publish(f"aftercare/v1/shops/{self.link.device_id}/beacon",
-                              {"seq": self.link.next_seq(), "event": "heartbeat", "at": at})
+            self.link.publish(
+                f"aftercare/v1/shops/{self.link.device_id}/beacon",
+                {"seq": self.link.next_seq(), "event": "heartbeat", "at": at},
+            )
             self.last_heartbeat = now
         for n, job in enumerate(self.jobs):
             if job.index >= len(job.stages) - 1:
@@ -69,15 +79,30 @@ class ShopGateway:
             if skip and job.index + 1 < len(job.stages):
                 job.index += 1
             job.entered = now
-            self.link.publish(f"aftercare/v1/shops/{self.link.device_id}/beacon",
-                              {"seq": self.link.next_seq(), "job_id": job.job_id, "event": "stage",
-                               "stage": job.stages[job.index], "at": at, "progress": 0.0})
+            self.link.publish(
+                f"aftercare/v1/shops/{self.link.device_id}/beacon",
+                {
+                    "seq": self.link.next_seq(),
+                    "job_id": job.job_id,
+                    "event": "stage",
+                    "stage": job.stages[job.index],
+                    "at": at,
+                    "progress": 0.0,
+                },
+            )
 
     def _maybe_progress(self, job: SimJob, at: int) -> None:
         if self.rng.random() < 0.1:
-            self.link.publish(f"aftercare/v1/shops/{self.link.device_id}/beacon",
-                              {"seq": self.link.next_seq(), "job_id": job.job_id, "event": "progress",
-                               "progress": round(self.rng.uniform(0.2, 0.9), 2), "at": at})
+            self.link.publish(
+                f"aftercare/v1/shops/{self.link.device_id}/beacon",
+                {
+                    "seq": self.link.next_seq(),
+                    "job_id": job.job_id,
+                    "event": "progress",
+                    "progress": round(self.rng.uniform(0.2, 0.9), 2),
+                    "at": at,
+                },
+            )
 
     def _photo(self, job: SimJob, stage: str, at: int) -> None:
         fault = PhotoFault.NONE
@@ -93,8 +118,17 @@ class ShopGateway:
         if "reuse" in self.faults and self.first_photo is not None and self.rng.random() < 0.3:
             data = self.first_photo
         self.first_photo = self.first_photo or data
-        self.link.publish(f"aftercare/v1/shops/{self.link.device_id}/photo",
-                          {"seq": self.link.next_seq(), "job_id": job.job_id, "stage": stage, "taken_at": at,
-                           "content_type": "image/jpeg", "image_b64": base64.b64encode(data).decode(),
-                           "lat": round(lat, 6), "lon": round(lon, 6)})
+        self.link.publish(
+            f"aftercare/v1/shops/{self.link.device_id}/photo",
+            {
+                "seq": self.link.next_seq(),
+                "job_id": job.job_id,
+                "stage": stage,
+                "taken_at": at,
+                "content_type": "image/jpeg",
+                "image_b64": base64.b64encode(data).decode(),
+                "lat": round(lat, 6),
+                "lon": round(lon, 6),
+            },
+        )
         job.photos_sent.add(stage)

@@ -8,8 +8,9 @@ from collections.abc import Callable
 import httpx
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 60, interval: float = 0.1,
-               what: str = "condition") -> None:
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 60, interval: float = 0.1, what: str = "condition"
+) -> None:
     """Poll ``predicate`` every ``interval`` seconds until it is true; TimeoutError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

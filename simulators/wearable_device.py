@@ -17,15 +17,29 @@ from simulators.wearable_signals import (
 
 DAY_MS = 86_400_000
 #: A patient doing what the default plan asks (2 sessions of 3 x 10, walking), for the history backfill.
-ADHERENT = PatientProfile(exercise_sessions=2, sets_per_session=3, reps_per_set=12, walking_bouts=8,
-                          walking_minutes=(6.0, 12.0), desaturations=0, falls=0)
+ADHERENT = PatientProfile(
+    exercise_sessions=2,
+    sets_per_session=3,
+    reps_per_set=12,
+    walking_bouts=8,
+    walking_minutes=(6.0, 12.0),
+    desaturations=0,
+    falls=0,
+)
 
 
 class Wearable:
     """Publishes each few-second window of the stream as one telemetry batch once its time has come."""
 
-    def __init__(self, link: DeviceLink, *, seed: int, start_ms: int | None = None, event_every_s: float = 300.0,
-                 horizon_s: float = 14 * 86_400) -> None:
+    def __init__(
+        self,
+        link: DeviceLink,
+        *,
+        seed: int,
+        start_ms: int | None = None,
+        event_every_s: float = 300.0,
+        horizon_s: float = 14 * 86_400,
+    ) -> None:
         self.link = link
         start = start_ms if start_ms is not None else int(time.time() * 1000) - 10_000
         self._stream: Iterator[StreamChunk] = simulate_stream(seed, start, horizon_s, event_every_s=event_every_s)
@@ -43,8 +57,10 @@ class Wearable:
         for d in range(days, 0, -1):
             day = simulate_patient_day(seed * 100 + d, day_start_ms=today - d * DAY_MS, profile=ADHERENT)
             for series in backlog_batches(day.series):
-                self.link.publish(f"aftercare/v1/wearables/{self.link.device_id}/telemetry",
-                                  {"seq": self.link.next_seq(), "series": series})
+                self.link.publish(
+                    f"aftercare/v1/wearables/{self.link.device_id}/telemetry",
+                    {"seq": self.link.next_seq(), "series": series},
+                )
                 sent += 1
         return sent
 
@@ -72,8 +88,10 @@ class Wearable:
                 return sent
             for c in group:
                 self.events.extend(c.events)
-            self.link.publish(f"aftercare/v1/wearables/{self.link.device_id}/telemetry",
-                              {"seq": self.link.next_seq(), "series": [c.as_series_payload() for c in group]})
+            self.link.publish(
+                f"aftercare/v1/wearables/{self.link.device_id}/telemetry",
+                {"seq": self.link.next_seq(), "series": [c.as_series_payload() for c in group]},
+            )
             self.batches += 1
             sent += 1
 
@@ -85,8 +103,9 @@ def _end_ms(chunk: StreamChunk) -> int:
     return chunk.t0_ms + int(1000 * n / (chunk.fs or 1.0))
 
 
-def _prepend(group: list[StreamChunk], pending: StreamChunk | None,
-             rest: Iterator[StreamChunk]) -> Iterator[StreamChunk]:
+def _prepend(
+    group: list[StreamChunk], pending: StreamChunk | None, rest: Iterator[StreamChunk]
+) -> Iterator[StreamChunk]:
     yield from group
     if pending is not None:
         yield pending

@@ -428,9 +428,7 @@ def simulate_knee_exercise(
     )
     n = sig.angle.shape[0]
     t = start_ms + np.round(np.arange(n) * 1000.0 / ACCEL_HZ).astype(np.int64)
-    truth = tuple(
-        TruthSet(start_ms + round(a * 1000), start_ms + round(b * 1000), len(r), r) for a, b, r in sig.sets
-    )
+    truth = tuple(TruthSet(start_ms + round(a * 1000), start_ms + round(b * 1000), len(r), r) for a, b, r in sig.sets)
     values = _gyro_from_angle(rng, sig.clean, ACCEL_HZ, 1.0) if gyro else sig.angle
     return t, values, truth
 
@@ -632,9 +630,7 @@ def _sit_down_hard(rng: np.random.Generator, fs: float, seated_up: FloatArray) -
     return force, at
 
 
-def _lie_down(
-    rng: np.random.Generator, fs: float, seated_up: FloatArray, lying: FloatArray
-) -> tuple[FloatArray, int]:
+def _lie_down(rng: np.random.Generator, fs: float, seated_up: FloatArray, lying: FloatArray) -> tuple[FloatArray, int]:
     """Sitting 5 s, 1.5 s lying back onto a bed, a 1.2-1.6 g landing, lying still 10 s."""
     n_pre, n_move, n_post = int(5 * fs), int(1.5 * fs), int(10 * fs)
     n = n_pre + n_move + n_post
@@ -809,9 +805,7 @@ def _worn_mask(gaps: list[tuple[float, float]]) -> BoolArray:
     return worn
 
 
-def _heart_rate_model(
-    rng: np.random.Generator, p: PatientProfile, placed: _Placement, awake: BoolArray
-) -> FloatArray:
+def _heart_rate_model(rng: np.random.Generator, p: PatientProfile, placed: _Placement, awake: BoolArray) -> FloatArray:
     """The noise-free 1 Hz heart rate: a first-order response to resting HR plus the offsets of
     being awake, walking, exercise sets and the minutes after a fall, plus a slow wander."""
     offset = np.where(awake, p.awake_hr_offset, 0.0)
@@ -1280,9 +1274,7 @@ def simulate_stream(
             spo2 -= _dip(block, s, 6, hold, 6, depth)
             # the rule (4 points below baseline) holds from 6 * 4 / depth s into each ramp
             enter, leave = s + 24.0 / depth, s + 12.0 + hold - 24.0 / depth
-            events.append(
-                InjectedEvent("desaturation", t0 + round(enter * 1000), t0 + round(leave * 1000))
-            )
+            events.append(InjectedEvent("desaturation", t0 + round(enter * 1000), t0 + round(leave * 1000)))
         spo2 = np.clip(np.round(spo2), 50, 100)
         # accel
         n = block * int(fs)
@@ -1312,9 +1304,7 @@ def simulate_stream(
             desat_events = tuple(e for e in evs if e.kind == "desaturation")
             yield StreamChunk("spo2", c0, 1.0, spo2[c : c + chunk_n], events=desat_events)
             a0, a1 = int(c * fs), int((c + chunk_n) * fs)
-            yield StreamChunk(
-                "accel", c0, fs, accel[a0:a1], events=tuple(e for e in evs if e.kind == "fall")
-            )
+            yield StreamChunk("accel", c0, fs, accel[a0:a1], events=tuple(e for e in evs if e.kind == "fall"))
             sel = (rr_t >= c0) & (rr_t < c1)
             if np.any(sel):
                 yield StreamChunk("rr_interval", int(rr_t[sel][0]), None, rr_v[sel], t_ms=rr_t[sel])

@@ -128,8 +128,15 @@ def render_acl_file(users: Sequence[BrokerUser]) -> str:
     return "".join(blocks)
 
 
-def write_broker_files(session: Session, *, passwd_path: Path, acl_path: Path, service_users: Mapping[str, str],
-                       pid_file: Path | None = None, mode: int = 0o600) -> int:
+def write_broker_files(
+    session: Session,
+    *,
+    passwd_path: Path,
+    acl_path: Path,
+    service_users: Mapping[str, str],
+    pid_file: Path | None = None,
+    mode: int = 0o600,
+) -> int:
     """Write Mosquitto's password and ACL files from the registry and signal Mosquitto to reload.
 
     ``service_users`` maps service user names (`SERVICE_ACCESS`) to their plain passwords. The ACL
@@ -195,31 +202,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     from store.state.engine import StateStore
 
     parser = argparse.ArgumentParser(prog="python -m store.broker_files", description=main.__doc__)
-    parser.add_argument("--state-url", default=os.environ.get("AFTERCARE_STATE_URL"),
-                        help="state store URL (default: $AFTERCARE_STATE_URL)")
-    parser.add_argument("--passwd", type=Path, default=_env_path("AFTERCARE_MOSQUITTO_PASSWD_FILE"),
-                        help="password file (default: $AFTERCARE_MOSQUITTO_PASSWD_FILE)")
-    parser.add_argument("--acl", type=Path, default=_env_path("AFTERCARE_MOSQUITTO_ACL_FILE"),
-                        help="ACL file (default: $AFTERCARE_MOSQUITTO_ACL_FILE)")
-    parser.add_argument("--pid-file", type=Path, default=_env_path("AFTERCARE_MOSQUITTO_PID_FILE"),
-                        help="Mosquitto's pid file, signalled to reload (default: $AFTERCARE_MOSQUITTO_PID_FILE)")
+    parser.add_argument(
+        "--state-url",
+        default=os.environ.get("AFTERCARE_STATE_URL"),
+        help="state store URL (default: $AFTERCARE_STATE_URL)",
+    )
+    parser.add_argument(
+        "--passwd",
+        type=Path,
+        default=_env_path("AFTERCARE_MOSQUITTO_PASSWD_FILE"),
+        help="password file (default: $AFTERCARE_MOSQUITTO_PASSWD_FILE)",
+    )
+    parser.add_argument(
+        "--acl",
+        type=Path,
+        default=_env_path("AFTERCARE_MOSQUITTO_ACL_FILE"),
+        help="ACL file (default: $AFTERCARE_MOSQUITTO_ACL_FILE)",
+    )
+    parser.add_argument(
+        "--pid-file",
+        type=Path,
+        default=_env_path("AFTERCARE_MOSQUITTO_PID_FILE"),
+        help="Mosquitto's pid file, signalled to reload (default: $AFTERCARE_MOSQUITTO_PID_FILE)",
+    )
     args = parser.parse_args(argv)
-    missing = [name for name, value in (("--state-url", args.state_url), ("--passwd", args.passwd),
-                                        ("--acl", args.acl)) if not value]
+    missing = [
+        name
+        for name, value in (("--state-url", args.state_url), ("--passwd", args.passwd), ("--acl", args.acl))
+        if not value
+    ]
     if missing:
         parser.error(f"missing {', '.join(missing)} (or the environment variables named in --help)")
-    passwords = {INGEST_USER: os.environ.get("AFTERCARE_MQTT_INGEST_PASSWORD", ""),
-                 MONITOR_USER: os.environ.get("AFTERCARE_MQTT_MONITOR_PASSWORD", "")}
+    passwords = {
+        INGEST_USER: os.environ.get("AFTERCARE_MQTT_INGEST_PASSWORD", ""),
+        MONITOR_USER: os.environ.get("AFTERCARE_MQTT_MONITOR_PASSWORD", ""),
+    }
     unset = [name for name, password in passwords.items() if not password]
     if unset:
-        parser.error("AFTERCARE_MQTT_INGEST_PASSWORD and AFTERCARE_MQTT_MONITOR_PASSWORD must be set "
-                     f"(no password for {', '.join(unset)})")
+        parser.error(
+            "AFTERCARE_MQTT_INGEST_PASSWORD and AFTERCARE_MQTT_MONITOR_PASSWORD must be set "
+            f"(no password for {', '.join(unset)})"
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state = StateStore(args.state_url)
     try:
         with state.session() as session:
-            write_broker_files(session, passwd_path=args.passwd, acl_path=args.acl,
-                               service_users=passwords, pid_file=args.pid_file)
+            write_broker_files(
+                session, passwd_path=args.passwd, acl_path=args.acl, service_users=passwords, pid_file=args.pid_file
+            )
     finally:
         state.close()
     return 0

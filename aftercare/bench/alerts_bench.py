@@ -43,8 +43,9 @@ ADMIN = "bench-alerts-admin-token-0123456789abcdef"
 
 def steady_wearables(host: str, port: int, devices: int, seconds: float, *, first_seq: int = 1) -> int:
     """``devices`` wearables each publishing one heart-rate sample a second at QoS 1 (child process)."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-steady-{time.monotonic_ns()}",
-                         protocol=mqtt.MQTTv311)
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"bench-steady-{time.monotonic_ns()}", protocol=mqtt.MQTTv311
+    )
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.connect(host, port, 30)
@@ -56,8 +57,10 @@ def steady_wearables(host: str, port: int, devices: int, seconds: float, *, firs
         while time.monotonic() - started < seconds:
             at = now_ms() - 500
             for d in range(devices):
-                doc = {"seq": first_seq + tick, "series": [{"metric": "heart_rate", "t0": at, "fs": 1.0,
-                                                             "values": [68 + (d + tick) % 9]}]}
+                doc = {
+                    "seq": first_seq + tick,
+                    "series": [{"metric": "heart_rate", "t0": at, "fs": 1.0, "values": [68 + (d + tick) % 9]}],
+                }
                 client.publish(TOPIC.format(device_id=device_id(d)), json.dumps(doc), qos=1)
                 sent += 1
             tick += 1
@@ -72,10 +75,15 @@ def trigger_payload(seq: int, end_ms: int) -> bytes:
     """Two minutes of heart rate at 205 bpm and SpO2 dropping to 82 %, ending at ``end_ms``."""
     start = end_ms - 120_000
     spo2 = [97.0] * 20 + [82.0] * 80 + [97.0] * 20
-    return json.dumps({"seq": seq, "series": [
-        {"metric": "heart_rate", "t0": start, "fs": 1.0, "values": [205] * 120},
-        {"metric": "spo2", "t0": start, "fs": 1.0, "values": spo2},
-    ]}).encode()
+    return json.dumps(
+        {
+            "seq": seq,
+            "series": [
+                {"metric": "heart_rate", "t0": start, "fs": 1.0, "values": [205] * 120},
+                {"metric": "spo2", "t0": start, "fs": 1.0, "values": spo2},
+            ],
+        }
+    ).encode()
 
 
 @dataclass
@@ -156,9 +164,15 @@ def run(ctx: BenchContext) -> SectionResult:
     out = SectionResult("alerts")
     folder = ctx.folder("alerts")
     broker = ctx.mosquitto()
-    settings = Settings(data_dir=folder, mqtt_url=broker.url, mqtt_client_id=f"bench-alerts-{time.monotonic_ns()}",
-                        admin_token=ADMIN, log_level="WARNING", api_port=free_port(),
-                        monitor_interval_s=ctx.settings.monitor_interval_s)
+    settings = Settings(
+        data_dir=folder,
+        mqtt_url=broker.url,
+        mqtt_client_id=f"bench-alerts-{time.monotonic_ns()}",
+        admin_token=ADMIN,
+        log_level="WARNING",
+        api_port=free_port(),
+        monitor_interval_s=ctx.settings.monitor_interval_s,
+    )
     why = availability(settings, folder)
     if why is not None:
         out.skipped = why
@@ -173,14 +187,39 @@ def run(ctx: BenchContext) -> SectionResult:
         return out
     p50 = statistics.median(latencies)
     p95 = statistics.quantiles(latencies, n=20)[18] if len(latencies) > 1 else p50
-    out.rows.append(Row("alerts", f"publish -> alert on /events p50 ({WEARABLES} wearables at 1 msg/s)", p50, "ms",
-                        "monitor interval", interval_ms, higher_is_better=False,
-                        extra=f"{len(latencies)} of {triggers} triggers seen"))
-    out.rows.append(Row("alerts", "publish -> alert on /events p95", p95, "ms", "monitor interval", interval_ms,
-                        higher_is_better=False))
-    out.data["latency"] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "baseline_interval_ms": interval_ms,
-                           "ratio_p50": round(p50 / interval_ms, 3), "ratio_p95": round(p95 / interval_ms, 3),
-                           "triggers": triggers, "seen": len(latencies), "wearables": WEARABLES}
+    out.rows.append(
+        Row(
+            "alerts",
+            f"publish -> alert on /events p50 ({WEARABLES} wearables at 1 msg/s)",
+            p50,
+            "ms",
+            "monitor interval",
+            interval_ms,
+            higher_is_better=False,
+            extra=f"{len(latencies)} of {triggers} triggers seen",
+        )
+    )
+    out.rows.append(
+        Row(
+            "alerts",
+            "publish -> alert on /events p95",
+            p95,
+            "ms",
+            "monitor interval",
+            interval_ms,
+            higher_is_better=False,
+        )
+    )
+    out.data["latency"] = {
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "baseline_interval_ms": interval_ms,
+        "ratio_p50": round(p50 / interval_ms, 3),
+        "ratio_p95": round(p95 / interval_ms, 3),
+        "triggers": triggers,
+        "seen": len(latencies),
+        "wearables": WEARABLES,
+    }
     ctx.end("alerts: done")
     return out
 
@@ -199,8 +238,9 @@ def _measure(ctx: BenchContext, settings: Settings, triggers: int) -> list[float
     start_ingest(platform, mqtt.MQTTv5)
     start_monitors(platform)
     app = create_app(make_app_context(platform))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.api_port, log_level="warning",
-                                           access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=settings.api_port, log_level="warning", access_log=False)
+    )
     api_thread = threading.Thread(target=server.run, name="bench-api", daemon=True)
     api_thread.start()
     path = _events_path(app)

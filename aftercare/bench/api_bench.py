@@ -56,19 +56,46 @@ def fill_stores(data_dir: Path, *, end_ms: int) -> int:
             for h in range(DAYS * 24):
                 values = 65 + 10 * np.sin(np.arange(60) / 9.0 + h) + rng.normal(0, 2, 60)
                 t0 = start + h * HOUR_MS
-                chunks.append(Chunk(subject=patient_id(p), device_id=device_id(p), metric="heart_rate", seq=h, part=0,
-                                    t_ms=t0 + np.arange(60, dtype=np.int64) * 60_000, values=values, fs=1 / 60))
+                chunks.append(
+                    Chunk(
+                        subject=patient_id(p),
+                        device_id=device_id(p),
+                        metric="heart_rate",
+                        seq=h,
+                        part=0,
+                        t_ms=t0 + np.arange(60, dtype=np.int64) * 60_000,
+                        values=values,
+                        fs=1 / 60,
+                    )
+                )
             written += stores.timeseries.write(chunks)
         with stores.state.session() as s:
             for i in range(ALERTS):
                 at = start + int(rng.integers(0, DAYS * 24 * HOUR_MS))
                 p = i % PATIENTS
-                s.add(Alert(id=f"A-bench{i:07d}", kind=("hr_high", "spo2_low", "no_wear")[i % 3],
-                            subject=patient_id(p), subject_type="patient", severity="warning",
-                            state=("open", "acknowledged", "resolved")[i % 3], message="bench alert", value=None,
-                            patient_id=patient_id(p), shop_id=None, job_id=None, details={}, occurrences=1,
-                            opened_ms=at, updated_ms=at, acked_by=None, resolved_ms=None, shelved_until_ms=None,
-                            shelve_reason=None))
+                s.add(
+                    Alert(
+                        id=f"A-bench{i:07d}",
+                        kind=("hr_high", "spo2_low", "no_wear")[i % 3],
+                        subject=patient_id(p),
+                        subject_type="patient",
+                        severity="warning",
+                        state=("open", "acknowledged", "resolved")[i % 3],
+                        message="bench alert",
+                        value=None,
+                        patient_id=patient_id(p),
+                        shop_id=None,
+                        job_id=None,
+                        details={},
+                        occurrences=1,
+                        opened_ms=at,
+                        updated_ms=at,
+                        acked_by=None,
+                        resolved_ms=None,
+                        shelved_until_ms=None,
+                        shelve_reason=None,
+                    )
+                )
         return written
     finally:
         stores.close()
@@ -146,13 +173,16 @@ def run(ctx: BenchContext) -> SectionResult:
     month = f"start={end - DAYS * 24 * HOUR_MS}&end={end}&every=1h"
     routes = {
         "GET /healthz": lambda: "/healthz",
-        "GET series/heart_rate, last 24 h raw (1,440 samples)":
-            lambda: f"/api/v1/patients/{patient_id(rng.randrange(PATIENTS))}/series/heart_rate?{day}",
-        "GET series/heart_rate, 30 days every=1h (720 buckets)":
-            lambda: f"/api/v1/patients/{patient_id(rng.randrange(PATIENTS))}/series/heart_rate?{month}",
+        "GET series/heart_rate, last 24 h raw (1,440 samples)": lambda: (
+            f"/api/v1/patients/{patient_id(rng.randrange(PATIENTS))}/series/heart_rate?{day}"
+        ),
+        "GET series/heart_rate, 30 days every=1h (720 buckets)": lambda: (
+            f"/api/v1/patients/{patient_id(rng.randrange(PATIENTS))}/series/heart_rate?{month}"
+        ),
         "GET /api/v1/alerts (limit 100)": lambda: "/api/v1/alerts",
-        "GET /api/v1/alerts?state=active&subject=...":
-            lambda: f"/api/v1/alerts?state=active&subject={patient_id(rng.randrange(PATIENTS))}",
+        "GET /api/v1/alerts?state=active&subject=...": lambda: (
+            f"/api/v1/alerts?state=active&subject={patient_id(rng.randrange(PATIENTS))}"
+        ),
     }
     ctx.begin("api", 1 + len(routes))
     ctx.step(f"api: writing {DAYS} days of per-minute heart rate for {PATIENTS} patients")
@@ -175,20 +205,46 @@ def run(ctx: BenchContext) -> SectionResult:
         extra = f"{measured.rps:,.0f} req/s (healthz {baseline.rps:,.0f})"
         if measured.errors:
             extra += f"; {measured.errors} non-200 answers"
-        out.rows.append(Row("api", f"{name} p50", measured.p50, "ms", "GET /healthz p50", baseline.p50,
-                            higher_is_better=False, extra=extra))
-        out.rows.append(Row("api", f"{name} p95", measured.p95, "ms", "GET /healthz p95", baseline.p95,
-                            higher_is_better=False))
-        out.data[name] = {"p50_ms": round(measured.p50, 2), "p95_ms": round(measured.p95, 2),
-                          "requests_per_s": round(measured.rps, 1), "requests": len(measured.latencies_ms),
-                          "errors": measured.errors, "baseline_p50_ms": round(baseline.p50, 2),
-                          "baseline_p95_ms": round(baseline.p95, 2), "baseline_requests_per_s": round(baseline.rps, 1),
-                          "ratio_p50": round(measured.p50 / baseline.p50, 2) if baseline.p50 else None,
-                          "ratio_p95": round(measured.p95 / baseline.p95, 2) if baseline.p95 else None}
-    out.meta = {"patients": PATIENTS, "days": DAYS, "samples": samples, "alerts": ALERTS,
-                "concurrency": workers, "seconds_per_route": seconds, "server": "uvicorn, 1 process"}
-    out.notes.append(f"heart rate stored per minute ({samples:,} samples), not at 1 Hz (259 M samples); "
-                     f"{workers} concurrent clients, {seconds:.0f} s per route")
+        out.rows.append(
+            Row(
+                "api",
+                f"{name} p50",
+                measured.p50,
+                "ms",
+                "GET /healthz p50",
+                baseline.p50,
+                higher_is_better=False,
+                extra=extra,
+            )
+        )
+        out.rows.append(
+            Row("api", f"{name} p95", measured.p95, "ms", "GET /healthz p95", baseline.p95, higher_is_better=False)
+        )
+        out.data[name] = {
+            "p50_ms": round(measured.p50, 2),
+            "p95_ms": round(measured.p95, 2),
+            "requests_per_s": round(measured.rps, 1),
+            "requests": len(measured.latencies_ms),
+            "errors": measured.errors,
+            "baseline_p50_ms": round(baseline.p50, 2),
+            "baseline_p95_ms": round(baseline.p95, 2),
+            "baseline_requests_per_s": round(baseline.rps, 1),
+            "ratio_p50": round(measured.p50 / baseline.p50, 2) if baseline.p50 else None,
+            "ratio_p95": round(measured.p95 / baseline.p95, 2) if baseline.p95 else None,
+        }
+    out.meta = {
+        "patients": PATIENTS,
+        "days": DAYS,
+        "samples": samples,
+        "alerts": ALERTS,
+        "concurrency": workers,
+        "seconds_per_route": seconds,
+        "server": "uvicorn, 1 process",
+    }
+    out.notes.append(
+        f"heart rate stored per minute ({samples:,} samples), not at 1 Hz (259 M samples); "
+        f"{workers} concurrent clients, {seconds:.0f} s per route"
+    )
     if any(m.errors for m in results.values()) or baseline.errors:
         out.notes.append("some requests did not answer 200; see the notes column")
     ctx.end("api: done")

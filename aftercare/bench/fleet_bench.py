@@ -64,14 +64,15 @@ PG_URL = os.environ.get("AFTERCARE_BENCH_PG_URL", "postgresql://postgres@127.0.0
 def _accel_values(n: int, rng: random.Random, *, lying: bool = False) -> str:
     vec = (0.98, 0.0, 0.05) if lying else (0.05, 0.0, 0.98)
     noise = 0.004 if lying else 0.03
-    return json.dumps([[round(c + rng.gauss(0, noise), 3) for c in vec] for _ in range(n)],
-                      separators=(",", ":"))
+    return json.dumps([[round(c + rng.gauss(0, noise), 3) for c in vec] for _ in range(n)], separators=(",", ":"))
 
 
 def regular_payload(seq: int, t0: int, accel: str, hr: int, spo2: int) -> bytes:
-    return (f'{{"seq":{seq},"series":[{{"metric":"heart_rate","t0":{t0},"fs":1,"values":[{hr},{hr},{hr + 1},'
-            f'{hr},{hr - 1}]}},{{"metric":"spo2","t0":{t0},"fs":1,"values":[{spo2},{spo2},{spo2},{spo2},{spo2}]}},'
-            f'{{"metric":"accel","t0":{t0},"fs":50,"values":{accel}}}]}}').encode()
+    return (
+        f'{{"seq":{seq},"series":[{{"metric":"heart_rate","t0":{t0},"fs":1,"values":[{hr},{hr},{hr + 1},'
+        f'{hr},{hr - 1}]}},{{"metric":"spo2","t0":{t0},"fs":1,"values":[{spo2},{spo2},{spo2},{spo2},{spo2}]}},'
+        f'{{"metric":"accel","t0":{t0},"fs":50,"values":{accel}}}]}}'
+    ).encode()
 
 
 def event_payload(kind: str, seq: int, t0: int, rng: random.Random) -> bytes:
@@ -86,21 +87,32 @@ def event_payload(kind: str, seq: int, t0: int, rng: random.Random) -> bytes:
         impact = [[1.2, 0.6, 3.4], [2.1, 0.9, 3.1], [1.6, 0.4, 2.2]]
         lying = json.loads(_accel_values(50 * EVENT_S - 503, rng, lying=True))
         accel = upright + impact + lying
-    return json.dumps({"seq": seq, "series": [
-        {"metric": "heart_rate", "t0": t0, "fs": 1, "values": hr},
-        {"metric": "spo2", "t0": t0, "fs": 1, "values": spo2},
-        {"metric": "accel", "t0": t0, "fs": 50, "values": accel}]}, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "seq": seq,
+            "series": [
+                {"metric": "heart_rate", "t0": t0, "fs": 1, "values": hr},
+                {"metric": "spo2", "t0": t0, "fs": 1, "values": spo2},
+                {"metric": "accel", "t0": t0, "fs": 50, "values": accel},
+            ],
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
-def publish_fleet(host: str, port: int, devices: range, seconds: float, injections: dict[int, tuple[float, str]],
-                  protocol: int) -> dict[str, Any]:
+def publish_fleet(
+    host: str, port: int, devices: range, seconds: float, injections: dict[int, tuple[float, str]], protocol: int
+) -> dict[str, Any]:
     """Child process: ``devices`` wearables for ``seconds``; ``injections``: device -> (second, kind).
 
     Returns how many messages were sent and the wall-clock publish time of each injection."""
     rng = random.Random(devices.start)
     accel = [_accel_values(250, rng) for _ in range(8)]
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-fleet-{devices.start}-{time.monotonic_ns()}",
-                         protocol=MQTTProtocolVersion(protocol))
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"bench-fleet-{devices.start}-{time.monotonic_ns()}",
+        protocol=MQTTProtocolVersion(protocol),
+    )
     client.max_inflight_messages_set(2000)
     client.max_queued_messages_set(0)
     client.connect(host, port, 60)
@@ -130,8 +142,9 @@ def publish_fleet(host: str, port: int, devices: range, seconds: float, injectio
                 elif inj is not None and d not in injected and at - started >= inj[0] - BUFFER_S:
                     continue  # buffering before the flush
                 else:
-                    payload = regular_payload(seqs[d], end_ms - 5000, accel[(d + tick) % len(accel)],
-                                              70 + d % 11, 96 + d % 3)
+                    payload = regular_payload(
+                        seqs[d], end_ms - 5000, accel[(d + tick) % len(accel)], 70 + d % 11, 96 + d % 3
+                    )
                 client.publish(topic, payload, qos=1)
                 seqs[d] += 1
                 sent += 1
@@ -160,8 +173,11 @@ class Watch:
 
     def start(self) -> None:
         threading.Thread(target=self._read, name="bench-fleet-sse", daemon=True).start()
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-fleet-watch-{time.monotonic_ns()}",
-                             protocol=MQTTProtocolVersion(self.protocol))
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"bench-fleet-watch-{time.monotonic_ns()}",
+            protocol=MQTTProtocolVersion(self.protocol),
+        )
         client.on_message = self._delivered
         client.connect(self.host, self.port, 60)
         for t in self.topics:
@@ -181,8 +197,9 @@ class Watch:
     def _read(self) -> None:
         headers = {"Authorization": f"Bearer {ADMIN}", "Accept": "text/event-stream"}
         try:
-            with httpx.stream("GET", f"{self.api}/api/v1/events", headers=headers,
-                              timeout=httpx.Timeout(10, read=120)) as answer:
+            with httpx.stream(
+                "GET", f"{self.api}/api/v1/events", headers=headers, timeout=httpx.Timeout(10, read=120)
+            ) as answer:
                 if answer.status_code != 200:
                     self.error = f"GET /events: {answer.status_code}"
                     return
@@ -246,9 +263,13 @@ def _children(pid: int) -> list[int]:
 def _spawn(name: str, args: list[str], env: dict[str, str], folder: Path) -> tuple[subprocess.Popen[bytes], Path]:
     log = folder / f"{name}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "aftercare.cli", *args],  # noqa: S603
-                                env={**os.environ, **env},
-                                stdout=out, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
+        proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "aftercare.cli", *args],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parents[2],
+        )
     return proc, log
 
 
@@ -257,8 +278,10 @@ def _wait_ready(api: str, procs: dict[str, subprocess.Popen[bytes]], logs: list[
     while time.monotonic() < deadline:
         for name, proc in procs.items():
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}: "
-                                   + " ".join(p.read_text()[-600:] for p in logs if p.stem == name))
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode}: "
+                    + " ".join(p.read_text()[-600:] for p in logs if p.stem == name)
+                )
         try:
             if httpx.get(f"{api}/healthz", timeout=2).status_code == 200:
                 return
@@ -274,8 +297,13 @@ def start_up(folder: Path, wearables: int) -> Topology:
     upgrade(state.engine)
     register_wearables(state, wearables)
     mqtt_port, api_port = free_port(), free_port()
-    env = {"AFTERCARE_DATA_DIR": str(folder), "AFTERCARE_EMBEDDED_MQTT_PORT": str(mqtt_port),
-           "AFTERCARE_API_PORT": str(api_port), "AFTERCARE_ADMIN_TOKEN": ADMIN, "AFTERCARE_LOG_LEVEL": "WARNING"}
+    env = {
+        "AFTERCARE_DATA_DIR": str(folder),
+        "AFTERCARE_EMBEDDED_MQTT_PORT": str(mqtt_port),
+        "AFTERCARE_API_PORT": str(api_port),
+        "AFTERCARE_ADMIN_TOKEN": ADMIN,
+        "AFTERCARE_LOG_LEVEL": "WARNING",
+    }
     proc, log = _spawn("up", ["up"], env, folder)
     api = f"http://127.0.0.1:{api_port}"
     topo = Topology("up", api, ("127.0.0.1", mqtt_port), mqtt.MQTTv311, state, {"up": proc}, [log])
@@ -316,20 +344,33 @@ def start_production(ctx: BenchContext, folder: Path, wearables: int) -> Topolog
     register_wearables(state, wearables)
     broker = ctx.mosquitto()
     api_port = free_port()
-    common = {"AFTERCARE_DATA_DIR": str(folder), "AFTERCARE_STATE_URL": state_url,
-              "AFTERCARE_TIMESERIES_URL": ts_url, "AFTERCARE_MQTT_URL": broker.url, "AFTERCARE_ADMIN_TOKEN": ADMIN,
-              "AFTERCARE_LOG_LEVEL": "WARNING", "AFTERCARE_API_PORT": str(api_port)}
+    common = {
+        "AFTERCARE_DATA_DIR": str(folder),
+        "AFTERCARE_STATE_URL": state_url,
+        "AFTERCARE_TIMESERIES_URL": ts_url,
+        "AFTERCARE_MQTT_URL": broker.url,
+        "AFTERCARE_ADMIN_TOKEN": ADMIN,
+        "AFTERCARE_LOG_LEVEL": "WARNING",
+        "AFTERCARE_API_PORT": str(api_port),
+    }
     procs: dict[str, subprocess.Popen[bytes]] = {}
     logs: list[Path] = []
     run = f"{time.monotonic_ns()}"
     for name, args, extra in (
-            ("api", ["api"], {}),
-            ("ingest-1", ["ingest"], {"AFTERCARE_MQTT_SHARED_GROUP": "ingest",
-                                      "AFTERCARE_MQTT_CLIENT_ID": f"bench-fleet-ingest-1-{run}"}),
-            ("ingest-2", ["ingest"], {"AFTERCARE_MQTT_SHARED_GROUP": "ingest",
-                                      "AFTERCARE_MQTT_CLIENT_ID": f"bench-fleet-ingest-2-{run}"}),
-            ("monitor-1", ["monitor"], {}),
-            ("monitor-2", ["monitor"], {})):
+        ("api", ["api"], {}),
+        (
+            "ingest-1",
+            ["ingest"],
+            {"AFTERCARE_MQTT_SHARED_GROUP": "ingest", "AFTERCARE_MQTT_CLIENT_ID": f"bench-fleet-ingest-1-{run}"},
+        ),
+        (
+            "ingest-2",
+            ["ingest"],
+            {"AFTERCARE_MQTT_SHARED_GROUP": "ingest", "AFTERCARE_MQTT_CLIENT_ID": f"bench-fleet-ingest-2-{run}"},
+        ),
+        ("monitor-1", ["monitor"], {}),
+        ("monitor-2", ["monitor"], {}),
+    ):
         proc, log = _spawn(name, args, {**common, **extra}, folder)
         procs[name] = proc
         logs.append(log)
@@ -361,13 +402,16 @@ class Outcome:
     cpu_per_k: dict[str, float]
 
 
-def measure(ctx: BenchContext, topo: Topology, wearables: int, *, warmup_s: float, seconds: float,
-            events: int) -> Outcome:
+def measure(
+    ctx: BenchContext, topo: Topology, wearables: int, *, warmup_s: float, seconds: float, events: int
+) -> Outcome:
     rng = random.Random(7)
     chosen = rng.sample(range(wearables), events)
     kinds = ["desaturation", "fall"]
-    injections = {d: (warmup_s + BUFFER_S + (seconds - warmup_s - BUFFER_S - 5) * i / max(1, events), kinds[i % 2])
-                  for i, d in enumerate(chosen)}
+    injections = {
+        d: (warmup_s + BUFFER_S + (seconds - warmup_s - BUFFER_S - 5) * i / max(1, events), kinds[i % 2])
+        for i, d in enumerate(chosen)
+    }
     host, port = topo.broker
     watch = Watch(topo.api, host, port, topo.protocol, [TOPIC.format(device_id=device_id(d)) for d in chosen])
     watch.start()
@@ -375,9 +419,18 @@ def measure(ctx: BenchContext, topo: Topology, wearables: int, *, warmup_s: floa
         raise RuntimeError(watch.error or "the event stream did not open")
     publishers = max(1, math.ceil(wearables / 2500))
     share = math.ceil(wearables / publishers)
-    children = [Child(publish_fleet, host, port, range(i * share, min(wearables, (i + 1) * share)), seconds,
-                      {d: v for d, v in injections.items() if i * share <= d < (i + 1) * share}, topo.protocol)
-                for i in range(publishers)]
+    children = [
+        Child(
+            publish_fleet,
+            host,
+            port,
+            range(i * share, min(wearables, (i + 1) * share)),
+            seconds,
+            {d: v for d, v in injections.items() if i * share <= d < (i + 1) * share},
+            topo.protocol,
+        )
+        for i in range(publishers)
+    ]
     lags: list[float] = []
     first: tuple[float, dict[str, float]] | None = None
     last: tuple[float, dict[str, float]] | None = None
@@ -387,9 +440,11 @@ def measure(ctx: BenchContext, topo: Topology, wearables: int, *, warmup_s: floa
         if elapsed >= warmup_s:
             # CPU of every component, of the simulated wearables and of the whole machine, sampled while the
             # publishers still run (their counters go with them)
-            sample = {**topo.cpu(), "wearables (publisher)": sum(cpu_seconds(c.pid) for c in children
-                                                                 if c.process.is_alive()),
-                      "whole machine": _machine_busy_s()}
+            sample = {
+                **topo.cpu(),
+                "wearables (publisher)": sum(cpu_seconds(c.pid) for c in children if c.process.is_alive()),
+                "whole machine": _machine_busy_s(),
+            }
             last = (time.monotonic(), sample)
             first = first or last
             lags.append(_lag_s(topo.state))
@@ -405,21 +460,39 @@ def measure(ctx: BenchContext, topo: Topology, wearables: int, *, warmup_s: floa
         time.sleep(0.1)
     watch.stop()
     kind_of = {patient_id(d): k for d, (_, k) in injections.items()}
-    latencies = [(watch.first_alert[(p, kind_of[p])] - t) * 1000 for p, t in sent_at.items()
-                 if (p, kind_of[p]) in watch.first_alert]
+    latencies = [
+        (watch.first_alert[(p, kind_of[p])] - t) * 1000
+        for p, t in sent_at.items()
+        if (p, kind_of[p]) in watch.first_alert
+    ]
     # the injection is the first message of its wearable after it was published (it was silent before)
-    baseline = [(min(at for at in watch.delivered.get(TOPIC.format(device_id=device_id(d)), [])
-                     if at >= t - 0.005) - t) * 1000
-                for r in results for d, t in r["injected"].items()
-                if any(at >= t - 0.005 for at in watch.delivered.get(TOPIC.format(device_id=device_id(d)), []))]
+    baseline = [
+        (min(at for at in watch.delivered.get(TOPIC.format(device_id=device_id(d)), []) if at >= t - 0.005) - t) * 1000
+        for r in results
+        for d, t in r["injected"].items()
+        if any(at >= t - 0.005 for at in watch.delivered.get(TOPIC.format(device_id=device_id(d)), []))
+    ]
     once, extra, false = _count_alerts(topo.state, kind_of)
     cpu_per_k: dict[str, float] = {}
     if first is not None and last is not None and last[0] > first[0]:
         span = last[0] - first[0]
-        cpu_per_k = {name: 100 * (last[1][name] - first[1].get(name, 0.0)) / span * 1000 / wearables
-                     for name in last[1]}
-    return Outcome(latencies, baseline, len(sent_at), once, extra, false, published, stored, drain_s,
-                   _p95(lags), max(lags, default=0.0), cpu_per_k)
+        cpu_per_k = {
+            name: 100 * (last[1][name] - first[1].get(name, 0.0)) / span * 1000 / wearables for name in last[1]
+        }
+    return Outcome(
+        latencies,
+        baseline,
+        len(sent_at),
+        once,
+        extra,
+        false,
+        published,
+        stored,
+        drain_s,
+        _p95(lags),
+        max(lags, default=0.0),
+        cpu_per_k,
+    )
 
 
 def _machine_busy_s() -> float:
@@ -451,12 +524,17 @@ def _wait_stored(state: StateStore, published: int, limit_s: float) -> float | N
 def _count_alerts(state: StateStore, kind_of: dict[str, str]) -> tuple[int, int, int]:
     """(injected events alerted exactly once, alerts or alert events beyond one, alerts of patients with none)."""
     with state.session() as s:
-        alerts = s.execute(select(Alert.subject, Alert.kind, func.count(), func.sum(Alert.occurrences))
-                           .where(Alert.kind.in_(["desaturation", "fall"]))
-                           .group_by(Alert.subject, Alert.kind)).all()
+        alerts = s.execute(
+            select(Alert.subject, Alert.kind, func.count(), func.sum(Alert.occurrences))
+            .where(Alert.kind.in_(["desaturation", "fall"]))
+            .group_by(Alert.subject, Alert.kind)
+        ).all()
         events: dict[tuple[str, str], int] = {}
-        for patient, data in s.execute(select(EventRow.patient_id, EventRow.data).where(
-                EventRow.kind == "alert", EventRow.patient_id.in_(sorted(kind_of)))):
+        for patient, data in s.execute(
+            select(EventRow.patient_id, EventRow.data).where(
+                EventRow.kind == "alert", EventRow.patient_id.in_(sorted(kind_of))
+            )
+        ):
             key = (str(patient), str(data.get("kind")))
             events[key] = events.get(key, 0) + 1
     once = extra = false = 0
@@ -487,7 +565,8 @@ def run(ctx: BenchContext) -> SectionResult:
     ctx.begin("fleet", int(2 * seconds) + 4)
     starts: list[tuple[str, int, Callable[[Path], Topology | str]]] = [
         ("up", wearables, lambda f: start_up(f, wearables)),
-        ("production", prod_wearables, lambda f: start_production(ctx, f, prod_wearables))]
+        ("production", prod_wearables, lambda f: start_production(ctx, f, prod_wearables)),
+    ]
     for name, count, start in starts:
         ctx.step(f"fleet {name}: starting {count} wearables' platform")
         topo = start(ctx.folder(f"fleet-{name}"))
@@ -509,25 +588,91 @@ def _report(out: SectionResult, name: str, wearables: int, o: Outcome) -> None:
     label = f"{name}, {wearables} wearables ({wearables / PERIOD_S:.0f} msg/s)"
     if o.latencies_ms:
         p50, p95 = statistics.median(o.latencies_ms), _p95(o.latencies_ms)
-        out.rows.append(Row("fleet", f"{label}: publish -> alert on /events p50", p50, "ms",
-                            "publish -> bare subscriber p50", base50, higher_is_better=False,
-                            extra=f"{len(o.latencies_ms)} of {o.events} events seen"))
-        out.rows.append(Row("fleet", f"{label}: publish -> alert on /events p95", p95, "ms",
-                            "publish -> bare subscriber p95", base95, higher_is_better=False))
-    out.rows.append(Row("fleet", f"{label}: stored / published", o.stored, "messages", "published", o.published,
-                        extra=(f"all stored {o.drain_s:.1f} s after the end" if o.drain_s is not None
-                               else "not all stored within 10 s of the end")))
-    out.rows.append(Row("fleet", f"{label}: events alerted exactly once", o.alerted_once, "events",
-                        "events injected", o.events,
-                        extra=f"{o.extra_alerts} duplicates, {o.false_alerts} alerts without an injected event"))
-    out.rows.append(Row("fleet", f"{label}: monitor lag p95", o.lag_p95_s * 1000, "ms", "message period",
-                        PERIOD_S * 1000, higher_is_better=False, extra=f"max {o.lag_max_s * 1000:.0f} ms"))
+        out.rows.append(
+            Row(
+                "fleet",
+                f"{label}: publish -> alert on /events p50",
+                p50,
+                "ms",
+                "publish -> bare subscriber p50",
+                base50,
+                higher_is_better=False,
+                extra=f"{len(o.latencies_ms)} of {o.events} events seen",
+            )
+        )
+        out.rows.append(
+            Row(
+                "fleet",
+                f"{label}: publish -> alert on /events p95",
+                p95,
+                "ms",
+                "publish -> bare subscriber p95",
+                base95,
+                higher_is_better=False,
+            )
+        )
+    out.rows.append(
+        Row(
+            "fleet",
+            f"{label}: stored / published",
+            o.stored,
+            "messages",
+            "published",
+            o.published,
+            extra=(
+                f"all stored {o.drain_s:.1f} s after the end"
+                if o.drain_s is not None
+                else "not all stored within 10 s of the end"
+            ),
+        )
+    )
+    out.rows.append(
+        Row(
+            "fleet",
+            f"{label}: events alerted exactly once",
+            o.alerted_once,
+            "events",
+            "events injected",
+            o.events,
+            extra=f"{o.extra_alerts} duplicates, {o.false_alerts} alerts without an injected event",
+        )
+    )
+    out.rows.append(
+        Row(
+            "fleet",
+            f"{label}: monitor lag p95",
+            o.lag_p95_s * 1000,
+            "ms",
+            "message period",
+            PERIOD_S * 1000,
+            higher_is_better=False,
+            extra=f"max {o.lag_max_s * 1000:.0f} ms",
+        )
+    )
     for component, pct in sorted(o.cpu_per_k.items()):
-        out.rows.append(Row("fleet", f"{label}: CPU of {component} per 1,000 wearables", pct, "% of a core",
-                            "one core", 100.0, higher_is_better=False))
-    out.data[name] = {"wearables": wearables, "latency_ms": sorted(round(v, 1) for v in o.latencies_ms),
-                      "baseline_ms": sorted(round(v, 1) for v in o.baseline_ms), "events": o.events,
-                      "alerted_once": o.alerted_once, "duplicates": o.extra_alerts, "false_alerts": o.false_alerts,
-                      "published": o.published, "stored": o.stored, "drain_s": o.drain_s,
-                      "lag_p95_s": round(o.lag_p95_s, 3), "lag_max_s": round(o.lag_max_s, 3),
-                      "cpu_pct_per_1000": {k: round(v, 1) for k, v in o.cpu_per_k.items()}}
+        out.rows.append(
+            Row(
+                "fleet",
+                f"{label}: CPU of {component} per 1,000 wearables",
+                pct,
+                "% of a core",
+                "one core",
+                100.0,
+                higher_is_better=False,
+            )
+        )
+    out.data[name] = {
+        "wearables": wearables,
+        "latency_ms": sorted(round(v, 1) for v in o.latencies_ms),
+        "baseline_ms": sorted(round(v, 1) for v in o.baseline_ms),
+        "events": o.events,
+        "alerted_once": o.alerted_once,
+        "duplicates": o.extra_alerts,
+        "false_alerts": o.false_alerts,
+        "published": o.published,
+        "stored": o.stored,
+        "drain_s": o.drain_s,
+        "lag_p95_s": round(o.lag_p95_s, 3),
+        "lag_max_s": round(o.lag_max_s, 3),
+        "cpu_pct_per_1000": {k: round(v, 1) for k, v in o.cpu_per_k.items()},
+    }

@@ -19,8 +19,9 @@ from aftercare.bench.telemetry import device_id, patient_id
 from store.timeseries.influx import PARALLEL_REQUESTS, POINTS_PER_REQUEST
 
 
-def influx_write_ceiling(http: str, database: str, messages: int, devices: int, samples: int,
-                         start_ms: int) -> dict[str, float]:
+def influx_write_ceiling(
+    http: str, database: str, messages: int, devices: int, samples: int, start_ms: int
+) -> dict[str, float]:
     """Post ``messages * samples`` heart-rate points to ``database``; return points and seconds."""
     lines: list[str] = []
     for i in range(messages):
@@ -28,7 +29,7 @@ def influx_write_ceiling(http: str, database: str, messages: int, devices: int, 
         prefix = f"heart_rate,device_id={device_id(dev)},subject={patient_id(dev)} v="
         t0 = start_ms + seq * samples * 1000
         lines.extend(f"{prefix}{float(60 + (seq + k) % 60)!r} {t0 + k * 1000}" for k in range(samples))
-    bodies = ["\n".join(lines[i:i + POINTS_PER_REQUEST]).encode() for i in range(0, len(lines), POINTS_PER_REQUEST)]
+    bodies = ["\n".join(lines[i : i + POINTS_PER_REQUEST]).encode() for i in range(0, len(lines), POINTS_PER_REQUEST)]
     with httpx.Client(base_url=http, timeout=120) as client, ThreadPoolExecutor(PARALLEL_REQUESTS) as pool:
 
         def post(body: bytes) -> None:

@@ -88,19 +88,37 @@ def _prepare(ctx: BenchContext, kind: str, samples: int, repeat: int) -> Consume
 def _drain(ctx: BenchContext, consumer: Consumer, expected: int, samples: int) -> Drain:
     broker = ctx.mosquitto()
     if consumer.folder is None:
-        result: Drain = run_child(drain_bare, broker.host, broker.port, consumer.client_id, SUBSCRIPTIONS, expected,
-                                  parse_json=consumer.kind == "bare_json", timeout=300)
+        result: Drain = run_child(
+            drain_bare,
+            broker.host,
+            broker.port,
+            consumer.client_id,
+            SUBSCRIPTIONS,
+            expected,
+            parse_json=consumer.kind == "bare_json",
+            timeout=300,
+        )
         return result
     influxd = ctx.influxd() if consumer.kind == "influxdb" else None
     server_pid = influxd.proc.pid if influxd is not None and influxd.proc is not None else None
     server_cpu = cpu_seconds(server_pid)
-    result = run_child(drain_ingest, broker.host, broker.port, consumer.client_id, consumer.folder,
-                       consumer.timeseries_url, expected, timeout=300)
+    result = run_child(
+        drain_ingest,
+        broker.host,
+        broker.port,
+        consumer.client_id,
+        consumer.folder,
+        consumer.timeseries_url,
+        expected,
+        timeout=300,
+    )
     if server_pid is not None:
         result = dataclasses.replace(result, server_cpu_seconds=cpu_seconds(server_pid) - server_cpu)
     if result.stored_messages != expected or result.points != expected * samples:
-        raise AssertionError(f"{consumer.kind}: stored {result.stored_messages} messages / {result.points} points, "
-                             f"expected {expected} / {expected * samples}")
+        raise AssertionError(
+            f"{consumer.kind}: stored {result.stored_messages} messages / {result.points} points, "
+            f"expected {expected} / {expected * samples}"
+        )
     return result
 
 
@@ -117,8 +135,16 @@ def run(ctx: BenchContext) -> SectionResult:
         for samples in p.sizes:
             prepared = [_prepare(ctx, kind, samples, repeat) for kind in consumers]
             ctx.step(f"ingest: publishing {p.messages:,} messages of {samples} samples (run {repeat + 1})")
-            published = run_child(publish_backlog, broker.host, broker.port, p.messages, DEVICES, samples,
-                                  client_id=f"bench-pub-{time.monotonic_ns() % 10**9}", timeout=600)
+            published = run_child(
+                publish_backlog,
+                broker.host,
+                broker.port,
+                p.messages,
+                DEVICES,
+                samples,
+                client_id=f"bench-pub-{time.monotonic_ns() % 10**9}",
+                timeout=600,
+            )
             publish_rates.append(published["messages"] / published["seconds"])
             for consumer in prepared:
                 ctx.step(f"ingest: {consumer.kind} draining {samples}-sample messages (run {repeat + 1})")
@@ -150,26 +176,40 @@ def _influx_ceiling(ctx: BenchContext, messages: int, samples: int, repeat: int)
     influxd.create_database(database)
     pid = influxd.proc.pid if influxd.proc is not None else None
     cpu = cpu_seconds(pid)
-    result = run_child(influx_write_ceiling, influxd.http, database, messages, DEVICES, samples,
-                       now_ms() - 86_400_000, timeout=600)
+    result = run_child(
+        influx_write_ceiling, influxd.http, database, messages, DEVICES, samples, now_ms() - 86_400_000, timeout=600
+    )
     return Ceiling(result["points"] / result["seconds"], (cpu_seconds(pid) - cpu) * 1e6 / result["points"])
 
 
-def _report(out: SectionResult, best: dict[tuple[str, int], Drain], consumers: list[str], p: Plan,
-            publish_rates: list[float], ceilings: dict[int, Ceiling]) -> None:
+def _report(
+    out: SectionResult,
+    best: dict[tuple[str, int], Drain],
+    consumers: list[str],
+    p: Plan,
+    publish_rates: list[float],
+    ceilings: dict[int, Ceiling],
+) -> None:
     for samples in p.sizes:
         base = best[("bare_count", samples)].msgs_per_s
         parsed = best[("bare_json", samples)].msgs_per_s
-        out.rows.append(Row("ingest", f"bare paho + json.loads, {samples} smp/msg", parsed, "msg/s",
-                            "bare paho count", base))
+        out.rows.append(
+            Row("ingest", f"bare paho + json.loads, {samples} smp/msg", parsed, "msg/s", "bare paho count", base)
+        )
         out.data[f"bare_count_{samples}"] = {
-            "msgs_per_s": round(base, 1), "points_per_s": round(base * samples, 1),
-            "baseline_msgs_per_s": round(base, 1), "ratio": 1.0,
-            "cpu_us_per_msg": round(best[("bare_count", samples)].cpu_us_per_msg, 1)}
+            "msgs_per_s": round(base, 1),
+            "points_per_s": round(base * samples, 1),
+            "baseline_msgs_per_s": round(base, 1),
+            "ratio": 1.0,
+            "cpu_us_per_msg": round(best[("bare_count", samples)].cpu_us_per_msg, 1),
+        }
         out.data[f"bare_json_{samples}"] = {
-            "msgs_per_s": round(parsed, 1), "points_per_s": round(parsed * samples, 1),
-            "baseline_msgs_per_s": round(base, 1), "ratio": round(parsed / base, 3),
-            "cpu_us_per_msg": round(best[("bare_json", samples)].cpu_us_per_msg, 1)}
+            "msgs_per_s": round(parsed, 1),
+            "points_per_s": round(parsed * samples, 1),
+            "baseline_msgs_per_s": round(base, 1),
+            "ratio": round(parsed / base, 3),
+            "cpu_us_per_msg": round(best[("bare_json", samples)].cpu_us_per_msg, 1),
+        }
         for consumer in consumers:
             if consumer.startswith("bare"):
                 continue
@@ -177,17 +217,33 @@ def _report(out: SectionResult, best: dict[tuple[str, int], Drain], consumers: l
             ratio = d.msgs_per_s / base
             flag = "" if ratio >= TARGET_RATIO else f"below target {TARGET_RATIO}"
             committer_us = d.committer_cpu_seconds * 1e6 / d.messages if d.messages else 0.0
-            cpu = (f"CPU {d.cpu_us_per_msg:.0f} µs/msg (MQTT process {d.cpu_us_per_msg - committer_us:.0f} + "
-                   f"committer {committer_us:.0f}) vs {best[('bare_count', samples)].cpu_us_per_msg:.0f}")
-            out.rows.append(Row("ingest", f"ingestion, {consumer}, {samples} smp/msg", d.msgs_per_s, "msg/s",
-                                "bare paho count", base,
-                                extra=f"{d.points_per_s:,.0f} points/s; {cpu} {flag}".strip()))
+            cpu = (
+                f"CPU {d.cpu_us_per_msg:.0f} µs/msg (MQTT process {d.cpu_us_per_msg - committer_us:.0f} + "
+                f"committer {committer_us:.0f}) vs {best[('bare_count', samples)].cpu_us_per_msg:.0f}"
+            )
+            out.rows.append(
+                Row(
+                    "ingest",
+                    f"ingestion, {consumer}, {samples} smp/msg",
+                    d.msgs_per_s,
+                    "msg/s",
+                    "bare paho count",
+                    base,
+                    extra=f"{d.points_per_s:,.0f} points/s; {cpu} {flag}".strip(),
+                )
+            )
             entry: dict[str, Any] = {
-                "msgs_per_s": round(d.msgs_per_s, 1), "points_per_s": round(d.points_per_s, 1),
-                "baseline_msgs_per_s": round(base, 1), "ratio": round(ratio, 3),
-                "json_baseline_msgs_per_s": round(parsed, 1), "ratio_to_json": round(d.msgs_per_s / parsed, 3),
-                "messages": d.messages, "seconds": round(d.seconds, 3), "samples_per_message": samples,
-                "backend": consumer, "meets_target": ratio >= TARGET_RATIO,
+                "msgs_per_s": round(d.msgs_per_s, 1),
+                "points_per_s": round(d.points_per_s, 1),
+                "baseline_msgs_per_s": round(base, 1),
+                "ratio": round(ratio, 3),
+                "json_baseline_msgs_per_s": round(parsed, 1),
+                "ratio_to_json": round(d.msgs_per_s / parsed, 3),
+                "messages": d.messages,
+                "seconds": round(d.seconds, 3),
+                "samples_per_message": samples,
+                "backend": consumer,
+                "meets_target": ratio >= TARGET_RATIO,
                 "cpu_us_per_msg": round(d.cpu_us_per_msg, 1),
                 "committer_cpu_us_per_msg": round(committer_us, 1),
                 "baseline_cpu_us_per_msg": round(best[("bare_count", samples)].cpu_us_per_msg, 1),
@@ -195,17 +251,33 @@ def _report(out: SectionResult, best: dict[tuple[str, int], Drain], consumers: l
             ceiling = ceilings.get(samples) if consumer == "influxdb" else None
             if ceiling is not None:
                 server_us = d.server_cpu_seconds * 1e6 / max(1, d.points)
-                out.rows.append(Row(
-                    "ingest", f"ingestion, influxdb, {samples} smp/msg, points", d.points_per_s, "points/s",
-                    "influxd write ceiling (bare HTTP)", ceiling.points_per_s,
-                    extra=f"influxd CPU {server_us:.2f} µs/point (alone: {ceiling.server_cpu_us_per_point:.2f})"))
+                out.rows.append(
+                    Row(
+                        "ingest",
+                        f"ingestion, influxdb, {samples} smp/msg, points",
+                        d.points_per_s,
+                        "points/s",
+                        "influxd write ceiling (bare HTTP)",
+                        ceiling.points_per_s,
+                        extra=f"influxd CPU {server_us:.2f} µs/point (alone: {ceiling.server_cpu_us_per_point:.2f})",
+                    )
+                )
                 entry["influxd_ceiling_points_per_s"] = round(ceiling.points_per_s, 1)
                 entry["ratio_to_influxd_ceiling"] = round(d.points_per_s / ceiling.points_per_s, 3)
                 entry["influxd_cpu_us_per_point"] = round(server_us, 3)
                 entry["influxd_alone_cpu_us_per_point"] = round(ceiling.server_cpu_us_per_point, 3)
             out.data[f"{consumer}_{samples}"] = entry
-    out.meta = {"messages": p.messages, "repeats": p.repeats, "devices": DEVICES, "qos": 1,
-                          "protocol": "MQTT 5", "receive_maximum": 1000, "target_ratio": TARGET_RATIO,
-                          "publisher_msgs_per_s": round(max(publish_rates), 1) if publish_rates else None}
-    out.notes.append(f"best of {p.repeats} drain(s) of a {p.messages:,}-message QoS 1 backlog per figure; "
-                     "ratio = ingestion / bare counting subscriber on the same messages")
+    out.meta = {
+        "messages": p.messages,
+        "repeats": p.repeats,
+        "devices": DEVICES,
+        "qos": 1,
+        "protocol": "MQTT 5",
+        "receive_maximum": 1000,
+        "target_ratio": TARGET_RATIO,
+        "publisher_msgs_per_s": round(max(publish_rates), 1) if publish_rates else None,
+    }
+    out.notes.append(
+        f"best of {p.repeats} drain(s) of a {p.messages:,}-message QoS 1 backlog per figure; "
+        "ratio = ingestion / bare counting subscriber on the same messages"
+    )

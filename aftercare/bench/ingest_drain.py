@@ -26,8 +26,7 @@ from ingest.committer import CommitterProcess
 
 
 def ingest_settings(data_dir: Path, client_id: str, timeseries_url: str | None) -> Settings:
-    return Settings(data_dir=data_dir, timeseries_url=timeseries_url, mqtt_client_id=client_id,
-                    log_level="WARNING")
+    return Settings(data_dir=data_dir, timeseries_url=timeseries_url, mqtt_client_id=client_id, log_level="WARNING")
 
 
 def prepare_stores(data_dir: Path, timeseries_url: str | None, devices: int) -> None:
@@ -40,8 +39,16 @@ def prepare_stores(data_dir: Path, timeseries_url: str | None, devices: int) -> 
         stores.close()
 
 
-def drain_ingest(host: str, port: int, client_id: str, data_dir: Path, timeseries_url: str | None,
-                 expected: int, *, timeout: float = 300.0) -> Drain:
+def drain_ingest(
+    host: str,
+    port: int,
+    client_id: str,
+    data_dir: Path,
+    timeseries_url: str | None,
+    expected: int,
+    *,
+    timeout: float = 300.0,
+) -> Drain:
     """Run ingestion on a primed session holding ``expected`` messages until all are committed and acked."""
     logging.basicConfig(level=logging.WARNING)
     settings = ingest_settings(data_dir, client_id, timeseries_url)
@@ -65,5 +72,11 @@ def drain_ingest(host: str, port: int, client_id: str, data_dir: Path, timeserie
         stores.close()
     points = int(REGISTRY.get_sample_value("aftercare_ingest_stored_points_total") or 0)
     stored = int(REGISTRY.get_sample_value("aftercare_ingest_stored_messages_total") or 0)
-    return Drain(messages=service.messages, seconds=seconds, points=points, stored_messages=stored,
-                 cpu_seconds=own + child, committer_cpu_seconds=child)
+    return Drain(
+        messages=service.messages,
+        seconds=seconds,
+        points=points,
+        stored_messages=stored,
+        cpu_seconds=own + child,
+        committer_cpu_seconds=child,
+    )

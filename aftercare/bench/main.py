@@ -30,15 +30,28 @@ Section = Callable[[BenchContext], SectionResult]
 def _sections() -> dict[str, Section]:
     from aftercare.bench import alerts_bench, api_bench, fleet_bench, ingest_bench, monitor_bench, scale_bench
 
-    return {"ingest": ingest_bench.run, "scale": scale_bench.run, "monitor": monitor_bench.run,
-            "alerts": alerts_bench.run, "fleet": fleet_bench.run, "api": api_bench.run}
+    return {
+        "ingest": ingest_bench.run,
+        "scale": scale_bench.run,
+        "monitor": monitor_bench.run,
+        "alerts": alerts_bench.run,
+        "fleet": fleet_bench.run,
+        "api": api_bench.run,
+    }
 
 
 SECTION_NAMES = ("ingest", "scale", "monitor", "alerts", "fleet", "api")
 
 
-def run_bench(*, settings: Settings, quick: bool = False, json_path: Path | None = None,
-              only: list[str] | None = None, console: Console | None = None, wearables: int | None = None) -> int:
+def run_bench(
+    *,
+    settings: Settings,
+    quick: bool = False,
+    json_path: Path | None = None,
+    only: list[str] | None = None,
+    console: Console | None = None,
+    wearables: int | None = None,
+) -> int:
     """Run the chosen sections (default all); return the exit code (0 ok, 1 a section failed, 2 bad usage)."""
     console = console or Console(width=None if sys.stdout.isatty() else 150)
     chosen = [s.strip() for s in only if s.strip()] if only else list(SECTION_NAMES)
@@ -55,12 +68,21 @@ def run_bench(*, settings: Settings, quick: bool = False, json_path: Path | None
     workdir = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
     started = time.perf_counter()
     results: list[SectionResult] = []
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                        console=console, transient=False)
-    ctx = BenchContext(settings=settings, quick=quick, console=console, workdir=workdir, progress=progress,
-                       wearables=wearables)
-    console.print(f"[bold]aftercare bench[/] ({'quick' if quick else 'full'} run: {', '.join(chosen)}); "
-                  "every figure is a ratio against a baseline measured in this run")
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    ctx = BenchContext(
+        settings=settings, quick=quick, console=console, workdir=workdir, progress=progress, wearables=wearables
+    )
+    console.print(
+        f"[bold]aftercare bench[/] ({'quick' if quick else 'full'} run: {', '.join(chosen)}); "
+        "every figure is a ratio against a baseline measured in this run"
+    )
     try:
         with progress:
             for name in chosen:

@@ -55,8 +55,13 @@ def _patient_days(ctx: BenchContext, out: SectionResult, days: int) -> None:
 
     def metrics() -> None:
         for day in simulated:
-            compute_day_metrics(day.series, zone=(100.0, 135.0), resting_hr_baseline=62.0, spo2_baseline=97.0,
-                                day_bounds_ms=(day.day_start_ms, day.day_start_ms + DAY_MS))
+            compute_day_metrics(
+                day.series,
+                zone=(100.0, 135.0),
+                resting_hr_baseline=62.0,
+                spo2_baseline=97.0,
+                day_bounds_ms=(day.day_start_ms, day.day_start_ms + DAY_MS),
+            )
 
     def floor() -> None:
         for day in simulated:
@@ -68,11 +73,24 @@ def _patient_days(ctx: BenchContext, out: SectionResult, days: int) -> None:
     samples = sum(int(t.shape[0]) for day in simulated for t, _v in day.series.values())
     measured = rate(days, metrics)
     base = rate(days, floor, repeats=3)
-    out.rows.append(Row("monitor", "patient-days of metrics (compute_day_metrics)", measured, "days/s",
-                        "numpy pass over the same arrays", base,
-                        extra=f"{samples // days:,} samples per simulated day"))
-    out.data["patient_days"] = {"per_s": round(measured, 3), "baseline_per_s": round(base, 1),
-                                "ratio": round(measured / base, 5), "days": days, "samples_per_day": samples // days}
+    out.rows.append(
+        Row(
+            "monitor",
+            "patient-days of metrics (compute_day_metrics)",
+            measured,
+            "days/s",
+            "numpy pass over the same arrays",
+            base,
+            extra=f"{samples // days:,} samples per simulated day",
+        )
+    )
+    out.data["patient_days"] = {
+        "per_s": round(measured, 3),
+        "baseline_per_s": round(base, 1),
+        "ratio": round(measured / base, 5),
+        "days": days,
+        "samples_per_day": samples // days,
+    }
 
 
 def _photos(ctx: BenchContext, out: SectionResult, count: int) -> None:
@@ -95,10 +113,22 @@ def _photos(ctx: BenchContext, out: SectionResult, count: int) -> None:
 
     measured = rate(count, checks)
     base = rate(count, decode, repeats=2)
-    out.rows.append(Row("monitor", "photo checks (check_photo, 1024x768 JPEG)", measured, "photos/s",
-                        "Pillow decode to luminance", base))
-    out.data["photo_checks"] = {"per_s": round(measured, 2), "baseline_per_s": round(base, 2),
-                                "ratio": round(measured / base, 4), "photos": count}
+    out.rows.append(
+        Row(
+            "monitor",
+            "photo checks (check_photo, 1024x768 JPEG)",
+            measured,
+            "photos/s",
+            "Pillow decode to luminance",
+            base,
+        )
+    )
+    out.data["photo_checks"] = {
+        "per_s": round(measured, 2),
+        "baseline_per_s": round(base, 2),
+        "ratio": round(measured / base, 4),
+        "photos": count,
+    }
 
 
 def _phash(ctx: BenchContext, out: SectionResult, lookups: int) -> None:
@@ -129,14 +159,35 @@ def _phash(ctx: BenchContext, out: SectionResult, lookups: int) -> None:
     measured = rate(lookups, find, repeats=2)
     base = rate(lookups, bare, repeats=2)
     python = rate(loop_lookups, loop)
-    out.rows.append(Row("monitor", "pHash find_reuse vs 100k hashes (hash + mirror)", measured, "lookups/s",
-                        "numpy XOR+popcount, one hash", base))
-    out.rows.append(Row("monitor", "pHash find_reuse vs 100k hashes (hash + mirror)", measured, "lookups/s",
-                        "plain Python XOR+bit_count loop", python))
-    out.data["phash_lookups"] = {"per_s": round(measured, 1), "baseline_per_s": round(base, 1),
-                                 "ratio": round(measured / base, 3), "python_loop_per_s": round(python, 2),
-                                 "ratio_to_python_loop": round(measured / python, 1), "stored": STORED_HASHES,
-                                 "lookups": lookups}
+    out.rows.append(
+        Row(
+            "monitor",
+            "pHash find_reuse vs 100k hashes (hash + mirror)",
+            measured,
+            "lookups/s",
+            "numpy XOR+popcount, one hash",
+            base,
+        )
+    )
+    out.rows.append(
+        Row(
+            "monitor",
+            "pHash find_reuse vs 100k hashes (hash + mirror)",
+            measured,
+            "lookups/s",
+            "plain Python XOR+bit_count loop",
+            python,
+        )
+    )
+    out.data["phash_lookups"] = {
+        "per_s": round(measured, 1),
+        "baseline_per_s": round(base, 1),
+        "ratio": round(measured / base, 3),
+        "python_loop_per_s": round(python, 2),
+        "ratio_to_python_loop": round(measured / python, 1),
+        "stored": STORED_HASHES,
+        "lookups": lookups,
+    }
 
 
 def _day_refreshes(ctx: BenchContext, out: SectionResult, refreshes: int) -> None:
@@ -160,15 +211,24 @@ def _day_refreshes(ctx: BenchContext, out: SectionResult, refreshes: int) -> Non
             t, v = series[metric]
             i, j = np.searchsorted(t, start), np.searchsorted(t, min(end, upto))
             return t[i:j], v[i:j]
+
         return read
 
     def session_hr(_source: str, start: int, end: int) -> SessionHeartRate:
         return session_heart_rate(*series["heart_rate"], start, end)
 
     def refresh(partials: dict[int, dict[str, Any]], lo: int, hi: int) -> dict[int, dict[str, Any]]:
-        blocks, _, _ = update_day(partials, blocks_touched(lo, hi - 1), reader(hi), list(series), bounds,
-                                  zone=(100.0, 135.0), spo2_baseline=97.0, resting_hr_baseline=62.0,
-                                  session_hr=session_hr)
+        blocks, _, _ = update_day(
+            partials,
+            blocks_touched(lo, hi - 1),
+            reader(hi),
+            list(series),
+            bounds,
+            zone=(100.0, 135.0),
+            spo2_baseline=97.0,
+            resting_hr_baseline=62.0,
+            session_hr=session_hr,
+        )
         return blocks
 
     start = day0 + 18 * 3_600_000
@@ -183,16 +243,29 @@ def _day_refreshes(ctx: BenchContext, out: SectionResult, refreshes: int) -> Non
     def whole() -> None:
         for m in minutes:
             upto = {k: (t[t < m + 60_000], v[t < m + 60_000]) for k, (t, v) in series.items()}
-            compute_day_metrics(upto, zone=(100.0, 135.0), resting_hr_baseline=62.0, spo2_baseline=97.0,
-                                day_bounds_ms=bounds)
+            compute_day_metrics(
+                upto, zone=(100.0, 135.0), resting_hr_baseline=62.0, spo2_baseline=97.0, day_bounds_ms=bounds
+            )
 
     measured = rate(refreshes, incremental)
     base = rate(refreshes, whole)
-    out.rows.append(Row("monitor", "day-metric refreshes, a minute of new data at 18:00 (blocks merged)", measured,
-                        "refreshes/s", "whole-day recomputation", base,
-                        extra=f"{1000 / measured:.1f} ms against {1000 / base:.0f} ms a refresh"))
-    out.data["day_refresh"] = {"per_s": round(measured, 2), "baseline_per_s": round(base, 2),
-                               "ratio": round(measured / base, 2), "refreshes": refreshes}
+    out.rows.append(
+        Row(
+            "monitor",
+            "day-metric refreshes, a minute of new data at 18:00 (blocks merged)",
+            measured,
+            "refreshes/s",
+            "whole-day recomputation",
+            base,
+            extra=f"{1000 / measured:.1f} ms against {1000 / base:.0f} ms a refresh",
+        )
+    )
+    out.data["day_refresh"] = {
+        "per_s": round(measured, 2),
+        "baseline_per_s": round(base, 2),
+        "ratio": round(measured / base, 2),
+        "refreshes": refreshes,
+    }
 
 
 def run(ctx: BenchContext) -> SectionResult:

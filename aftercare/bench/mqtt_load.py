@@ -62,8 +62,9 @@ def _wait(event: threading.Event, timeout: float, what: str) -> None:
         raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def prime_session(host: str, port: int, client_id: str, topics: tuple[str, ...], *,
-                  shared_group: str | None = None) -> None:
+def prime_session(
+    host: str, port: int, client_id: str, topics: tuple[str, ...], *, shared_group: str | None = None
+) -> None:
     """Create a fresh persistent MQTT 5 session subscribed at QoS 1, then leave it offline."""
     filters = [f"$share/{shared_group}/{t}" if shared_group else t for t in topics]
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
@@ -95,9 +96,18 @@ def drop_session(host: str, port: int, client_id: str) -> None:
         client.loop_stop()
 
 
-def publish_backlog(host: str, port: int, total: int, devices: int, samples: int, *, seq_offset: int = 0,
-                    start_ms: int | None = None, client_id: str = "bench-publisher",
-                    timeout: float = 300.0) -> dict[str, float]:
+def publish_backlog(
+    host: str,
+    port: int,
+    total: int,
+    devices: int,
+    samples: int,
+    *,
+    seq_offset: int = 0,
+    start_ms: int | None = None,
+    client_id: str = "bench-publisher",
+    timeout: float = 300.0,
+) -> dict[str, float]:
     """Publish ``total`` telemetry messages at QoS 1 as fast as the broker takes them (child process).
 
     Returns once the broker acknowledged every one: ``{"messages", "seconds"}``.
@@ -126,14 +136,21 @@ def publish_backlog(host: str, port: int, total: int, devices: int, samples: int
     return {"messages": float(total), "seconds": seconds}
 
 
-def drain_bare(host: str, port: int, client_id: str, topics: tuple[str, ...], expected: int, *,
-               parse_json: bool, timeout: float = 300.0) -> Drain:
+def drain_bare(
+    host: str,
+    port: int,
+    client_id: str,
+    topics: tuple[str, ...],
+    expected: int,
+    *,
+    parse_json: bool,
+    timeout: float = 300.0,
+) -> Drain:
     """A bare paho subscriber (automatic acks, QoS 1) taking a backlog: counting, or ``json.loads`` of each.
 
     Runs in a child process; the clock starts just before CONNECT.
     """
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
-                         manual_ack=False)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=False)
     done = threading.Event()
     count = [0]
     sink: list[Any] = [None]

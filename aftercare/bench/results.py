@@ -65,8 +65,7 @@ def fmt(value: float) -> str:
 
 def _cells(row: Row) -> tuple[str, str, str, str]:
     ratio = f"{row.ratio:.2f}" + ("" if row.higher_is_better else " (lower=better)")
-    return (f"{fmt(row.value)} {row.unit}", f"{row.baseline}: {fmt(row.baseline_value)} {row.unit}", ratio,
-            row.extra)
+    return (f"{fmt(row.value)} {row.unit}", f"{row.baseline}: {fmt(row.baseline_value)} {row.unit}", ratio, row.extra)
 
 
 def table(results: list[SectionResult], *, title: str) -> Table:
@@ -89,8 +88,7 @@ def table(results: list[SectionResult], *, title: str) -> Table:
 
 def markdown(results: list[SectionResult]) -> str:
     """The same table in Markdown (for docs/benchmarks.md)."""
-    lines = ["| section | measure | value | baseline (same run) | ratio | notes |",
-             "|---|---|---:|---|---:|---|"]
+    lines = ["| section | measure | value | baseline (same run) | ratio | notes |", "|---|---|---:|---|---:|---|"]
     for result in results:
         if result.skipped or result.error:
             why = f"skipped: {result.skipped}" if result.skipped else f"failed: {result.error}"
@@ -103,8 +101,15 @@ def markdown(results: list[SectionResult]) -> str:
 
 def to_json(results: list[SectionResult], *, quick: bool, seconds: float) -> dict[str, Any]:
     """Each section's figures under its own top-level key; how they were made under ``meta.sections``."""
-    doc: dict[str, Any] = {"meta": {"quick": quick, "seconds": round(seconds, 1), "python": platform.python_version(),
-                                    "machine": platform.machine(), "cpus": _cpus()}}
+    doc: dict[str, Any] = {
+        "meta": {
+            "quick": quick,
+            "seconds": round(seconds, 1),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": _cpus(),
+        }
+    }
     sections: dict[str, Any] = {}
     doc["meta"]["sections"] = sections
     for result in results:

@@ -69,17 +69,35 @@ class IngestProcess:
             self.proc.wait(5)
 
 
-def start_ingest_process(data_dir: Path, broker_url: str, client_id: str, *, shared_group: str | None,
-                         log: Path, extra_env: dict[str, str] | None = None) -> IngestProcess:
+def start_ingest_process(
+    data_dir: Path,
+    broker_url: str,
+    client_id: str,
+    *,
+    shared_group: str | None,
+    log: Path,
+    extra_env: dict[str, str] | None = None,
+) -> IngestProcess:
     """`aftercare ingest` as a subprocess (logging at INFO to ``log``)."""
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_MQTT_URL": broker_url,
-           "AFTERCARE_MQTT_CLIENT_ID": client_id, "AFTERCARE_ADMIN_TOKEN": "bench-admin-token-0123456789abcdef",
-           "AFTERCARE_LOG_LEVEL": "INFO", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_MQTT_URL": broker_url,
+        "AFTERCARE_MQTT_CLIENT_ID": client_id,
+        "AFTERCARE_ADMIN_TOKEN": "bench-admin-token-0123456789abcdef",
+        "AFTERCARE_LOG_LEVEL": "INFO",
+        **(extra_env or {}),
+    }
     if shared_group:
         env["AFTERCARE_MQTT_SHARED_GROUP"] = shared_group
     with open(log, "ab") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "aftercare.cli", "ingest"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aftercare.cli", "ingest"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
     return IngestProcess(proc, log)
 
 
@@ -104,15 +122,25 @@ def measure(ctx: BenchContext, processes: int, messages: int) -> float:
     # sessions of earlier members, so reusing a group would strand messages in the last run's sessions.
     group = f"{GROUP}{processes}x{stamp}"
     ids = [f"bench-scale-{processes}-{i}-{stamp}" for i in range(processes)]
-    running = [start_ingest_process(folder, broker.url, client_id, shared_group=group, log=folder / f"ingest-{i}.log")
-               for i, client_id in enumerate(ids)]
+    running = [
+        start_ingest_process(folder, broker.url, client_id, shared_group=group, log=folder / f"ingest-{i}.log")
+        for i, client_id in enumerate(ids)
+    ]
     try:
         wait_until(lambda: all(p.connected() for p in running), 60, 0.05, f"{processes} ingest process(es) connected")
         time.sleep(0.5)  # the SUBSCRIBE follows the connect
         for p in running:
             p.signal(signal.SIGSTOP)
-        run_child(publish_backlog, broker.host, broker.port, messages, DEVICES, SAMPLES,
-                  client_id=f"bench-scale-pub-{stamp}", timeout=600)
+        run_child(
+            publish_backlog,
+            broker.host,
+            broker.port,
+            messages,
+            DEVICES,
+            SAMPLES,
+            client_id=f"bench-scale-pub-{stamp}",
+            timeout=600,
+        )
         db = folder / "timeseries.db"
         started = time.perf_counter()
         for p in running:
@@ -121,8 +149,10 @@ def measure(ctx: BenchContext, processes: int, messages: int) -> float:
             wait_until(lambda: count_chunks(db) >= messages, 300, 0.02, f"{messages} messages stored")
         except TimeoutError:
             tails = "; ".join(p.tail() for p in running)
-            raise TimeoutError(f"{processes} process(es) stored {count_chunks(db)} of {messages} messages in 300 s; "
-                               f"their logs end: {tails}") from None
+            raise TimeoutError(
+                f"{processes} process(es) stored {count_chunks(db)} of {messages} messages in 300 s; "
+                f"their logs end: {tails}"
+            ) from None
         seconds = time.perf_counter() - started
         stored = count_chunks(db)
         if stored != messages:
@@ -148,15 +178,34 @@ def run(ctx: BenchContext) -> SectionResult:
             rates[n] = max(rates.get(n, 0.0), measure(ctx, n, messages))
     base = rates[1]
     for n, rate in rates.items():
-        out.rows.append(Row("scale", f"{n} `aftercare ingest` process(es), shared subscription", rate, "msg/s",
-                            "1 process", base, extra=f"{rate * SAMPLES:,.0f} points/s"))
-        out.data[f"processes_{n}"] = {"processes": n, "msgs_per_s": round(rate, 1),
-                                      "points_per_s": round(rate * SAMPLES, 1),
-                                      "baseline_msgs_per_s": round(base, 1), "ratio": round(rate / base, 3)}
-    out.meta = {"messages": messages, "samples_per_message": SAMPLES, "repeats": repeats,
-                "cpus": len(os.sched_getaffinity(0)),
-                "stores": "one data folder shared by the processes (SQLite state and time series)"}
-    out.notes.append(f"{len(os.sched_getaffinity(0))} CPU(s) here: the broker and the processes share them, so "
-                     "more processes than cores cannot add throughput")
+        out.rows.append(
+            Row(
+                "scale",
+                f"{n} `aftercare ingest` process(es), shared subscription",
+                rate,
+                "msg/s",
+                "1 process",
+                base,
+                extra=f"{rate * SAMPLES:,.0f} points/s",
+            )
+        )
+        out.data[f"processes_{n}"] = {
+            "processes": n,
+            "msgs_per_s": round(rate, 1),
+            "points_per_s": round(rate * SAMPLES, 1),
+            "baseline_msgs_per_s": round(base, 1),
+            "ratio": round(rate / base, 3),
+        }
+    out.meta = {
+        "messages": messages,
+        "samples_per_message": SAMPLES,
+        "repeats": repeats,
+        "cpus": len(os.sched_getaffinity(0)),
+        "stores": "one data folder shared by the processes (SQLite state and time series)",
+    }
+    out.notes.append(
+        f"{len(os.sched_getaffinity(0))} CPU(s) here: the broker and the processes share them, so "
+        "more processes than cores cannot add throughput"
+    )
     ctx.end("scale: done")
     return out

@@ -46,8 +46,9 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
-def _wait_port(host: str, port: int, proc: subprocess.Popen[bytes], what: str, log_path: Path,
-               timeout: float = 15.0) -> None:
+def _wait_port(
+    host: str, port: int, proc: subprocess.Popen[bytes], what: str, log_path: Path, timeout: float = 15.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -117,8 +118,12 @@ class PrivateMosquitto:
         config = self._write_config()
         with open(self.log_path, "ab") as log_file:
             # a fixed binary and a config file we wrote: no untrusted input
-            self.proc = subprocess.Popen([MOSQUITTO_BINARY, "-c", str(config)], stdout=log_file,  # noqa: S603
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(  # noqa: S603
+                [MOSQUITTO_BINARY, "-c", str(config)],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         _wait_port(self.host, self.port, self.proc, "mosquitto", self.log_path)
         log.debug("private mosquitto (pid %s) on %s:%s", self.proc.pid, self.host, self.port)
         return self
@@ -195,8 +200,13 @@ class PrivateInfluxd:
         )
         env = {**os.environ, "INFLUXDB_DATA_QUERY_LOG_ENABLED": "false"}
         with open(self.log_path, "ab") as log_file:
-            self.proc = subprocess.Popen([binary, "-config", str(config)], stdout=log_file,  # noqa: S603
-                                         stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            self.proc = subprocess.Popen(  # noqa: S603
+                [binary, "-config", str(config)],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         _wait_port(self.host, self.port, self.proc, "influxd", self.log_path, timeout=30)
         try:
             wait_until(http_answers(f"{self.http}/ping", 204), 30, 0.1, "influxd to answer /ping")

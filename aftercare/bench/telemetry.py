@@ -30,8 +30,17 @@ def register_wearables(state: StateStore, count: int) -> None:
     created = now_ms()
     with state.session() as s:
         for i in range(count):
-            s.add(Patient(id=patient_id(i), name=f"Bench patient {i}", claim_id=f"BC{i:04d}", manager_id="BM1",
-                          resting_hr=60, max_hr=180, created_ms=created))
+            s.add(
+                Patient(
+                    id=patient_id(i),
+                    name=f"Bench patient {i}",
+                    claim_id=f"BC{i:04d}",
+                    manager_id="BM1",
+                    resting_hr=60,
+                    max_hr=180,
+                    created_ms=created,
+                )
+            )
         s.flush()
         for i in range(count):
             s.add(Device(device_id=device_id(i), kind="wearable", patient_id=patient_id(i), created_ms=created))
@@ -44,8 +53,9 @@ def heart_rate_batch(seq: int, t0_ms: int, samples: int) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-def stream(total: int, *, devices: int, samples: int, start_ms: int | None = None,
-           seq_offset: int = 0) -> Iterator[tuple[str, bytes]]:
+def stream(
+    total: int, *, devices: int, samples: int, start_ms: int | None = None, seq_offset: int = 0
+) -> Iterator[tuple[str, bytes]]:
     """``total`` messages round-robin over ``devices`` wearables; message i of a device has seq i + offset.
 
     Each device's messages follow each other in time (``samples`` seconds each), starting a day ago.

@@ -41,13 +41,17 @@ def scope(query: Select[Any], caller: Caller) -> Select[Any]:
 
 
 @router.get("", response_model=Page[AlertPublic])
-def list_alerts(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
-                state: Annotated[AlertStateQ | None, Query(description="active = not resolved")] = None,
-                kind: Annotated[str | None, Query(max_length=40)] = None,
-                subject: Annotated[str | None, Query(max_length=64)] = None,
-                since: Annotated[str | None, Query(description="opened at or after (RFC 3339 or ms)")] = None,
-                until: Annotated[str | None, Query(description="opened before (RFC 3339 or ms)")] = None,
-                ) -> Page[AlertPublic]:
+def list_alerts(
+    session: SessionDep,
+    caller: CallerDep,
+    limit: LimitQ = 100,
+    offset: OffsetQ = 0,
+    state: Annotated[AlertStateQ | None, Query(description="active = not resolved")] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    subject: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[str | None, Query(description="opened at or after (RFC 3339 or ms)")] = None,
+    until: Annotated[str | None, Query(description="opened before (RFC 3339 or ms)")] = None,
+) -> Page[AlertPublic]:
     query = scope(select(Alert), caller)
     if state == "active":
         query = query.where(Alert.state.in_(lifecycle.ACTIVE))
@@ -61,8 +65,14 @@ def list_alerts(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, off
         query = query.where(Alert.opened_ms >= parse_instant("since", since, 0))
     if until is not None:
         query = query.where(Alert.opened_ms < parse_instant("until", until, 0))
-    return paginate(session, query, limit=limit, offset=offset, order_by=[Alert.opened_ms.desc(), Alert.id],
-                    view=AlertPublic.model_validate)
+    return paginate(
+        session,
+        query,
+        limit=limit,
+        offset=offset,
+        order_by=[Alert.opened_ms.desc(), Alert.id],
+        view=AlertPublic.model_validate,
+    )
 
 
 def _mine(session: SessionDep, caller: Caller, alert_id: str) -> Alert:

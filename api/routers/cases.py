@@ -80,8 +80,11 @@ def sees_case(session: SessionDep, caller: Caller, case: Case) -> bool:
     if caller.is_staff:
         return True
     if caller.role is Role.CLAIMANT:
-        return (caller.case_id == case.id or (caller.patient_id is not None and caller.patient_id == case.patient_id)
-                or (caller.job_id is not None and caller.job_id == case.job_id))
+        return (
+            caller.case_id == case.id
+            or (caller.patient_id is not None and caller.patient_id == case.patient_id)
+            or (caller.job_id is not None and caller.job_id == case.job_id)
+        )
     if caller.role is Role.REHAB_MANAGER and case.patient_id is not None and caller.manager_id is not None:
         patient = session.get(Patient, case.patient_id)
         return patient is not None and patient.manager_id == caller.manager_id
@@ -92,26 +95,49 @@ def visible_case(session: SessionDep, caller: CallerDep, case_id: str) -> Case:
     """The case if the caller may see it: 404 when missing (staff), 403 when not theirs."""
     if caller.role is Role.SHOP:
         raise forbid("cases")
-    return get_visible(session, Case, case_id, caller, what=f"case {case_id!r}",
-                       sees=lambda c: sees_case(session, caller, c))
+    return get_visible(
+        session, Case, case_id, caller, what=f"case {case_id!r}", sees=lambda c: sees_case(session, caller, c)
+    )
 
 
 def case_view(session: SessionDep, case: Case, *, live: bool = True) -> CasePublic:
     figures = lifecycle.compute_figures(session, case) if live else (case.figures or {})
-    return CasePublic(id=case.id, claim_id=case.claim_id, line=case.line, state=case.state, claimant=case.claimant,
-                      payment=payment_for_json(case.payment or {}), loss=case.loss, job_id=case.job_id,
-                      patient_id=case.patient_id,
-                      plan_version=case.plan_version, services=case.services or {},
-                      milestones=list(case.milestones or []), figures=figures, opened_by=case.opened_by,
-                      opened_ms=case.opened_ms, updated_ms=case.updated_ms, closed_ms=case.closed_ms)
+    return CasePublic(
+        id=case.id,
+        claim_id=case.claim_id,
+        line=case.line,
+        state=case.state,
+        claimant=case.claimant,
+        payment=payment_for_json(case.payment or {}),
+        loss=case.loss,
+        job_id=case.job_id,
+        patient_id=case.patient_id,
+        plan_version=case.plan_version,
+        services=case.services or {},
+        milestones=list(case.milestones or []),
+        figures=figures,
+        opened_by=case.opened_by,
+        opened_ms=case.opened_ms,
+        updated_ms=case.updated_ms,
+        closed_ms=case.closed_ms,
+    )
 
 
 def plan_view(case: Case, plan: CasePlan) -> PlanPublic:
     items = items_with_status(case, plan.items) if plan.version == case.plan_version else plan.items
-    return PlanPublic.model_validate({
-        "case_id": case.id, "version": plan.version, "items": items, "omitted": plan.omitted,
-        "preferences": plan.preferences, "changes": plan.changes, "reason": plan.reason,
-        "created_by": plan.created_by, "created_ms": plan.created_ms})
+    return PlanPublic.model_validate(
+        {
+            "case_id": case.id,
+            "version": plan.version,
+            "items": items,
+            "omitted": plan.omitted,
+            "preferences": plan.preferences,
+            "changes": plan.changes,
+            "reason": plan.reason,
+            "created_by": plan.created_by,
+            "created_ms": plan.created_ms,
+        }
+    )
 
 
 @router.post("", status_code=201, response_model=CasePublic)
@@ -122,10 +148,15 @@ def create_case(body: CaseCreate, session: SessionDep, caller: StaffDep) -> Case
 
 
 @router.get("", response_model=Page[CasePublic])
-def list_cases(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
-               state: CaseState | None = None, line: Line | None = None,
-               claim_id: Annotated[str | None, Query(max_length=64, pattern=_ID_PATTERN)] = None
-               ) -> Page[CasePublic]:
+def list_cases(
+    session: SessionDep,
+    caller: CallerDep,
+    limit: LimitQ = 100,
+    offset: OffsetQ = 0,
+    state: CaseState | None = None,
+    line: Line | None = None,
+    claim_id: Annotated[str | None, Query(max_length=64, pattern=_ID_PATTERN)] = None,
+) -> Page[CasePublic]:
     query = select(Case)
     if caller.role is Role.CLAIMANT:
         mine = [Case.id == caller.case_id] if caller.case_id else []
@@ -142,14 +173,22 @@ def list_cases(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offs
         query = query.where(Case.line == line)
     if claim_id is not None:
         query = query.where(Case.claim_id == claim_id)
-    return paginate(session, query, limit=limit, offset=offset, order_by=[Case.opened_ms.desc(), Case.id],
-                    view=lambda c: case_view(session, c, live=False))
+    return paginate(
+        session,
+        query,
+        limit=limit,
+        offset=offset,
+        order_by=[Case.opened_ms.desc(), Case.id],
+        view=lambda c: case_view(session, c, live=False),
+    )
 
 
 @router.get("/nps", response_model=NpsPublic)
-def get_nps(session: SessionDep, _caller: StaffDep,
-            by: Annotated[Literal["shop", "manager", "line"], Query(description="group answers by")] = "line"
-            ) -> NpsPublic:
+def get_nps(
+    session: SessionDep,
+    _caller: StaffDep,
+    by: Annotated[Literal["shop", "manager", "line"], Query(description="group answers by")] = "line",
+) -> NpsPublic:
     return NpsPublic.model_validate({"by": by, "rows": nps_view(session, by)})
 
 
@@ -167,17 +206,23 @@ def link_case(case_id: CaseId, body: CaseLinks, session: SessionDep, caller: Sta
 
 
 @router.get("/{case_id}/notice", response_model=NoticePublic)
-def get_notice(case_id: CaseId, session: SessionDep, caller: CallerDep,
-               lang: Annotated[Language | None, Query(description="default: the claimant's language")] = None
-               ) -> NoticePublic:
+def get_notice(
+    case_id: CaseId,
+    session: SessionDep,
+    caller: CallerDep,
+    lang: Annotated[Language | None, Query(description="default: the claimant's language")] = None,
+) -> NoticePublic:
     case = visible_case(session, caller, case_id)
     return NoticePublic.model_validate(notice_in(session, case, lang))
 
 
 @router.get("/{case_id}/plan", response_model=PlanPublic)
-def get_plan(case_id: CaseId, session: SessionDep, caller: CallerDep,
-             version: Annotated[int | None, Query(ge=1, le=1_000_000, description="default: the current")] = None
-             ) -> PlanPublic:
+def get_plan(
+    case_id: CaseId,
+    session: SessionDep,
+    caller: CallerDep,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000, description="default: the current")] = None,
+) -> PlanPublic:
     case = visible_case(session, caller, case_id)
     plan = plan_version(session, case.id, version) if version is not None else current_plan(session, case.id)
     if plan is None:
@@ -202,15 +247,21 @@ def change_plan(case_id: CaseId, body: PlanChange, session: SessionDep, caller: 
     if not (caller.is_staff or caller.role is Role.CLAIMANT):
         raise forbid("plan changes (the claimant or claims staff change a plan)")
     with committing(session):
-        plan, _ = lifecycle.change_plan(session, case, body.model_dump(exclude_none=True), by=caller.name,
-                                        by_role="claimant" if caller.role is Role.CLAIMANT else "staff",
-                                        at_ms=now_ms())
+        plan, _ = lifecycle.change_plan(
+            session,
+            case,
+            body.model_dump(exclude_none=True),
+            by=caller.name,
+            by_role="claimant" if caller.role is Role.CLAIMANT else "staff",
+            at_ms=now_ms(),
+        )
     return plan_view(case, plan)
 
 
 @router.post("/{case_id}/services/{key}", response_model=CasePublic)
-def update_service(case_id: CaseId, key: ItemKey, body: ServiceUpdate, session: SessionDep,
-                   caller: CallerDep) -> CasePublic:
+def update_service(
+    case_id: CaseId, key: ItemKey, body: ServiceUpdate, session: SessionDep, caller: CallerDep
+) -> CasePublic:
     """Mark a plan item active or done (staff; a rehab manager for the rehab items of their patients' cases).
 
     A done item completes its parts (a delivered repair ends the courtesy car); when every item is
@@ -221,8 +272,9 @@ def update_service(case_id: CaseId, key: ItemKey, body: ServiceUpdate, session: 
         raise forbid(f"service {key} updates")
     with committing(session):
         lifecycle.require_open(case)
-        lifecycle.set_service(session, case, key, body.status, by=caller.name, at_ms=now_ms(), note=body.note,
-                              strict=True)
+        lifecycle.set_service(
+            session, case, key, body.status, by=caller.name, at_ms=now_ms(), note=body.note, strict=True
+        )
     return case_view(session, case)
 
 
@@ -241,17 +293,28 @@ def list_notifications(case_id: CaseId, session: SessionDep, caller: CallerDep) 
 
 def notification_view(n: CaseNotification) -> NotificationPublic:
     payload: dict[str, Any] = n.payload or {}
-    return NotificationPublic(id=n.id, case_id=n.case_id, kind=n.kind, channel=n.channel, language=n.language,
-                              subject=str(payload.get("subject", "")), text=str(payload.get("text", "")),
-                              state=n.state, attempts=n.attempts,
-                              next_attempt_ms=None if n.state == DELIVERED else n.next_attempt_ms,
-                              last_status=n.last_status, last_error=n.last_error, created_ms=n.created_ms,
-                              delivered_ms=n.delivered_ms)
+    return NotificationPublic(
+        id=n.id,
+        case_id=n.case_id,
+        kind=n.kind,
+        channel=n.channel,
+        language=n.language,
+        subject=str(payload.get("subject", "")),
+        text=str(payload.get("text", "")),
+        state=n.state,
+        attempts=n.attempts,
+        next_attempt_ms=None if n.state == DELIVERED else n.next_attempt_ms,
+        last_status=n.last_status,
+        last_error=n.last_error,
+        created_ms=n.created_ms,
+        delivered_ms=n.delivered_ms,
+    )
 
 
 @router.post("/{case_id}/subrogation", status_code=201, response_model=SubrogationPublic)
-def open_subrogation(case_id: CaseId, body: SubrogationCreate, session: SessionDep, caller: StaffDep
-                     ) -> SubrogationPublic:
+def open_subrogation(
+    case_id: CaseId, body: SubrogationCreate, session: SessionDep, caller: StaffDep
+) -> SubrogationPublic:
     case = visible_case(session, caller, case_id)
     now = now_ms()
     with committing(session):
@@ -269,8 +332,9 @@ def get_subrogation(case_id: CaseId, session: SessionDep, caller: CallerDep) -> 
 
 
 @router.post("/{case_id}/subrogation/events", status_code=201, response_model=SubrogationPublic)
-def add_subrogation_event(case_id: CaseId, body: SubrogationEventCreate, session: SessionDep, caller: StaffDep
-                          ) -> SubrogationPublic:
+def add_subrogation_event(
+    case_id: CaseId, body: SubrogationEventCreate, session: SessionDep, caller: StaffDep
+) -> SubrogationPublic:
     case = visible_case(session, caller, case_id)
     file = session.get(Subrogation, case.id)
     if file is None:
@@ -298,18 +362,31 @@ def list_feedback(case_id: CaseId, session: SessionDep, caller: CallerDep) -> li
     return [FeedbackPublic.model_validate(f) for f in feedback_of(session, case.id)]
 
 
-@router.get("/{case_id}/risk-report", response_model=None,
-            responses={200: {"description": "the report as JSON, a printable HTML page or a PDF",
-                             "content": {"application/json": {}, "text/html": {}, "application/pdf": {}}}})
-def get_risk_report(case_id: CaseId, session: SessionDep, caller: CallerDep,
-                    format: Annotated[Literal["json", "html", "pdf"], Query()] = "json",
-                    lang: Annotated[Language | None, Query(description="default: the claimant's language")] = None
-                    ) -> Response:
+@router.get(
+    "/{case_id}/risk-report",
+    response_model=None,
+    responses={
+        200: {
+            "description": "the report as JSON, a printable HTML page or a PDF",
+            "content": {"application/json": {}, "text/html": {}, "application/pdf": {}},
+        }
+    },
+)
+def get_risk_report(
+    case_id: CaseId,
+    session: SessionDep,
+    caller: CallerDep,
+    format: Annotated[Literal["json", "html", "pdf"], Query()] = "json",
+    lang: Annotated[Language | None, Query(description="default: the claimant's language")] = None,
+) -> Response:
     case = visible_case(session, caller, case_id)
     report = build_report(session, case, lang)
     if format == "html":
         return HTMLResponse(render_html(report))
     if format == "pdf":
-        return Response(render_pdf(report), media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="risk-report-{case.id}.pdf"'})
+        return Response(
+            render_pdf(report),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="risk-report-{case.id}.pdf"'},
+        )
     return JSONResponse(report)

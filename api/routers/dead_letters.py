@@ -17,9 +17,14 @@ router = APIRouter(prefix="/dead-letters", tags=["dead letters"], responses=ERRO
 
 
 @router.get("", response_model=Page[DeadLetterPublic])
-def list_dead_letters(session: SessionDep, _caller: AdminDep, limit: LimitQ = 100, offset: OffsetQ = 0,
-                      device_id: Annotated[str | None, Query(max_length=64)] = None,
-                      reason_code: Annotated[str | None, Query(max_length=40)] = None) -> Page[DeadLetterPublic]:
+def list_dead_letters(
+    session: SessionDep,
+    _caller: AdminDep,
+    limit: LimitQ = 100,
+    offset: OffsetQ = 0,
+    device_id: Annotated[str | None, Query(max_length=64)] = None,
+    reason_code: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[DeadLetterPublic]:
     query = select(DeadLetter)
     if device_id is not None:
         query = query.where(DeadLetter.device_id == device_id)
@@ -29,6 +34,14 @@ def list_dead_letters(session: SessionDep, _caller: AdminDep, limit: LimitQ = 10
 
 
 def dead_letter_view(r: DeadLetter) -> DeadLetterPublic:
-    return DeadLetterPublic(id=r.id, received_ms=r.received_ms, topic=r.topic, device_id=r.device_id, seq=r.seq,
-                            reason=r.reason, reason_code=r.reason_code, payload=r.payload.decode("utf-8", "replace"),
-                            payload_size=r.payload_size)
+    return DeadLetterPublic(
+        id=r.id,
+        received_ms=r.received_ms,
+        topic=r.topic,
+        device_id=r.device_id,
+        seq=r.seq,
+        reason=r.reason,
+        reason_code=r.reason_code,
+        payload=r.payload.decode("utf-8", "replace"),
+        payload_size=r.payload_size,
+    )

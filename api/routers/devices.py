@@ -27,16 +27,30 @@ def register_device(body: DeviceCreate, session: SessionDep, ctx: ContextDep, _c
     if body.shop_id is not None and session.get(Shop, body.shop_id) is None:
         raise HTTPException(422, f"shop_id: shop {body.shop_id!r} does not exist")
     password = new_password()
-    device = Device(device_id=body.device_id, kind=body.kind, patient_id=body.patient_id, shop_id=body.shop_id,
-                    password_hash=mosquitto_hash(password), created_ms=now_ms())
+    device = Device(
+        device_id=body.device_id,
+        kind=body.kind,
+        patient_id=body.patient_id,
+        shop_id=body.shop_id,
+        password_hash=mosquitto_hash(password),
+        created_ms=now_ms(),
+    )
     session.add(device)
     session.flush()
-    kinds = ([MessageKind.TELEMETRY] if body.kind == DeviceKind.WEARABLE.value
-             else [MessageKind.BEACON, MessageKind.PHOTO]) + [MessageKind.STATUS]
+    kinds = (
+        [MessageKind.TELEMETRY] if body.kind == DeviceKind.WEARABLE.value else [MessageKind.BEACON, MessageKind.PHOTO]
+    ) + [MessageKind.STATUS]
     _after_registration(ctx, session)
-    return DeviceCredentials(device_id=device.device_id, kind=device.kind, patient_id=device.patient_id,
-                             shop_id=device.shop_id, created_ms=device.created_ms, mqtt_username=device.device_id,
-                             mqtt_password=password, topics=[topic_for(k, device.device_id) for k in kinds])
+    return DeviceCredentials(
+        device_id=device.device_id,
+        kind=device.kind,
+        patient_id=device.patient_id,
+        shop_id=device.shop_id,
+        created_ms=device.created_ms,
+        mqtt_username=device.device_id,
+        mqtt_password=password,
+        topics=[topic_for(k, device.device_id) for k in kinds],
+    )
 
 
 def _after_registration(ctx: AppContext, session: SessionDep) -> None:

@@ -44,20 +44,29 @@ def visibility(state: StateStore, caller: Caller) -> Callable[[EventRow], bool]:
         if caller.role is Role.SHOP:
             return row.shop_id == caller.shop_id or (row.job_id is not None and row.job_id in owned())
         if caller.role is Role.CLAIMANT:
-            return ((caller.patient_id is not None and row.patient_id == caller.patient_id)
-                    or (caller.job_id is not None and row.job_id == caller.job_id)
-                    or (caller.case_id is not None and row.case_id == caller.case_id))
+            return (
+                (caller.patient_id is not None and row.patient_id == caller.patient_id)
+                or (caller.job_id is not None and row.job_id == caller.job_id)
+                or (caller.case_id is not None and row.case_id == caller.case_id)
+            )
         return False
 
     return visible
 
 
-@router.get("/events", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}})
-async def events(request: Request, caller: CallerDep, ctx: ContextDep,
-                 last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
-                 ) -> StreamingResponse:
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+)
+async def events(
+    request: Request,
+    caller: CallerDep,
+    ctx: ContextDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+) -> StreamingResponse:
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
     stream = ctx.hub.stream(ctx.stores.state, visibility(ctx.stores.state, caller), after, request.is_disconnected)
-    return StreamingResponse(stream, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -38,18 +38,27 @@ def metrics(ctx: ContextDep) -> Response:
 
 
 def _store_gauges(ctx: ContextDep) -> bytes:
-    lines = ["# HELP aftercare_alerts_active Alerts not resolved, by kind and state (from the state store).",
-             "# TYPE aftercare_alerts_active gauge"]
+    lines = [
+        "# HELP aftercare_alerts_active Alerts not resolved, by kind and state (from the state store).",
+        "# TYPE aftercare_alerts_active gauge",
+    ]
     with ctx.stores.state.session() as s:
-        active = s.execute(select(Alert.kind, Alert.state, func.count()).where(Alert.state != "resolved")
-                           .group_by(Alert.kind, Alert.state)).all()
+        active = s.execute(
+            select(Alert.kind, Alert.state, func.count())
+            .where(Alert.state != "resolved")
+            .group_by(Alert.kind, Alert.state)
+        ).all()
         lines += [f'aftercare_alerts_active{{kind="{k}",state="{st}"}} {n}' for k, st, n in active]
-        lines += ["# HELP aftercare_alerts_total Alerts ever raised, by kind (from the state store).",
-                  "# TYPE aftercare_alerts_total gauge"]
+        lines += [
+            "# HELP aftercare_alerts_total Alerts ever raised, by kind (from the state store).",
+            "# TYPE aftercare_alerts_total gauge",
+        ]
         totals = s.execute(select(Alert.kind, func.count()).group_by(Alert.kind)).all()
         lines += [f'aftercare_alerts_total{{kind="{k}"}} {n}' for k, n in totals]
-        lines += ["# HELP aftercare_dead_letters_stored Dead letters in the store, by reason.",
-                  "# TYPE aftercare_dead_letters_stored gauge"]
+        lines += [
+            "# HELP aftercare_dead_letters_stored Dead letters in the store, by reason.",
+            "# TYPE aftercare_dead_letters_stored gauge",
+        ]
         dead = s.execute(select(DeadLetter.reason_code, func.count()).group_by(DeadLetter.reason_code)).all()
         lines += [f'aftercare_dead_letters_stored{{reason="{r}"}} {n}' for r, n in dead]
     return ("\n".join(lines) + "\n").encode()

@@ -22,5 +22,11 @@ class MePublic(BaseModel):
 
 @router.get("/me", response_model=MePublic)
 def me(caller: CallerDep) -> MePublic:
-    return MePublic(role=caller.role.value, manager_id=caller.manager_id, shop_id=caller.shop_id,
-                    patient_id=caller.patient_id, job_id=caller.job_id, case_id=caller.case_id)
+    return MePublic(
+        role=caller.role.value,
+        manager_id=caller.manager_id,
+        shop_id=caller.shop_id,
+        patient_id=caller.patient_id,
+        job_id=caller.job_id,
+        case_id=caller.case_id,
+    )

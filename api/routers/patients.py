@@ -22,8 +22,14 @@ router = APIRouter(prefix="/patients", tags=["patients"], responses=ERROR_RESPON
 
 def visible_patient(session: SessionDep, caller: CallerDep, patient_id: str) -> Patient:
     """The patient if the caller may see it: 404 when missing (staff), 403 when not theirs."""
-    return get_visible(session, Patient, patient_id, caller, what=f"patient {patient_id!r}",
-                       sees=lambda p: caller.sees_patient(p.id, p.manager_id))
+    return get_visible(
+        session,
+        Patient,
+        patient_id,
+        caller,
+        what=f"patient {patient_id!r}",
+        sees=lambda p: caller.sees_patient(p.id, p.manager_id),
+    )
 
 
 @router.post("", status_code=201, response_model=PatientPublic)
@@ -35,16 +41,28 @@ def create_patient(body: PatientCreate, session: SessionDep, caller: CallerDep) 
         if manager_id not in (None, caller.manager_id):
             raise forbid("another manager's patients")
         manager_id = caller.manager_id
-    patient = Patient(id=body.id or new_id("P"), name=body.name, claim_id=body.claim_id, manager_id=manager_id,
-                      resting_hr=body.resting_hr, max_hr=body.max_hr, created_ms=now_ms())
+    patient = Patient(
+        id=body.id or new_id("P"),
+        name=body.name,
+        claim_id=body.claim_id,
+        manager_id=manager_id,
+        resting_hr=body.resting_hr,
+        max_hr=body.max_hr,
+        created_ms=now_ms(),
+    )
     session.add(patient)
     session.flush()
     return patient
 
 
 @router.get("", response_model=Page[PatientPublic])
-def list_patients(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
-                  manager_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[PatientPublic]:
+def list_patients(
+    session: SessionDep,
+    caller: CallerDep,
+    limit: LimitQ = 100,
+    offset: OffsetQ = 0,
+    manager_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[PatientPublic]:
     query = select(Patient)
     if caller.role is Role.REHAB_MANAGER:
         query = query.where(Patient.manager_id == caller.manager_id)
@@ -54,8 +72,9 @@ def list_patients(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, o
         raise forbid("patients")
     if manager_id is not None:
         query = query.where(Patient.manager_id == manager_id)
-    return paginate(session, query, limit=limit, offset=offset, order_by=[Patient.id],
-                    view=PatientPublic.model_validate)
+    return paginate(
+        session, query, limit=limit, offset=offset, order_by=[Patient.id], view=PatientPublic.model_validate
+    )
 
 
 @router.get("/{patient_id}", response_model=PatientPublic)

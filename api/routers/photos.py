@@ -18,20 +18,28 @@ from devices.messages import Stage
 from devices.timestamps import now_ms
 from store.state.schema import PhotoRow
 
-router = APIRouter(prefix="/repair-jobs", tags=["photos"], responses={
-    **ERROR_RESPONSES, 413: {"description": "the photo is larger than the limit"}})
+router = APIRouter(
+    prefix="/repair-jobs",
+    tags=["photos"],
+    responses={**ERROR_RESPONSES, 413: {"description": "the photo is larger than the limit"}},
+)
 
 _TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 STAGES = frozenset(get_args(Stage))
 
 
 @router.post("/{job_id}/photos", status_code=201, response_model=PhotoPublic)
-async def upload_photo(job_id: str, session: SessionDep, caller: CallerDep, ctx: ContextDep,
-                       file: Annotated[UploadFile, File(description="JPEG or PNG, at most 8 MiB")],
-                       stage: Annotated[str, Form(max_length=32)],
-                       taken_at: Annotated[str | None, Form(max_length=40)] = None,
-                       lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
-                       lon: Annotated[float | None, Form(ge=-180, le=180)] = None) -> PhotoPublic:
+async def upload_photo(
+    job_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    ctx: ContextDep,
+    file: Annotated[UploadFile, File(description="JPEG or PNG, at most 8 MiB")],
+    stage: Annotated[str, Form(max_length=32)],
+    taken_at: Annotated[str | None, Form(max_length=40)] = None,
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
+) -> PhotoPublic:
     job = visible_job(session, caller, job_id)
     if caller.role not in (Role.SHOP, Role.ADMIN, Role.CLAIMS_HANDLER):
         raise forbid("photo uploads")
@@ -49,17 +57,37 @@ async def upload_photo(job_id: str, session: SessionDep, caller: CallerDep, ctx:
     if taken > now + 300_000:
         raise HTTPException(422, "taken_at: more than 5 minutes in the future")
     digest, rel = ctx.stores.photos.save(data, content_type)
-    row = PhotoRow(id="ph_" + uuid.uuid4().hex[:20], job_id=job.id, shop_id=job.shop_id, stage=stage, device_id=None,
-                   seq=None, taken_ms=taken, content_type=content_type, path=rel, size=len(data), sha256=digest,
-                   lat=lat, lon=lon, checked=False, flags=[], checks=None, phash=None, phash_mirror=None,
-                   received_ms=now)
+    row = PhotoRow(
+        id="ph_" + uuid.uuid4().hex[:20],
+        job_id=job.id,
+        shop_id=job.shop_id,
+        stage=stage,
+        device_id=None,
+        seq=None,
+        taken_ms=taken,
+        content_type=content_type,
+        path=rel,
+        size=len(data),
+        sha256=digest,
+        lat=lat,
+        lon=lon,
+        checked=False,
+        flags=[],
+        checks=None,
+        phash=None,
+        phash_mirror=None,
+        received_ms=now,
+    )
     session.add(row)
     session.flush()
     return photo_view(row)
 
 
-@router.get("/{job_id}/photos/{photo_id}", response_class=Response,
-            responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "the photo"}})
+@router.get(
+    "/{job_id}/photos/{photo_id}",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "the photo"}},
+)
 def get_photo(job_id: str, photo_id: str, session: SessionDep, caller: CallerDep, ctx: ContextDep) -> Response:
     job = visible_job(session, caller, job_id)
     row = session.get(PhotoRow, photo_id)

@@ -45,9 +45,15 @@ def _manage(session: SessionDep, caller: Caller, patient_id: str) -> Patient:
 
 def plan_view(plan: Plan, patient: Patient) -> PlanPublic:
     zone = RehabPlanContent.model_validate(plan.content).zone_bpm()
-    return PlanPublic(patient_id=plan.patient_id, version=plan.version, content=plan.content,
-                      created_by=plan.created_by, reason=plan.reason, created_ms=plan.created_ms,
-                      hr_zone_bpm=[round(zone[0], 1), round(zone[1], 1)])
+    return PlanPublic(
+        patient_id=plan.patient_id,
+        version=plan.version,
+        content=plan.content,
+        created_by=plan.created_by,
+        reason=plan.reason,
+        created_ms=plan.created_ms,
+        hr_zone_bpm=[round(zone[0], 1), round(zone[1], 1)],
+    )
 
 
 @router.post("/patients/{patient_id}/plans", status_code=201, response_model=PlanPublic)
@@ -77,8 +83,14 @@ def list_plans(patient_id: str, session: SessionDep, caller: CallerDep) -> list[
 def record_checkin(patient_id: str, body: CheckInCreate, session: SessionDep, caller: CallerDep) -> CheckIn:
     """Record a psychological check-in's outcome; the plan's next check-in moves on by its interval."""
     patient = _manage(session, caller, patient_id)
-    row = CheckIn(patient_id=patient.id, held_ms=parse_instant("held_at", str(body.held_at), now_ms()),
-                  outcome=body.outcome, mood=body.mood, note=body.note, recorded_by=caller.name)
+    row = CheckIn(
+        patient_id=patient.id,
+        held_ms=parse_instant("held_at", str(body.held_at), now_ms()),
+        outcome=body.outcome,
+        mood=body.mood,
+        note=body.note,
+        recorded_by=caller.name,
+    )
     session.add(row)
     session.flush()
     plan = current_plan(session, patient.id)
@@ -90,14 +102,20 @@ def record_checkin(patient_id: str, body: CheckInCreate, session: SessionDep, ca
         if nxt != checks.next_date:
             doc = content.model_dump(mode="json")
             doc["psychological"]["check_ins"]["next_date"] = nxt.isoformat()
-            new_version(session, patient.id, doc, by=caller.name,
-                        reason=f"check-in held {held.isoformat()} ({body.outcome}); next on {nxt.isoformat()}")
+            new_version(
+                session,
+                patient.id,
+                doc,
+                by=caller.name,
+                reason=f"check-in held {held.isoformat()} ({body.outcome}); next on {nxt.isoformat()}",
+            )
     return row
 
 
 @router.post("/patients/{patient_id}/milestones/{index}", response_model=PlanPublic)
-def update_milestone(patient_id: str, index: int, body: MilestoneUpdate, session: SessionDep,
-                     caller: CallerDep) -> PlanPublic:
+def update_milestone(
+    patient_id: str, index: int, body: MilestoneUpdate, session: SessionDep, caller: CallerDep
+) -> PlanPublic:
     """Mark a daily-life milestone done (or not); a new plan version records who and why."""
     patient = _manage(session, caller, patient_id)
     plan = current_plan(session, patient.id)
@@ -116,8 +134,11 @@ def update_milestone(patient_id: str, index: int, body: MilestoneUpdate, session
 @router.get("/patients/{patient_id}/checkins", response_model=list[CheckInPublic])
 def list_checkins(patient_id: str, session: SessionDep, caller: CallerDep) -> list[CheckIn]:
     patient = visible_patient(session, caller, patient_id)
-    return list(session.execute(select(CheckIn).where(CheckIn.patient_id == patient.id)
-                                .order_by(CheckIn.held_ms.desc())).scalars())
+    return list(
+        session.execute(
+            select(CheckIn).where(CheckIn.patient_id == patient.id).order_by(CheckIn.held_ms.desc())
+        ).scalars()
+    )
 
 
 def _day(ms: int) -> str:
@@ -125,26 +146,38 @@ def _day(ms: int) -> str:
 
 
 @router.get("/patients/{patient_id}/metrics", response_model=MetricsPublic)
-def get_metrics(patient_id: str, session: SessionDep, caller: CallerDep,
-                start: Annotated[str | None, Query(description="RFC 3339 or ms; default 30 days ago")] = None,
-                end: Annotated[str | None, Query(description="RFC 3339 or ms; default now")] = None) -> MetricsPublic:
+def get_metrics(
+    patient_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    start: Annotated[str | None, Query(description="RFC 3339 or ms; default 30 days ago")] = None,
+    end: Annotated[str | None, Query(description="RFC 3339 or ms; default now")] = None,
+) -> MetricsPublic:
     patient = visible_patient(session, caller, patient_id)
     end_ms = parse_instant("end", end, now_ms())
     start_ms = parse_instant("start", start, end_ms - 30 * 86_400_000)
     if start_ms > end_ms:
         raise HTTPException(422, "start must not be after end")
-    rows = session.execute(select(DailyMetrics).where(DailyMetrics.patient_id == patient.id,
-                                                      DailyMetrics.day >= _day(start_ms),
-                                                      DailyMetrics.day <= _day(end_ms))
-                           .order_by(DailyMetrics.day)).scalars()
-    return MetricsPublic(patient_id=patient.id, days=[DayMetricsPublic(day=r.day, metrics=r.metrics,
-                                                                       computed_ms=r.computed_ms) for r in rows])
+    rows = session.execute(
+        select(DailyMetrics)
+        .where(
+            DailyMetrics.patient_id == patient.id, DailyMetrics.day >= _day(start_ms), DailyMetrics.day <= _day(end_ms)
+        )
+        .order_by(DailyMetrics.day)
+    ).scalars()
+    return MetricsPublic(
+        patient_id=patient.id,
+        days=[DayMetricsPublic(day=r.day, metrics=r.metrics, computed_ms=r.computed_ms) for r in rows],
+    )
 
 
 @router.get("/patients/{patient_id}/plan-adjustments", response_model=list[AdjustmentPublic])
-def list_adjustments(patient_id: str, session: SessionDep, caller: CallerDep,
-                     state: Annotated[str | None, Query(pattern="^(proposed|approved|rejected|superseded)$")] = None,
-                     ) -> list[PlanAdjustment]:
+def list_adjustments(
+    patient_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    state: Annotated[str | None, Query(pattern="^(proposed|approved|rejected|superseded)$")] = None,
+) -> list[PlanAdjustment]:
     patient = visible_patient(session, caller, patient_id)
     query = select(PlanAdjustment).where(PlanAdjustment.patient_id == patient.id)
     if state is not None:
@@ -152,8 +185,11 @@ def list_adjustments(patient_id: str, session: SessionDep, caller: CallerDep,
     return list(session.execute(query.order_by(PlanAdjustment.created_ms.desc())).scalars())
 
 
-@router.post("/patients/{patient_id}/plan-adjustments/propose", response_model=AdjustmentPublic | None,
-             description="Run the weekly adjustment rules now (on demand); null when there is nothing to propose")
+@router.post(
+    "/patients/{patient_id}/plan-adjustments/propose",
+    response_model=AdjustmentPublic | None,
+    description="Run the weekly adjustment rules now (on demand); null when there is nothing to propose",
+)
 def propose_now(patient_id: str, session: SessionDep, caller: CallerDep) -> PlanAdjustment | None:
     from monitor.rehab_monitor import propose_for_patient
 
@@ -163,8 +199,14 @@ def propose_now(patient_id: str, session: SessionDep, caller: CallerDep) -> Plan
 
 def _decide(session: SessionDep, caller: Caller, adjustment_id: str) -> tuple[PlanAdjustment, Patient]:
     # the adjustment is behind its patient's wall, checked next (with the patient's name in the detail)
-    adj = get_visible(session, PlanAdjustment, adjustment_id, caller, what=f"plan adjustment {adjustment_id!r}",
-                      sees=lambda _adj: True)
+    adj = get_visible(
+        session,
+        PlanAdjustment,
+        adjustment_id,
+        caller,
+        what=f"plan adjustment {adjustment_id!r}",
+        sees=lambda _adj: True,
+    )
     patient = visible_patient(session, caller, adj.patient_id)
     if caller.role not in (Role.ADMIN, Role.REHAB_MANAGER):
         raise forbid("plan adjustment decisions (rehab managers decide)")
@@ -181,14 +223,17 @@ def approve(adjustment_id: str, session: SessionDep, caller: CallerDep, body: De
     plan = current_plan(session, patient.id)
     if plan is None or plan.version != adj.base_version:
         adj.state = "superseded"
-        raise HTTPException(409, f"the plan changed since this adjustment was proposed (it was based on version "
-                                 f"{adj.base_version}); it is superseded")
-    new_version(session, patient.id, adj.new_content, by=caller.name,
-                reason=f"approved adjustment {adj.id}: {adj.rationale}")
+        raise HTTPException(
+            409,
+            f"the plan changed since this adjustment was proposed (it was based on version "
+            f"{adj.base_version}); it is superseded",
+        )
+    new_version(
+        session, patient.id, adj.new_content, by=caller.name, reason=f"approved adjustment {adj.id}: {adj.rationale}"
+    )
     adj.state, adj.decided_by, adj.decided_ms = "approved", caller.name, now_ms()
     adj.decision_note = body.note if body else None
-    publish(session, "adjustment_approved", {"adjustment_id": adj.id, "patient_id": patient.id},
-            patient_id=patient.id)
+    publish(session, "adjustment_approved", {"adjustment_id": adj.id, "patient_id": patient.id}, patient_id=patient.id)
     return adj
 
 
@@ -199,6 +244,5 @@ def reject(adjustment_id: str, session: SessionDep, caller: CallerDep, body: Dec
     adj, patient = _decide(session, caller, adjustment_id)
     adj.state, adj.decided_by, adj.decided_ms = "rejected", caller.name, now_ms()
     adj.decision_note = body.note if body else None
-    publish(session, "adjustment_rejected", {"adjustment_id": adj.id, "patient_id": patient.id},
-            patient_id=patient.id)
+    publish(session, "adjustment_rejected", {"adjustment_id": adj.id, "patient_id": patient.id}, patient_id=patient.id)
     return adj

@@ -24,8 +24,14 @@ router = APIRouter(prefix="/repair-jobs", tags=["repair jobs"], responses=ERROR_
 
 def visible_job(session: SessionDep, caller: CallerDep, job_id: str) -> RepairJob:
     """The job if the caller may see it: 404 when missing (staff), 403 when not theirs."""
-    return get_visible(session, RepairJob, job_id, caller, what=f"repair job {job_id!r}",
-                       sees=lambda j: caller.sees_job(j.id, j.shop_id))
+    return get_visible(
+        session,
+        RepairJob,
+        job_id,
+        caller,
+        what=f"repair job {job_id!r}",
+        sees=lambda j: caller.sees_job(j.id, j.shop_id),
+    )
 
 
 @router.post("", status_code=201, response_model=RepairJobPublic)
@@ -38,22 +44,40 @@ def create_job(body: RepairJobCreate, session: SessionDep, caller: CallerDep) ->
     required.sort(key=STAGES.index)
     now = now_ms()
     promised = parse_instant("promised_at", str(body.promised_at), now) if body.promised_at is not None else None
-    job = RepairJob(id=body.id or new_id("J"), claim_id=body.claim_id, shop_id=body.shop_id,
-                    vehicle=body.vehicle.model_dump(), severity=body.severity, required_stages=required,
-                    customer=body.customer.model_dump() if body.customer else None, promised_ms=promised,
-                    current_stage=None, progress=0.0, on_hold=False, hold_reason=None, predicted_ms=None,
-                    delivered_ms=None, state={"repair_type": body.repair_type or "body"}, created_ms=now,
-                    updated_ms=now)
+    job = RepairJob(
+        id=body.id or new_id("J"),
+        claim_id=body.claim_id,
+        shop_id=body.shop_id,
+        vehicle=body.vehicle.model_dump(),
+        severity=body.severity,
+        required_stages=required,
+        customer=body.customer.model_dump() if body.customer else None,
+        promised_ms=promised,
+        current_stage=None,
+        progress=0.0,
+        on_hold=False,
+        hold_reason=None,
+        predicted_ms=None,
+        delivered_ms=None,
+        state={"repair_type": body.repair_type or "body"},
+        created_ms=now,
+        updated_ms=now,
+    )
     session.add(job)
     session.flush()
     return job_view(session, job)
 
 
 @router.get("", response_model=Page[RepairJobPublic])
-def list_jobs(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offset: OffsetQ = 0,
-              shop_id: Annotated[str | None, Query(max_length=64)] = None,
-              stage: Annotated[str | None, Query(max_length=32)] = None,
-              claim_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[RepairJobPublic]:
+def list_jobs(
+    session: SessionDep,
+    caller: CallerDep,
+    limit: LimitQ = 100,
+    offset: OffsetQ = 0,
+    shop_id: Annotated[str | None, Query(max_length=64)] = None,
+    stage: Annotated[str | None, Query(max_length=32)] = None,
+    claim_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[RepairJobPublic]:
     query = select(RepairJob)
     if caller.role is Role.SHOP:
         query = query.where(RepairJob.shop_id == caller.shop_id)
@@ -67,8 +91,14 @@ def list_jobs(session: SessionDep, caller: CallerDep, limit: LimitQ = 100, offse
         query = query.where(RepairJob.current_stage == stage)
     if claim_id is not None:
         query = query.where(RepairJob.claim_id == claim_id)
-    return paginate(session, query, limit=limit, offset=offset, order_by=[RepairJob.created_ms.desc(), RepairJob.id],
-                    view=lambda j: job_view(session, j, brief=True))
+    return paginate(
+        session,
+        query,
+        limit=limit,
+        offset=offset,
+        order_by=[RepairJob.created_ms.desc(), RepairJob.id],
+        view=lambda j: job_view(session, j, brief=True),
+    )
 
 
 @router.get("/{job_id}", response_model=RepairJobPublic)
@@ -77,37 +107,66 @@ def get_job(job_id: str, session: SessionDep, caller: CallerDep) -> RepairJobPub
 
 
 def photo_view(p: PhotoRow) -> PhotoPublic:
-    return PhotoPublic(id=p.id, job_id=p.job_id, stage=p.stage, taken_ms=p.taken_ms, content_type=p.content_type,
-                       size=p.size, checked=p.checked, flags=list(p.flags or []), checks=p.checks,
-                       url=f"/api/v1/repair-jobs/{p.job_id}/photos/{p.id}")
+    return PhotoPublic(
+        id=p.id,
+        job_id=p.job_id,
+        stage=p.stage,
+        taken_ms=p.taken_ms,
+        content_type=p.content_type,
+        size=p.size,
+        checked=p.checked,
+        flags=list(p.flags or []),
+        checks=p.checks,
+        url=f"/api/v1/repair-jobs/{p.job_id}/photos/{p.id}",
+    )
 
 
 def job_view(session: SessionDep, job: RepairJob, *, brief: bool = False) -> RepairJobPublic:
     if brief:  # lists: the job without its timeline and photos, with its active alerts
         active = session.execute(select(Alert).where(Alert.job_id == job.id, Alert.state != "resolved")).scalars()
         return RepairJobPublic(**_fields(job), alerts=[_alert(a) for a in active])
-    events = session.execute(select(RepairEvent).where(RepairEvent.job_id == job.id)
-                             .order_by(RepairEvent.at_ms, RepairEvent.id)).scalars()
+    events = session.execute(
+        select(RepairEvent).where(RepairEvent.job_id == job.id).order_by(RepairEvent.at_ms, RepairEvent.id)
+    ).scalars()
     photos = session.execute(select(PhotoRow).where(PhotoRow.job_id == job.id).order_by(PhotoRow.taken_ms)).scalars()
-    alerts = session.execute(select(Alert).where(Alert.job_id == job.id).order_by(Alert.opened_ms.desc())
-                             .limit(100)).scalars()
+    alerts = session.execute(
+        select(Alert).where(Alert.job_id == job.id).order_by(Alert.opened_ms.desc()).limit(100)
+    ).scalars()
     return RepairJobPublic(
         **_fields(job),
-        timeline=[TimelineEntry(at_ms=e.at_ms, event=e.event, stage=e.stage, progress=e.progress, note=e.note,
-                                reason=e.reason) for e in events],
+        timeline=[
+            TimelineEntry(
+                at_ms=e.at_ms, event=e.event, stage=e.stage, progress=e.progress, note=e.note, reason=e.reason
+            )
+            for e in events
+        ],
         photos=[photo_view(p) for p in photos],
-        alerts=[_alert(a) for a in alerts])
+        alerts=[_alert(a) for a in alerts],
+    )
 
 
 def _alert(a: Alert) -> AlertBrief:
-    return AlertBrief(id=a.id, kind=a.kind, state=a.state, severity=a.severity, message=a.message,
-                      opened_ms=a.opened_ms)
+    return AlertBrief(
+        id=a.id, kind=a.kind, state=a.state, severity=a.severity, message=a.message, opened_ms=a.opened_ms
+    )
 
 
 def _fields(job: RepairJob) -> dict[str, Any]:
-    return {"id": job.id, "claim_id": job.claim_id, "shop_id": job.shop_id, "vehicle": job.vehicle,
-            "severity": job.severity, "required_stages": job.required_stages, "customer": job.customer,
-            "promised_ms": job.promised_ms, "current_stage": job.current_stage, "progress": job.progress,
-            "on_hold": job.on_hold, "hold_reason": job.hold_reason, "predicted_ms": job.predicted_ms,
-            "delivered_ms": job.delivered_ms, "created_ms": job.created_ms,
-            "state": {k: v for k, v in (job.state or {}).items() if not k.startswith("_")}}
+    return {
+        "id": job.id,
+        "claim_id": job.claim_id,
+        "shop_id": job.shop_id,
+        "vehicle": job.vehicle,
+        "severity": job.severity,
+        "required_stages": job.required_stages,
+        "customer": job.customer,
+        "promised_ms": job.promised_ms,
+        "current_stage": job.current_stage,
+        "progress": job.progress,
+        "on_hold": job.on_hold,
+        "hold_reason": job.hold_reason,
+        "predicted_ms": job.predicted_ms,
+        "delivered_ms": job.delivered_ms,
+        "created_ms": job.created_ms,
+        "state": {k: v for k, v in (job.state or {}).items() if not k.startswith("_")},
+    }

@@ -31,11 +31,16 @@ class SeriesOut(BaseModel):
 
 
 @router.get("/{patient_id}/series/{metric}", response_model=SeriesOut)
-def read_series(patient_id: str, metric: str, session: SessionDep, caller: CallerDep, ctx: ContextDep,
-                start: Annotated[str | None, Query(description="RFC 3339 or epoch ms; default: end - 1 h")] = None,
-                end: Annotated[str | None, Query(description="RFC 3339 or epoch ms; default: now")] = None,
-                every: Annotated[str | None, Query(description="bucket: 30s, 5m, 1h, 1d; default raw")] = None,
-                ) -> SeriesOut:
+def read_series(
+    patient_id: str,
+    metric: str,
+    session: SessionDep,
+    caller: CallerDep,
+    ctx: ContextDep,
+    start: Annotated[str | None, Query(description="RFC 3339 or epoch ms; default: end - 1 h")] = None,
+    end: Annotated[str | None, Query(description="RFC 3339 or epoch ms; default: now")] = None,
+    every: Annotated[str | None, Query(description="bucket: 30s, 5m, 1h, 1d; default raw")] = None,
+) -> SeriesOut:
     visible_patient(session, caller, patient_id)
     spec = METRICS.get(metric)
     if spec is None:
@@ -50,7 +55,18 @@ def read_series(patient_id: str, metric: str, session: SessionDep, caller: Calle
     data = ctx.stores.timeseries.read(patient_id, metric, start_ms, end_ms, every_ms)
     if data.n > MAX_POINTS:
         raise HTTPException(422, f"{data.n} samples in range, more than {MAX_POINTS}: narrow the range or set every")
-    values = [[round(float(x), 4) for x in row] for row in data.values] if data.values.ndim > 1 else [
-        round(float(x), 4) for x in data.values]
-    return SeriesOut(patient_id=patient_id, metric=metric, unit=spec.unit, start_ms=start_ms, end_ms=end_ms,
-                     every_ms=every_ms, t=data.t_ms.tolist(), values=values)
+    values = (
+        [[round(float(x), 4) for x in row] for row in data.values]
+        if data.values.ndim > 1
+        else [round(float(x), 4) for x in data.values]
+    )
+    return SeriesOut(
+        patient_id=patient_id,
+        metric=metric,
+        unit=spec.unit,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        every_ms=every_ms,
+        t=data.t_ms.tolist(),
+        values=values,
+    )

@@ -19,9 +19,18 @@ router = APIRouter(prefix="/shops", tags=["shops"], responses=ERROR_RESPONSES)
 
 @router.post("", status_code=201, response_model=ShopPublic)
 def create_shop(body: ShopCreate, session: SessionDep, _caller: StaffDep) -> Shop:
-    shop = Shop(id=body.id or new_id("S"), name=body.name, lat=body.lat, lon=body.lon, makes=body.makes,
-                capacity=body.capacity, severities=sorted(set(body.severities)), certified=body.certified,
-                last_heartbeat_ms=None, created_ms=now_ms())
+    shop = Shop(
+        id=body.id or new_id("S"),
+        name=body.name,
+        lat=body.lat,
+        lon=body.lon,
+        makes=body.makes,
+        capacity=body.capacity,
+        severities=sorted(set(body.severities)),
+        certified=body.certified,
+        last_heartbeat_ms=None,
+        created_ms=now_ms(),
+    )
     session.add(shop)
     session.flush()
     return shop

@@ -26,9 +26,20 @@ def issue_token(body: TokenCreate, session: SessionDep, _caller: AdminDep) -> To
     token = new_token()
     now = now_ms()
     expires = now + 1000 * (body.expires_in or DEFAULT_TTL_S)
-    row = ApiToken(id=new_id("T"), token_hash=hash_token(token), role=body.role, manager_id=body.manager_id,
-                   shop_id=body.shop_id, patient_id=body.patient_id, job_id=body.job_id, case_id=body.case_id,
-                   label=body.label, expires_ms=expires, revoked=False, created_ms=now)
+    row = ApiToken(
+        id=new_id("T"),
+        token_hash=hash_token(token),
+        role=body.role,
+        manager_id=body.manager_id,
+        shop_id=body.shop_id,
+        patient_id=body.patient_id,
+        job_id=body.job_id,
+        case_id=body.case_id,
+        label=body.label,
+        expires_ms=expires,
+        revoked=False,
+        created_ms=now,
+    )
     session.add(row)
     return TokenPublic(id=row.id, token=token, role=row.role, expires_ms=expires)
 

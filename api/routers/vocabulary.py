@@ -34,9 +34,10 @@ class VocabularyPublic(BaseModel):
 
 
 @router.get("/vocabulary", response_model=VocabularyPublic)
-def get_vocabulary(_caller: CallerDep,
-                   lang: Annotated[Literal["en", "zh"], Query(description="the language of the names")] = "en",
-                   ) -> VocabularyPublic:
+def get_vocabulary(
+    _caller: CallerDep,
+    lang: Annotated[Literal["en", "zh"], Query(description="the language of the names")] = "en",
+) -> VocabularyPublic:
     """Repair and recovery stage names, service-plan item names and alert kinds (label, severity, subject
     type and the late / fraud / safety flags), for any authenticated caller."""
     return VocabularyPublic.model_validate(vocabulary(lang))

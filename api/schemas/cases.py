@@ -15,8 +15,16 @@ from cases.money import Money
 from devices.fields import ResourceId
 
 CaseState = Literal["open", "closed"]
-ItemKey = Literal["repair", "courtesy_car", "extended_warranty", "pickup_delivery", "rehab", "wearable_kit",
-                  "home_visits", "risk_review"]
+ItemKey = Literal[
+    "repair",
+    "courtesy_car",
+    "extended_warranty",
+    "pickup_delivery",
+    "rehab",
+    "wearable_kit",
+    "home_visits",
+    "risk_review",
+]
 
 
 class CaseLinks(CaseInput):
@@ -102,8 +110,10 @@ class PlanChange(CaseInput):
     def _something(self) -> PlanChange:
         if self.shop_rank is not None and self.shop_id is not None:
             raise ValueError("give shop_rank or shop_id, not both")
-        if all(getattr(self, f) is None for f in ("courtesy_car", "shop_rank", "shop_id", "pickup_delivery",
-                                                   "home_visits", "extended_warranty")):
+        if all(
+            getattr(self, f) is None
+            for f in ("courtesy_car", "shop_rank", "shop_id", "pickup_delivery", "home_visits", "extended_warranty")
+        ):
             raise ValueError("the change request changes nothing")
         return self
 

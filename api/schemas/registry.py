@@ -105,11 +105,22 @@ class TokenCreate(_In):
 
     @model_validator(mode="after")
     def _tenant(self) -> TokenCreate:
-        tenants = {k: v for k, v in (("manager_id", self.manager_id), ("shop_id", self.shop_id),
-                                     ("patient_id", self.patient_id), ("job_id", self.job_id),
-                                     ("case_id", self.case_id)) if v is not None}
-        needed = {"rehab_manager": {"manager_id"}, "shop": {"shop_id"},
-                  "claimant": {"patient_id", "job_id", "case_id"}}.get(self.role, set())
+        tenants = {
+            k: v
+            for k, v in (
+                ("manager_id", self.manager_id),
+                ("shop_id", self.shop_id),
+                ("patient_id", self.patient_id),
+                ("job_id", self.job_id),
+                ("case_id", self.case_id),
+            )
+            if v is not None
+        }
+        needed = {
+            "rehab_manager": {"manager_id"},
+            "shop": {"shop_id"},
+            "claimant": {"patient_id", "job_id", "case_id"},
+        }.get(self.role, set())
         if self.role in ("admin", "claims_handler"):
             if tenants:
                 raise ValueError(f"role {self.role} takes no tenant")

@@ -22,8 +22,9 @@ class PlanPublic(BaseModel):
     created_by: str
     reason: str
     created_ms: int
-    hr_zone_bpm: list[float] | None = Field(None, min_length=2, max_length=2,
-                                            description="[low, high] Karvonen zone in bpm from the plan's HR figures")
+    hr_zone_bpm: list[float] | None = Field(
+        None, min_length=2, max_length=2, description="[low, high] Karvonen zone in bpm from the plan's HR figures"
+    )
 
 
 class CheckInCreate(BaseModel):

@@ -55,9 +55,7 @@ def _text(value: object) -> str | None:
     return value.strip("\x00 ") if isinstance(value, str) else None
 
 
-def parse_exif_datetime(
-    value: object, offset: object = None, subsec: object = None
-) -> int | None:
+def parse_exif_datetime(value: object, offset: object = None, subsec: object = None) -> int | None:
     """Epoch ms of an EXIF ``"YYYY:MM:DD HH:MM:SS"`` value, or None when it does not parse.
 
     ``offset`` is an EXIF ``"+HH:MM"`` string; without one the time is taken as UTC.

@@ -127,18 +127,14 @@ class HashIndex:
         stored = self._hashes[: len(self._ids)]
         return np.bitwise_count(np.bitwise_xor(stored, np.uint64(h)))
 
-    def nearest(
-        self, h: int, max_distance: int = DEFAULT_MAX_DISTANCE
-    ) -> list[tuple[str, int]]:
+    def nearest(self, h: int, max_distance: int = DEFAULT_MAX_DISTANCE) -> list[tuple[str, int]]:
         """Stored photos within ``max_distance`` bits of ``h``, closest first."""
         dist = self.distances(h)
         hits = np.flatnonzero(dist <= max_distance)
         order = hits[np.argsort(dist[hits], kind="stable")]
         return [(self._ids[i], int(dist[i])) for i in order]
 
-    def find_reuse(
-        self, h: int, h_mirror: int, max_distance: int = DEFAULT_MAX_DISTANCE
-    ) -> list[ReuseMatch]:
+    def find_reuse(self, h: int, h_mirror: int, max_distance: int = DEFAULT_MAX_DISTANCE) -> list[ReuseMatch]:
         """Stored photos that ``h`` duplicates, directly or as a mirror image, closest first.
 
         A mirrored copy of a stored photo has a hash close to the stored photo's mirror hash,
@@ -150,9 +146,7 @@ class HashIndex:
         best = np.minimum(direct, mirror)
         hits = np.flatnonzero(best <= max_distance)
         order = hits[np.argsort(best[hits], kind="stable")]
-        matches = [
-            ReuseMatch(self._ids[i], int(best[i]), bool(mirror[i] < direct[i])) for i in order
-        ]
+        matches = [ReuseMatch(self._ids[i], int(best[i]), bool(mirror[i] < direct[i])) for i in order]
         if matches:
             logger.debug("photo hash %016x matches %s stored photos", h, len(matches))
         return matches

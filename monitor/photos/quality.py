@@ -50,9 +50,7 @@ MAX_PHOTO_BYTES = 8 * 1024 * 1024
 """The contract's limit on a decoded photo payload: 8 MiB."""
 MIN_SIDE_PX = 640
 
-FLAG_ORDER: tuple[str, ...] = (
-    "not_image", "too_large", "too_small", "blurry", "too_dark", "too_bright", "clipped"
-)
+FLAG_ORDER: tuple[str, ...] = ("not_image", "too_large", "too_small", "blurry", "too_dark", "too_bright", "clipped")
 """Every flag ``check_photo`` can raise, in the order it reports them."""
 
 
@@ -115,18 +113,14 @@ class PhotoCheck:
     byte_size: int = 0
 
 
-def reduce_for_analysis(
-    gray: FloatImage, thresholds: QualityThresholds = DEFAULT_THRESHOLDS
-) -> NDArray[np.float32]:
+def reduce_for_analysis(gray: FloatImage, thresholds: QualityThresholds = DEFAULT_THRESHOLDS) -> NDArray[np.float32]:
     """Area-average a luminance array to a long side of ``blur_long_side`` px (never up)."""
     height, width = gray.shape
     reduced = area_resize(gray, *fit_long_side(height, width, thresholds.blur_long_side))
     return reduced.astype(np.float32)
 
 
-def sharpness(
-    reduced: FloatImage, thresholds: QualityThresholds = DEFAULT_THRESHOLDS
-) -> float:
+def sharpness(reduced: FloatImage, thresholds: QualityThresholds = DEFAULT_THRESHOLDS) -> float:
     """Contrast-normalized variance of the Laplacian (see the module doc) of a 0..1 luminance
     array already passed through ``reduce_for_analysis``."""
     if min(reduced.shape) < 3:
@@ -141,13 +135,30 @@ def sharpness(
 
 
 def _failed(
-    flag: str, reason: str, *, width: int = 0, height: int = 0, fmt: str | None = None,
+    flag: str,
+    reason: str,
+    *,
+    width: int = 0,
+    height: int = 0,
+    fmt: str | None = None,
     byte_size: int = 0,
 ) -> PhotoCheck:
     return PhotoCheck(
-        ok=False, flags=(flag,), width=width, height=height, blur_score=None, brightness=None,
-        clipped_fraction=None, phash=None, phash_mirror=None, exif_taken_at_ms=None,
-        exif_lat=None, exif_lon=None, reasons=(reason,), format=fmt, byte_size=byte_size,
+        ok=False,
+        flags=(flag,),
+        width=width,
+        height=height,
+        blur_score=None,
+        brightness=None,
+        clipped_fraction=None,
+        phash=None,
+        phash_mirror=None,
+        exif_taken_at_ms=None,
+        exif_lat=None,
+        exif_lon=None,
+        reasons=(reason,),
+        format=fmt,
+        byte_size=byte_size,
     )
 
 
@@ -169,9 +180,11 @@ def _decode(
                 if width * height > thresholds.max_pixels:
                     return _failed(
                         "too_large",
-                        f"too_large: {width}x{height} = {width * height} pixels "
-                        f"> {thresholds.max_pixels}",
-                        width=width, height=height, fmt=fmt, byte_size=size,
+                        f"too_large: {width}x{height} = {width * height} pixels > {thresholds.max_pixels}",
+                        width=width,
+                        height=height,
+                        fmt=fmt,
+                        byte_size=size,
                     )
                 image.load()
                 info = exif_info(image)
@@ -182,8 +195,9 @@ def _decode(
         return _failed("too_large", f"too_large: {exc}", byte_size=size)
     except Exception as exc:  # Pillow raises many types on corrupt or truncated data
         logger.debug("photo of %s bytes does not decode: %s", size, exc)
-        return _failed("not_image", f"not_image: cannot decode ({type(exc).__name__}: "
-                       f"{str(exc)[:120]})", byte_size=size)
+        return _failed(
+            "not_image", f"not_image: cannot decode ({type(exc).__name__}: {str(exc)[:120]})", byte_size=size
+        )
     return luminance(pixels), info, fmt
 
 
@@ -205,9 +219,9 @@ def check_photo(
     brightness = float(gray.mean(dtype=np.float64))
     reduced = reduce_for_analysis(gray, thresholds)
     # On the reduced image: averaging neighbours keeps grain from counting as clipped.
-    clipped = float(
-        np.count_nonzero((reduced <= thresholds.clip_low) | (reduced >= thresholds.clip_high))
-    ) / reduced.size
+    clipped = (
+        float(np.count_nonzero((reduced <= thresholds.clip_low) | (reduced >= thresholds.clip_high))) / reduced.size
+    )
     blur = sharpness(reduced, thresholds)
     h, h_mirror = phash_pair(reduced)  # the 32x32 hash thumbnail is taken of the reduced image
 
@@ -217,17 +231,12 @@ def check_photo(
     if blur < thresholds.min_sharpness:
         found["blurry"] = f"blurry: sharpness {blur:.1f} < {thresholds.min_sharpness:g}"
     if brightness < thresholds.dark_below:
-        found["too_dark"] = (
-            f"too_dark: mean brightness {brightness:.3f} < {thresholds.dark_below:g}"
-        )
+        found["too_dark"] = f"too_dark: mean brightness {brightness:.3f} < {thresholds.dark_below:g}"
     if brightness > thresholds.bright_above:
-        found["too_bright"] = (
-            f"too_bright: mean brightness {brightness:.3f} > {thresholds.bright_above:g}"
-        )
+        found["too_bright"] = f"too_bright: mean brightness {brightness:.3f} > {thresholds.bright_above:g}"
     if clipped > thresholds.clipped_above:
         found["clipped"] = (
-            f"clipped: {100 * clipped:.1f} % of pixels at black or white "
-            f"> {100 * thresholds.clipped_above:g} %"
+            f"clipped: {100 * clipped:.1f} % of pixels at black or white > {100 * thresholds.clipped_above:g} %"
         )
     flags = tuple(flag for flag in FLAG_ORDER if flag in found)
     return PhotoCheck(

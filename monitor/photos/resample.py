@@ -69,8 +69,7 @@ def area_resize(image: FloatImage, out_height: int, out_width: int) -> FloatImag
         raise ValueError(f"area_resize expects a 2-D array, got shape {image.shape}")
     if out_height < 1 or out_width < 1:
         raise ValueError(f"output size must be positive: {out_height}x{out_width}")
-    data: FloatImage = image if np.issubdtype(image.dtype, np.floating) else image.astype(
-        np.float64)
+    data: FloatImage = image if np.issubdtype(image.dtype, np.floating) else image.astype(np.float64)
     if data.shape[1] != out_width:
         data = _resample_axis(data, out_width, axis=1)
     if data.shape[0] != out_height:

@@ -121,9 +121,7 @@ def default_plan(resting_hr: float, max_hr: float, *, start: date | None = None)
     return RehabPlanContent(
         medical=MedicalPlan(
             exercises=(
-                ExercisePrescription(
-                    name="knee_flexion", sets=3, reps=10, target_rom_deg=90.0, sessions_per_day=2
-                ),
+                ExercisePrescription(name="knee_flexion", sets=3, reps=10, target_rom_deg=90.0, sessions_per_day=2),
             ),
             walking_minutes_per_day=20.0,
             daily_step_target=4000,

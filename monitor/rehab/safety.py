@@ -41,7 +41,6 @@ SAFETY_KINDS = frozenset({"hr_over_cap", "desaturation", "fall", "resting_hr_ris
 ALERT_KINDS = SAFETY_KINDS | {"not_worn"}
 
 
-
 @dataclass(frozen=True, slots=True)
 class AlertCandidate:
     """A condition that may need an alert: ``kind`` (see ``ALERT_KINDS``), the patient or
@@ -125,8 +124,7 @@ def desaturation_alerts(
             kind="desaturation",
             subject=subject,
             severity=Severity.CRITICAL if e.nadir_pct < critical_pct else Severity.WARNING,
-            message=f"SpO2 down to {e.nadir_pct:.0f} % for {e.duration_s:.0f} s "
-            f"(baseline {e.baseline_pct:.0f} %)",
+            message=f"SpO2 down to {e.nadir_pct:.0f} % for {e.duration_s:.0f} s (baseline {e.baseline_pct:.0f} %)",
             at_ms=e.start_ms,
             value=e.nadir_pct,
         )
@@ -141,9 +139,7 @@ def fall_alerts(days: Sequence[DayMetrics], *, subject: str) -> list[AlertCandid
     for d in days:
         for f in d.falls:
             posture = (
-                f", posture changed {f.orientation_change_deg:.0f} deg"
-                if f.orientation_change_deg is not None
-                else ""
+                f", posture changed {f.orientation_change_deg:.0f} deg" if f.orientation_change_deg is not None else ""
             )
             alerts.append(
                 AlertCandidate(

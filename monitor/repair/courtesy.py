@@ -39,14 +39,15 @@ def courtesy_entitlement(
     days = max(1, math.ceil(predicted_days))
     if not drivable:
         return CourtesyEntitlement(
-            True, f"car not drivable; repair predicted to take {predicted_days:.1f} days",
-            predicted_days, days)
+            True, f"car not drivable; repair predicted to take {predicted_days:.1f} days", predicted_days, days
+        )
     if predicted_days > threshold_days:
         return CourtesyEntitlement(
-            True, f"repair predicted to take {predicted_days:.1f} days > {threshold_days:g} days",
-            predicted_days, days)
+            True, f"repair predicted to take {predicted_days:.1f} days > {threshold_days:g} days", predicted_days, days
+        )
     return CourtesyEntitlement(
         False,
-        f"car drivable and repair predicted to take {predicted_days:.1f} days "
-        f"<= {threshold_days:g} days",
-        predicted_days, 0)
+        f"car drivable and repair predicted to take {predicted_days:.1f} days <= {threshold_days:g} days",
+        predicted_days,
+        0,
+    )

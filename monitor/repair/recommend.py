@@ -89,8 +89,12 @@ def recommend(
         specialized = wanted in _makes(shop.specialized_makes)
         closeness = 1.0 - distance / radius_km if radius_km > 0 else 1.0
         free_share = free / shop.capacity
-        score = (weights.quality * shop.score + weights.distance * closeness
-                 + weights.load * free_share + weights.specialization * float(specialized))
+        score = (
+            weights.quality * shop.score
+            + weights.distance * closeness
+            + weights.load * free_share
+            + weights.specialization * float(specialized)
+        )
         reasons = [
             f"certified for {make}",
             f"{distance:.1f} km away",

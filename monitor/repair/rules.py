@@ -32,7 +32,12 @@ from monitor.repair.stages import (
 from monitor.repair.timeline import JobState
 
 AlertKind = Literal[
-    "stall", "long_hold", "stage_skipped", "stage_backwards", "missing_photo", "sla_breach",
+    "stall",
+    "long_hold",
+    "stage_skipped",
+    "stage_backwards",
+    "missing_photo",
+    "sla_breach",
     "shop_offline",
 ]
 MINUTE_MS = 60_000
@@ -109,21 +114,20 @@ def check_stall(
     limit_ms = config.stall_factor * expected * HOUR_MS
     if active <= limit_ms:
         return None
-    start = state.stage_entered_at_ms if since_ms is None else max(state.stage_entered_at_ms,
-                                                                    since_ms)
+    start = state.stage_entered_at_ms if since_ms is None else max(state.stage_entered_at_ms, since_ms)
     return RepairAlertCandidate(
         kind="stall",
         subject=job_id,
-        message=(f"{stage} has taken {_hours(active)} of work (holds excluded), more than "
-                 f"{config.stall_factor:g} x the expected {expected:g} h = {_hours(limit_ms)}"),
+        message=(
+            f"{stage} has taken {_hours(active)} of work (holds excluded), more than "
+            f"{config.stall_factor:g} x the expected {expected:g} h = {_hours(limit_ms)}"
+        ),
         at_ms=_crossing_ms(start, limit_ms, state.holds_in_stage, now_ms),
         stage=stage,
     )
 
 
-def _crossing_ms(
-    start_ms: int, work_ms: float, holds: Iterable[tuple[int, int | None]], now_ms: int
-) -> int:
+def _crossing_ms(start_ms: int, work_ms: float, holds: Iterable[tuple[int, int | None]], now_ms: int) -> int:
     """The moment ``work_ms`` of working time had passed since ``start_ms``, holds skipped."""
     t = float(start_ms)
     remaining = work_ms
@@ -159,8 +163,7 @@ def check_long_hold(
     return RepairAlertCandidate(
         kind="long_hold",
         subject=job_id,
-        message=(f"on hold for {_hours(held)} ({reason}), longer than "
-                 f"{config.long_hold_hours:g} h"),
+        message=(f"on hold for {_hours(held)} ({reason}), longer than {config.long_hold_hours:g} h"),
         at_ms=state.hold_started_at_ms + round(limit_ms),
         stage=state.current_stage,
     )
@@ -169,9 +172,7 @@ def check_long_hold(
 def sequence_alerts(job_id: str, state: JobState) -> list[RepairAlertCandidate]:
     """One ``stage_skipped`` / ``stage_backwards`` candidate per violation in the replay."""
     return [
-        RepairAlertCandidate(
-            kind=v.kind, subject=job_id, message=v.message, at_ms=v.at_ms, stage=v.to_stage
-        )
+        RepairAlertCandidate(kind=v.kind, subject=job_id, message=v.message, at_ms=v.at_ms, stage=v.to_stage)
         for v in state.violations
     ]
 
@@ -190,15 +191,22 @@ def check_missing_photos(
     required = set(state.required_stages) & CHECKPOINT_STAGES
     alerts: dict[Stage, RepairAlertCandidate] = {}
     for visit in state.visits:
-        if (visit.stage not in required or visit.stage in have or visit.stage in alerts
-                or visit.left_at_ms is None or now_ms - visit.left_at_ms < config.photo_grace_ms):
+        if (
+            visit.stage not in required
+            or visit.stage in have
+            or visit.stage in alerts
+            or visit.left_at_ms is None
+            or now_ms - visit.left_at_ms < config.photo_grace_ms
+        ):
             continue
         alerts[visit.stage] = RepairAlertCandidate(
             kind="missing_photo",
             subject=job_id,
-            message=(f"left checkpoint stage {visit.stage} at {_iso(visit.left_at_ms)} with no "
-                     f"photo of it after {(now_ms - visit.left_at_ms) / MINUTE_MS:.0f} min "
-                     f"(grace {config.photo_grace_ms / MINUTE_MS:g} min)"),
+            message=(
+                f"left checkpoint stage {visit.stage} at {_iso(visit.left_at_ms)} with no "
+                f"photo of it after {(now_ms - visit.left_at_ms) / MINUTE_MS:.0f} min "
+                f"(grace {config.photo_grace_ms / MINUTE_MS:g} min)"
+            ),
             at_ms=visit.left_at_ms + config.photo_grace_ms,
             stage=visit.stage,
         )
@@ -215,9 +223,11 @@ def check_sla(
     return RepairAlertCandidate(
         kind="sla_breach",
         subject=job_id,
-        message=(f"predicted completion {_iso(prediction.completion_at_ms)} is {_hours(late)} "
-                 f"after the promised {_iso(promised_at_ms)} ({prediction.remaining_hours:.1f} h "
-                 f"of work left at shop pace x{prediction.history_factor:.2f})"),
+        message=(
+            f"predicted completion {_iso(prediction.completion_at_ms)} is {_hours(late)} "
+            f"after the promised {_iso(promised_at_ms)} ({prediction.remaining_hours:.1f} h "
+            f"of work left at shop pace x{prediction.history_factor:.2f})"
+        ),
         at_ms=now_ms,
     )
 
@@ -241,15 +251,15 @@ def check_shop_offline(
     return RepairAlertCandidate(
         kind="shop_offline",
         subject=shop_id,
-        message=(f"no heartbeat for {silent / MINUTE_MS:.0f} min (last {_iso(last_heartbeat_ms)}), "
-                 f"offline after {config.shop_offline_after_ms / MINUTE_MS:g} min"),
+        message=(
+            f"no heartbeat for {silent / MINUTE_MS:.0f} min (last {_iso(last_heartbeat_ms)}), "
+            f"offline after {config.shop_offline_after_ms / MINUTE_MS:g} min"
+        ),
         at_ms=last_heartbeat_ms + config.shop_offline_after_ms,
     )
 
 
-def is_inhibited(
-    kind: str, shop_offline: bool, config: RepairRuleConfig = DEFAULT_RULES
-) -> bool:
+def is_inhibited(kind: str, shop_offline: bool, config: RepairRuleConfig = DEFAULT_RULES) -> bool:
     """True when an alert of ``kind`` for a job of a shop that is offline must not be raised."""
     return shop_offline and kind in config.inhibited_when_offline
 
@@ -262,9 +272,9 @@ def drop_inhibited(
 ) -> list[RepairAlertCandidate]:
     """``candidates`` without the job alerts inhibited because the job's shop is offline."""
     return [
-        c for c in candidates
-        if c.kind == "shop_offline"
-        or not is_inhibited(c.kind, job_shop.get(c.subject) in offline_shops, config)
+        c
+        for c in candidates
+        if c.kind == "shop_offline" or not is_inhibited(c.kind, job_shop.get(c.subject) in offline_shops, config)
     ]
 
 
@@ -284,8 +294,9 @@ def evaluate_job(
 ) -> list[RepairAlertCandidate]:
     """All job rules at once, inhibited kinds dropped when the shop is offline."""
     found: list[RepairAlertCandidate | None] = [
-        check_stall(job_id, state, now_ms=now_ms, severity=severity, config=config, table=table,
-                    since_ms=stall_since_ms),
+        check_stall(
+            job_id, state, now_ms=now_ms, severity=severity, config=config, table=table, since_ms=stall_since_ms
+        ),
         check_long_hold(job_id, state, now_ms=now_ms, config=config),
     ]
     if prediction is not None:

@@ -30,9 +30,15 @@ def wilson_lower_bound(passes: int, total: int, z: float = 1.96) -> float:
     return max(0.0, (centre - margin) / (1 + z2 / total))
 
 
-DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType({
-    "spot_checks": 0.35, "on_time": 0.25, "alerts": 0.15, "rework": 0.15, "feedback": 0.10,
-})
+DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        "spot_checks": 0.35,
+        "on_time": 0.25,
+        "alerts": 0.15,
+        "rework": 0.15,
+        "feedback": 0.10,
+    }
+)
 """Weights of the score's components; missing components (no feedback) are left out and the
 other weights renormalized."""
 

@@ -68,8 +68,10 @@ class SequenceViolation:
         """Plain-words description with the stages involved."""
         origin = self.from_stage or "the start"
         if self.kind == "stage_skipped":
-            return (f"went from {origin} to {self.to_stage}, skipping required "
-                    f"{len(self.skipped)} stage(s): {', '.join(self.skipped)}")
+            return (
+                f"went from {origin} to {self.to_stage}, skipping required "
+                f"{len(self.skipped)} stage(s): {', '.join(self.skipped)}"
+            )
         return f"went back from {origin} to {self.to_stage} without being on hold"
 
 
@@ -133,8 +135,7 @@ class JobState:
         """
         if self.stage_entered_at_ms is None:
             return 0
-        start = self.stage_entered_at_ms if since_ms is None else max(
-            self.stage_entered_at_ms, since_ms)
+        start = self.stage_entered_at_ms if since_ms is None else max(self.stage_entered_at_ms, since_ms)
         if now_ms <= start:
             return 0
         return max(0, now_ms - start - _held_between(self.holds_in_stage, start, now_ms))
@@ -180,19 +181,14 @@ class _Replay:
         new_index = STAGE_INDEX[stage]
         if self.current is None or new_index > STAGE_INDEX[self.current]:
             low = -1 if self.current is None else STAGE_INDEX[self.current]
-            skipped = tuple(
-                s for s in self.required
-                if low < STAGE_INDEX[s] < new_index and s not in self.entered_ever
-            )
+            skipped = tuple(s for s in self.required if low < STAGE_INDEX[s] < new_index and s not in self.entered_ever)
             if skipped:
-                self.violations.append(
-                    SequenceViolation("stage_skipped", at_ms, self.current, stage, skipped))
+                self.violations.append(SequenceViolation("stage_skipped", at_ms, self.current, stage, skipped))
             if self.current is not None:
                 self.completed.add(self.current)
         else:
             if not self.on_hold:
-                self.violations.append(
-                    SequenceViolation("stage_backwards", at_ms, self.current, stage))
+                self.violations.append(SequenceViolation("stage_backwards", at_ms, self.current, stage))
             self.completed = {s for s in self.completed if STAGE_INDEX[s] < new_index}
         self._close_visit(at_ms)
         self.current = stage
@@ -206,8 +202,7 @@ class _Replay:
             self.stage_progress = 1.0
 
     def apply(self, event: BeaconEvent) -> None:
-        self.last_event = event.at_ms if self.last_event is None else max(
-            self.last_event, event.at_ms)
+        self.last_event = event.at_ms if self.last_event is None else max(self.last_event, event.at_ms)
         if event.kind == "stage":
             if event.stage is None:
                 logger.debug("stage event without a stage at %s ignored", event.at_ms)
@@ -278,9 +273,15 @@ def replay(
         state.apply(event)
     current_visit: tuple[StageVisit, ...] = ()
     if state.current is not None and state.entered_at is not None:
-        current_visit = (StageVisit(
-            state.current, state.entered_at, None,
-            sum(e - s for s, e in state.holds if e is not None), tuple(state.holds)),)
+        current_visit = (
+            StageVisit(
+                state.current,
+                state.entered_at,
+                None,
+                sum(e - s for s, e in state.holds if e is not None),
+                tuple(state.holds),
+            ),
+        )
     closed_hold_ms = sum(e - s for s, e in state.holds if e is not None)
     return JobState(
         required_stages=required,

@@ -18,17 +18,16 @@ from monitor.repair.stages import Severity, as_severity
 
 EXTENSION_FACTOR = 1.5
 
-BASE_TERM_MONTHS: Mapping[str, Mapping[Severity, int]] = MappingProxyType({
-    "body": MappingProxyType({Severity.MINOR: 12, Severity.MODERATE: 24, Severity.SEVERE: 24}),
-    "paint": MappingProxyType({Severity.MINOR: 24, Severity.MODERATE: 36, Severity.SEVERE: 36}),
-    "structural": MappingProxyType(
-        {Severity.MINOR: 36, Severity.MODERATE: 60, Severity.SEVERE: 60}),
-    "mechanical": MappingProxyType(
-        {Severity.MINOR: 12, Severity.MODERATE: 12, Severity.SEVERE: 24}),
-    "glass": MappingProxyType({Severity.MINOR: 12, Severity.MODERATE: 12, Severity.SEVERE: 12}),
-    "adas_calibration": MappingProxyType(
-        {Severity.MINOR: 12, Severity.MODERATE: 12, Severity.SEVERE: 12}),
-})
+BASE_TERM_MONTHS: Mapping[str, Mapping[Severity, int]] = MappingProxyType(
+    {
+        "body": MappingProxyType({Severity.MINOR: 12, Severity.MODERATE: 24, Severity.SEVERE: 24}),
+        "paint": MappingProxyType({Severity.MINOR: 24, Severity.MODERATE: 36, Severity.SEVERE: 36}),
+        "structural": MappingProxyType({Severity.MINOR: 36, Severity.MODERATE: 60, Severity.SEVERE: 60}),
+        "mechanical": MappingProxyType({Severity.MINOR: 12, Severity.MODERATE: 12, Severity.SEVERE: 24}),
+        "glass": MappingProxyType({Severity.MINOR: 12, Severity.MODERATE: 12, Severity.SEVERE: 12}),
+        "adas_calibration": MappingProxyType({Severity.MINOR: 12, Severity.MODERATE: 12, Severity.SEVERE: 12}),
+    }
+)
 """Base warranty months per repair type and severity (configurable: pass your own table)."""
 
 
@@ -68,9 +67,7 @@ def term_months(
     try:
         base = table[repair_type][as_severity(severity)]
     except KeyError:
-        raise ValueError(
-            f"unknown repair type {repair_type!r}; expected one of {', '.join(table)}"
-        ) from None
+        raise ValueError(f"unknown repair type {repair_type!r}; expected one of {', '.join(table)}") from None
     return math.ceil(base * EXTENSION_FACTOR) if extended else base
 
 

@@ -256,9 +256,7 @@ def compute_day_metrics(
         exclude = np.concatenate([exclude, *session_minutes])
     rest_hr = resting_hr(hr_t, hr_v, active_minutes=exclude) if has_hr else None
     sustained = max_sustained_hr(hr_t, hr_v, min_duration_s=60) if has_hr else None
-    hr_sessions = (
-        tuple(session_heart_rate(hr_t, hr_v, s.start_ms, s.end_ms) for s in sessions) if has_hr else ()
-    )
+    hr_sessions = tuple(session_heart_rate(hr_t, hr_v, s.start_ms, s.end_ms) for s in sessions) if has_hr else ()
 
     # HRV
     rr_data = data.get("rr_interval")

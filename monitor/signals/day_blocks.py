@@ -101,19 +101,28 @@ def _hr_stats(t: TimesMs, v: Values, block_ms: int, zone: tuple[float, float] | 
     sustained = None
     base, dense = per_second(t, v)
     if dense.shape[0] >= SUSTAIN_S:
-        minima = np.lib.stride_tricks.sliding_window_view(np.where(np.isfinite(dense), dense, -np.inf),
-                                                          SUSTAIN_S).min(axis=1)
+        minima = np.lib.stride_tricks.sliding_window_view(np.where(np.isfinite(dense), dense, -np.inf), SUSTAIN_S).min(
+            axis=1
+        )
         ends_ms = (base + np.arange(minima.shape[0]) + SUSTAIN_S - 1) * 1000
         own = (ends_ms >= block_ms) & (ends_ms < block_ms + BLOCK_MS) & np.isfinite(minima)
         if np.any(own):
             k = int(np.flatnonzero(own)[int(np.argmax(minima[own]))])
             sustained = [float(minima[k]), int((base + k) * 1000)]
-    return {"min": [[int(m), float(s), int(c)] for m, s, c in zip(minutes, sums, counts, strict=True)],
-            "zone_ms": zone_ms, "sustained": sustained}
+    return {
+        "min": [[int(m), float(s), int(c)] for m, s, c in zip(minutes, sums, counts, strict=True)],
+        "zone_ms": zone_ms,
+        "sustained": sustained,
+    }
 
 
-def block_partial(series: Mapping[str, tuple[ArrayLike, ArrayLike]], block_ms: int, *,
-                  zone: tuple[float, float] | None, spo2_baseline: float | None) -> dict[str, Any]:
+def block_partial(
+    series: Mapping[str, tuple[ArrayLike, ArrayLike]],
+    block_ms: int,
+    *,
+    zone: tuple[float, float] | None,
+    spo2_baseline: float | None,
+) -> dict[str, Any]:
     """The partial of one block from each metric's samples over its window (:func:`window_of`)."""
     data = clean_inputs(series)
     out: dict[str, Any] = {"block_ms": block_ms, "zone": list(zone) if zone is not None else None}
@@ -128,9 +137,14 @@ def block_partial(series: Mapping[str, tuple[ArrayLike, ArrayLike]], block_ms: i
         mine = _in(t, block_ms)
         nn = rr[mine & clean.accepted]
         diffs = np.diff(rr, prepend=np.nan)[mine & clean.pair_valid]
-        out["hrv"] = {"n": int(nn.shape[0]), "sum": float(nn.sum()), "sumsq": float((nn**2).sum()),
-                      "pairs": int(diffs.shape[0]), "d2": float((diffs**2).sum()),
-                      "rejected": int(np.count_nonzero(mine & ~clean.accepted))}
+        out["hrv"] = {
+            "n": int(nn.shape[0]),
+            "sum": float(nn.sum()),
+            "sumsq": float((nn**2).sum()),
+            "pairs": int(diffs.shape[0]),
+            "d2": float((diffs**2).sum()),
+            "rejected": int(np.count_nonzero(mine & ~clean.accepted)),
+        }
     if "ppg" in data:
         out["hr_ppg"] = _hr_stats(*hr_from_ppg(*data["ppg"]), block_ms, zone)
     if "spo2" in data:
@@ -139,16 +153,22 @@ def block_partial(series: Mapping[str, tuple[ArrayLike, ArrayLike]], block_ms: i
         keys, counts = np.unique(np.round(v[mine] * _SPO2_KEY).astype(np.int64), return_counts=True)
         st, sv = smoothed_spo2(t, v)
         below = float(sample_durations_ms(st)[_in(st, block_ms) & (sv < 90.0)].sum())
-        out["spo2"] = {"hist": [[int(k), int(c)] for k, c in zip(keys, counts, strict=True)], "below_ms": below,
-                       "baseline": spo2_baseline, "period": nominal_period_ms(st),
-                       "low": _low_pieces(st, sv, block_ms, spo2_baseline) if spo2_baseline is not None else []}
+        out["spo2"] = {
+            "hist": [[int(k), int(c)] for k, c in zip(keys, counts, strict=True)],
+            "below_ms": below,
+            "baseline": spo2_baseline,
+            "period": nominal_period_ms(st),
+            "low": _low_pieces(st, sv, block_ms, spo2_baseline) if spo2_baseline is not None else [],
+        }
     if "steps" in data:
         t, c = data["steps"]
         mine = _in(t, block_ms)
         minutes, inv = np.unique(t[mine] // MS_PER_MIN, return_inverse=True)
         per_min = np.bincount(inv, weights=np.maximum(c[mine], 0.0)) if minutes.shape[0] else np.zeros(0)
-        out["device_steps"] = {"positive": float(c[mine][c[mine] > 0].sum()),
-                               "min": [[int(m), float(s)] for m, s in zip(minutes, per_min, strict=True)]}
+        out["device_steps"] = {
+            "positive": float(c[mine][c[mine] > 0].sum()),
+            "min": [[int(m), float(s)] for m, s in zip(minutes, per_min, strict=True)],
+        }
     if "accel" in data:
         t, a = data["accel"]
         steps = detect_steps(t, a).step_times_ms
@@ -159,17 +179,24 @@ def block_partial(series: Mapping[str, tuple[ArrayLike, ArrayLike]], block_ms: i
         out["falls"] = [asdict(f) for f in detect_falls(t, a) if block_ms <= f.at_ms < block_ms + BLOCK_MS]
     if "joint_angle" in data or "gyro" in data:
         source = "joint_angle" if "joint_angle" in data else "gyro"
-        sessions = detect_sessions(*data[source]) if source == "joint_angle" else detect_sessions_from_gyro(
-            *data[source])
-        out["sets"] = {"source": source, "items": [asdict(s) for session in sessions for s in session.sets
-                                                   if block_ms <= s.start_ms < block_ms + BLOCK_MS]}
+        sessions = (
+            detect_sessions(*data[source]) if source == "joint_angle" else detect_sessions_from_gyro(*data[source])
+        )
+        out["sets"] = {
+            "source": source,
+            "items": [
+                asdict(s) for session in sessions for s in session.sets if block_ms <= s.start_ms < block_ms + BLOCK_MS
+            ],
+        }
     skin = [m for m in _SKIN if m in data]
     for key, metrics in (("wear_skin", skin), ("wear_any", list(data))):
-        secs = np.unique(np.concatenate([data[m][0][_in(data[m][0], block_ms)] // 1000 for m in metrics])
-                         if metrics else np.zeros(0, dtype=np.int64))
+        secs = np.unique(
+            np.concatenate([data[m][0][_in(data[m][0], block_ms)] // 1000 for m in metrics])
+            if metrics
+            else np.zeros(0, dtype=np.int64)
+        )
         if secs.shape[0]:
-            out[key] = {"minutes": int(np.unique(secs // 60).shape[0]), "first": int(secs[0]),
-                        "last": int(secs[-1])}
+            out[key] = {"minutes": int(np.unique(secs // 60).shape[0]), "first": int(secs[0]), "last": int(secs[-1])}
     doc = jsonable(out)
     assert isinstance(doc, dict)
     return doc
@@ -189,8 +216,9 @@ def _low_pieces(t: TimesMs, v: Values, block_ms: int, baseline: float) -> list[l
     return pieces
 
 
-def _desaturations(parts: Sequence[Mapping[str, Any]], base: float | None,
-                   min_duration_s: float = 10.0) -> tuple[Desaturation, ...]:
+def _desaturations(
+    parts: Sequence[Mapping[str, Any]], base: float | None, min_duration_s: float = 10.0
+) -> tuple[Desaturation, ...]:
     """The day's desaturations: the blocks' low pieces joined where a run crosses a block boundary."""
     if base is None:
         return ()
@@ -200,8 +228,15 @@ def _desaturations(parts: Sequence[Mapping[str, Any]], base: float | None,
 
     def close() -> None:
         if run is not None and run[1] - run[0] + period >= min_duration_s * 1000.0:
-            events.append(Desaturation(start_ms=int(run[0]), end_ms=int(run[1] + period), nadir_pct=float(run[2]),
-                                       nadir_ms=int(run[3]), baseline_pct=base))
+            events.append(
+                Desaturation(
+                    start_ms=int(run[0]),
+                    end_ms=int(run[1] + period),
+                    nadir_pct=float(run[2]),
+                    nadir_ms=int(run[3]),
+                    baseline_pct=base,
+                )
+            )
 
     previous_block = None
     for part in parts:
@@ -250,18 +285,29 @@ def _minute_series(entries: Sequence[Sequence[float]]) -> tuple[TimesMs, Values,
     return arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2]
 
 
-def merge_day(partials: Sequence[Mapping[str, Any]], *, day_bounds_ms: tuple[int, int],
-              zone: tuple[float, float] | None, resting_hr_baseline: float | None, spo2_baseline: float | None,
-              session_hr: Callable[[str, int, int], SessionHeartRate]) -> DayMetrics:
+def merge_day(
+    partials: Sequence[Mapping[str, Any]],
+    *,
+    day_bounds_ms: tuple[int, int],
+    zone: tuple[float, float] | None,
+    resting_hr_baseline: float | None,
+    spo2_baseline: float | None,
+    session_hr: Callable[[str, int, int], SessionHeartRate],
+) -> DayMetrics:
     """The day from its blocks' partials (every one computed with this ``zone`` and ``spo2_baseline``).
 
     ``session_hr(source, start_ms, end_ms)`` gives the heart rate (from the day's ``hr_source``) during
     and after an exercise session (the caller reads those minutes from the store)."""
     blocks = sorted(partials, key=lambda p: int(p["block_ms"]))
     # heart rate: heart_rate when the day has any, else RR, else PPG (as compute_day_metrics)
-    hr_source, hr_key = next(((src, key) for src, key in (("heart_rate", "hr"), ("rr_interval", "hr_rr"),
-                                                          ("ppg", "hr_ppg"))
-                              if any(p.get(key) for p in blocks)), (None, ""))
+    hr_source, hr_key = next(
+        (
+            (src, key)
+            for src, key in (("heart_rate", "hr"), ("rr_interval", "hr_rr"), ("ppg", "hr_ppg"))
+            if any(p.get(key) for p in blocks)
+        ),
+        (None, ""),
+    )
     hr_parts = [p[hr_key] for p in blocks if p.get(hr_key)] if hr_source else []
     minutes, sums, counts = _minute_series([m for h in hr_parts for m in h["min"]])
     # movement
@@ -277,8 +323,7 @@ def merge_day(partials: Sequence[Mapping[str, Any]], *, day_bounds_ms: tuple[int
         active_sets.append(np.asarray([int(m) for m, e in enmo if e >= 0.1], dtype=np.int64))
     if device:
         active_sets.append(np.asarray([m for m, s in device_min.items() if s >= 60.0], dtype=np.int64))
-    active = (np.unique(np.concatenate(active_sets)).astype(np.int64) if active_sets
-              else None)
+    active = np.unique(np.concatenate(active_sets)).astype(np.int64) if active_sets else None
     if device:
         steps: int | None = int(np.round(sum(d["positive"] for d in device)))
         walking = np.asarray([s for s in device_min.values() if s >= 60.0])
@@ -295,22 +340,41 @@ def merge_day(partials: Sequence[Mapping[str, Any]], *, day_bounds_ms: tuple[int
         if walking_minutes is None or walking_minutes == 0.0:
             walking_minutes = gait.walking_minutes
     set_parts = [p["sets"] for p in blocks if "sets" in p]
-    sets = [ExerciseSet(int(s["start_ms"]), int(s["end_ms"]), int(s["reps"]), tuple(s["rom_deg"]),
-                        float(s["mean_rom_deg"]), tuple(s["peak_times_ms"]))
-            for part in set_parts for s in part["items"]]
+    sets = [
+        ExerciseSet(
+            int(s["start_ms"]),
+            int(s["end_ms"]),
+            int(s["reps"]),
+            tuple(s["rom_deg"]),
+            float(s["mean_rom_deg"]),
+            tuple(s["peak_times_ms"]),
+        )
+        for part in set_parts
+        for s in part["items"]
+    ]
     sessions = sessions_from_sets(sorted(sets, key=lambda s: s.start_ms), set_parts[0]["source"]) if sets else ()
     # heart
     rest = None
     if minutes.shape[0]:
         exclude = active if active is not None else np.zeros(0, dtype=np.int64)
         if sessions:
-            exclude = np.concatenate([exclude, *[np.arange(s.start_ms // MS_PER_MIN, s.end_ms // MS_PER_MIN + 1,
-                                                           dtype=np.int64) for s in sessions]])
+            exclude = np.concatenate(
+                [
+                    exclude,
+                    *[
+                        np.arange(s.start_ms // MS_PER_MIN, s.end_ms // MS_PER_MIN + 1, dtype=np.int64)
+                        for s in sessions
+                    ],
+                ]
+            )
         rest = resting_hr(minutes * MS_PER_MIN, sums / counts, active_minutes=exclude)
     sustained = [h["sustained"] for h in hr_parts if h["sustained"] is not None]
     best = max(sustained, key=lambda s: (s[0], -s[1])) if sustained else None
-    hr_sessions = tuple(session_hr(hr_source, s.start_ms, s.end_ms) for s in sessions) \
-        if minutes.shape[0] and hr_source is not None else ()
+    hr_sessions = (
+        tuple(session_hr(hr_source, s.start_ms, s.end_ms) for s in sessions)
+        if minutes.shape[0] and hr_source is not None
+        else ()
+    )
     # HRV
     hrv = [p["hrv"] for p in blocks if "hrv" in p]
     n_nn = sum(h["n"] for h in hrv)
@@ -331,20 +395,33 @@ def merge_day(partials: Sequence[Mapping[str, Any]], *, day_bounds_ms: tuple[int
     gaps = _gaps(worn, day_bounds_ms)
     worn_minutes = sum(w["minutes"] for w in worn)
     return DayMetrics(
-        day_start_ms=day_bounds_ms[0], hr_source=hr_source, resting_hr=rest,
+        day_start_ms=day_bounds_ms[0],
+        hr_source=hr_source,
+        resting_hr=rest,
         resting_hr_delta=rest - resting_hr_baseline if rest is not None and resting_hr_baseline is not None else None,
         mean_hr=float(sums.sum() / counts.sum()) if minutes.shape[0] else None,
         hr_zone=(float(zone[0]), float(zone[1])) if zone is not None else None,
         hr_zone_minutes=sum(h["zone_ms"] for h in hr_parts) / 60_000.0 if minutes.shape[0] and zone else None,
-        hr_recovery=hr_sessions, max_hr_sustained=best[0] if best else None,
+        hr_recovery=hr_sessions,
+        max_hr_sustained=best[0] if best else None,
         max_hr_sustained_at_ms=int(best[1]) if best else None,
-        rmssd_ms=rmssd, sdnn_ms=sdnn, rr_beats=n_nn, rr_rejected=sum(h["rejected"] for h in hrv),
-        spo2_baseline=base, spo2_median=median, desaturations=desats,
+        rmssd_ms=rmssd,
+        sdnn_ms=sdnn,
+        rr_beats=n_nn,
+        rr_rejected=sum(h["rejected"] for h in hrv),
+        spo2_baseline=base,
+        spo2_median=median,
+        desaturations=desats,
         minutes_below_90=sum(s["below_ms"] for s in spo2_parts) / 60_000.0 if spo2_parts else None,
-        steps=steps, cadence_spm=cadence, walking_minutes=walking_minutes,
+        steps=steps,
+        cadence_spm=cadence,
+        walking_minutes=walking_minutes,
         active_minutes=int(active.shape[0]) if active is not None else None,
-        exercise_sessions=sessions, falls=tuple(Fall(**f) for p in blocks for f in p.get("falls", ())),
-        wear_hours=worn_minutes / 60.0, nonwear_gaps=gaps)
+        exercise_sessions=sessions,
+        falls=tuple(Fall(**f) for p in blocks for f in p.get("falls", ())),
+        wear_hours=worn_minutes / 60.0,
+        nonwear_gaps=gaps,
+    )
 
 
 def _gaps(worn: Sequence[Mapping[str, int]], bounds: tuple[int, int], min_gap_min: float = 10.0) -> tuple[Gap, ...]:
@@ -354,21 +431,36 @@ def _gaps(worn: Sequence[Mapping[str, int]], bounds: tuple[int, int], min_gap_mi
         return (Gap(int(bounds[0]), int(bounds[1]), hours),) if bounds[1] > bounds[0] else ()
     starts = [bounds[0] / 1000.0] + [w["last"] + 1 for w in worn]
     ends = [w["first"] for w in worn] + [bounds[1] / 1000.0]
-    return tuple(Gap(start_ms=round(a * 1000), end_ms=round(b * 1000), hours=(b - a) / 3600.0)
-                 for a, b in zip(starts, ends, strict=True) if b - a >= min_gap_min * 60.0)
+    return tuple(
+        Gap(start_ms=round(a * 1000), end_ms=round(b * 1000), hours=(b - a) / 3600.0)
+        for a, b in zip(starts, ends, strict=True)
+        if b - a >= min_gap_min * 60.0
+    )
 
 
 #: reads a metric's samples in ``[start_ms, end_ms)``
 SeriesReader = Callable[[str, int, int], tuple[TimesMs, Values]]
 
 
-def compute_blocks(read: SeriesReader, metrics: Sequence[str], blocks: Sequence[int], day_bounds_ms: tuple[int, int], *,
-                   zone: tuple[float, float] | None, spo2_baseline: float | None) -> dict[int, dict[str, Any]]:
+def compute_blocks(
+    read: SeriesReader,
+    metrics: Sequence[str],
+    blocks: Sequence[int],
+    day_bounds_ms: tuple[int, int],
+    *,
+    zone: tuple[float, float] | None,
+    spo2_baseline: float | None,
+) -> dict[int, dict[str, Any]]:
     """The partials of these blocks of one day, each metric read once over the windows of all of them."""
     if not blocks:
         return {}
-    spans = {m: (min(window_of(b, m, day_bounds_ms)[0] for b in blocks),
-                 max(window_of(b, m, day_bounds_ms)[1] for b in blocks)) for m in metrics}
+    spans = {
+        m: (
+            min(window_of(b, m, day_bounds_ms)[0] for b in blocks),
+            max(window_of(b, m, day_bounds_ms)[1] for b in blocks),
+        )
+        for m in metrics
+    }
     data = {m: read(m, *spans[m]) for m in metrics}
     out = {}
     for b in blocks:
@@ -383,11 +475,18 @@ def compute_blocks(read: SeriesReader, metrics: Sequence[str], blocks: Sequence[
     return out
 
 
-def update_day(partials: Mapping[int, Mapping[str, Any]], touched: Sequence[int], read: SeriesReader,
-               metrics: Sequence[str], day_bounds_ms: tuple[int, int], *, zone: tuple[float, float] | None,
-               spo2_baseline: float | None, resting_hr_baseline: float | None,
-               session_hr: Callable[[str, int, int], SessionHeartRate]) -> tuple[dict[int, dict[str, Any]],
-                                                                                   set[int], DayMetrics]:
+def update_day(
+    partials: Mapping[int, Mapping[str, Any]],
+    touched: Sequence[int],
+    read: SeriesReader,
+    metrics: Sequence[str],
+    day_bounds_ms: tuple[int, int],
+    *,
+    zone: tuple[float, float] | None,
+    spo2_baseline: float | None,
+    resting_hr_baseline: float | None,
+    session_hr: Callable[[str, int, int], SessionHeartRate],
+) -> tuple[dict[int, dict[str, Any]], set[int], DayMetrics]:
     """A day's partials after new data touched some blocks, which of them changed, and the merged day.
 
     ``spo2_baseline``: the patient's usual SpO2 from earlier days, or None for the day's own median (which
@@ -405,6 +504,12 @@ def update_day(partials: Mapping[int, Mapping[str, Any]], touched: Sequence[int]
     if again:
         blocks.update(compute_blocks(read, metrics, again, day_bounds_ms, zone=zone, spo2_baseline=base))
         changed.update(again)
-    day = merge_day(list(blocks.values()), day_bounds_ms=day_bounds_ms, zone=zone,
-                    resting_hr_baseline=resting_hr_baseline, spo2_baseline=spo2_baseline, session_hr=session_hr)
+    day = merge_day(
+        list(blocks.values()),
+        day_bounds_ms=day_bounds_ms,
+        zone=zone,
+        resting_hr_baseline=resting_hr_baseline,
+        spo2_baseline=spo2_baseline,
+        session_hr=session_hr,
+    )
     return blocks, changed, day

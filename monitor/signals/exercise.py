@@ -173,8 +173,9 @@ def detect_sessions(
     return sessions
 
 
-def sessions_from_sets(sets: Sequence[ExerciseSet], source: str, *,
-                       session_gap_s: float = 300.0) -> tuple[ExerciseSession, ...]:
+def sessions_from_sets(
+    sets: Sequence[ExerciseSet], source: str, *, session_gap_s: float = 300.0
+) -> tuple[ExerciseSession, ...]:
     """Time-ordered sets grouped into sessions: a set within ``session_gap_s`` of the previous one's end
     belongs to its session."""
     if not sets:

@@ -96,9 +96,7 @@ def detect_falls(
         members = above[c0:c1]
         i = int(members[np.argmax(mag[members])])
         impact_ms = int(t[i])
-        still = _still_window(
-            t, mag, cum, cum2, impact_ms, window_s=window_s, still_s=still_s, still_std_g=still_std_g
-        )
+        still = _still_window(t, mag, cum, cum2, impact_ms, window_s=window_s, still_s=still_s, still_std_g=still_std_g)
         if still is None:
             continue
         j, k = still

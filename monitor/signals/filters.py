@@ -20,9 +20,7 @@ def _design(order: int, cutoff: float | tuple[float, float], btype: str, fs: flo
     return np.asarray(scipy.signal.butter(order, cutoff, btype=btype, fs=fs, output="sos"), dtype=np.float64)
 
 
-def butter_sos(
-    order: int, cutoff_hz: float | tuple[float, float], btype: str, fs_hz: float
-) -> NDArray[np.float64]:
+def butter_sos(order: int, cutoff_hz: float | tuple[float, float], btype: str, fs_hz: float) -> NDArray[np.float64]:
     """Second-order sections of a Butterworth ``btype`` filter ("lowpass", "highpass",
     "bandpass") with cutoff(s) in Hz at sampling rate ``fs_hz``."""
     return _design(order, cutoff_hz, btype, round(fs_hz, 2))

@@ -99,17 +99,21 @@ def detect_steps(
         fs = 1000.0 / float(np.median(np.diff(seg_t)))
         if fs < 2.5 * band_hz[1]:
             continue
-        peaks = _segment_peaks(
-            mag_all[start:stop], fs, band_hz, max_cadence_spm, prominence_floor_g, rel_prominence
-        )
+        peaks = _segment_peaks(mag_all[start:stop], fs, band_hz, max_cadence_spm, prominence_floor_g, rel_prominence)
         if peaks.shape[0] < min_bout_steps:
             continue
         _add_bouts(seg_t[peaks], min_step, min_gap, min_bout_steps, bouts, step_times)
     return _gait(bouts, step_times)
 
 
-def _add_bouts(pt: TimesMs, min_step: float, min_gap: float, min_bout_steps: int, bouts: list[WalkingBout],
-               step_times: list[TimesMs]) -> None:
+def _add_bouts(
+    pt: TimesMs,
+    min_step: float,
+    min_gap: float,
+    min_bout_steps: int,
+    bouts: list[WalkingBout],
+    step_times: list[TimesMs],
+) -> None:
     """The walking bouts among step times: runs of regular intervals linking at least ``min_bout_steps``."""
     dt = np.diff(pt)
     regular = (dt >= min_step * 0.999) & (dt <= min_gap)

@@ -183,9 +183,7 @@ def hr_recovery(
 
     Each HR is the median of the samples within +/- ``half_window_s``; None when either is missing.
     """
-    return session_heart_rate(
-        t_ms, bpm, end_ms, end_ms, delay_s=delay_s, half_window_s=half_window_s
-    ).recovery_bpm
+    return session_heart_rate(t_ms, bpm, end_ms, end_ms, delay_s=delay_s, half_window_s=half_window_s).recovery_bpm
 
 
 def session_heart_rate(
@@ -260,9 +258,7 @@ def max_sustained_hr(
     best = int(np.argmax(minima))
     if not np.isfinite(minima[best]):
         return None
-    return SustainedHr(
-        bpm=float(minima[best]), start_ms=(base + best) * 1000, duration_s=float(min_duration_s)
-    )
+    return SustainedHr(bpm=float(minima[best]), start_ms=(base + best) * 1000, duration_s=float(min_duration_s))
 
 
 def sustained_above(

@@ -123,9 +123,7 @@ def sdnn(t_ms: ArrayLike, rr_ms: ArrayLike, *, min_beats: int = 5) -> float | No
     return hrv_summary(t_ms, rr_ms, min_beats=min_beats).sdnn_ms
 
 
-def hrv_summary(
-    t_ms: ArrayLike, rr_ms: ArrayLike, *, min_pairs: int = 5, min_beats: int = 5
-) -> HrvSummary:
+def hrv_summary(t_ms: ArrayLike, rr_ms: ArrayLike, *, min_pairs: int = 5, min_beats: int = 5) -> HrvSummary:
     """RMSSD and SDNN of the cleaned NN series (each None when too few beats remain)."""
     return summarize_clean_rr(clean_rr(t_ms, rr_ms), min_pairs=min_pairs, min_beats=min_beats)
 

@@ -88,9 +88,7 @@ def ppg_beats(
     return np.round(bt).astype(np.int64), ibi
 
 
-def hr_from_ppg(
-    t_ms: ArrayLike, ppg: ArrayLike, *, window_s: float = 8.0
-) -> tuple[TimesMs, Values]:
+def hr_from_ppg(t_ms: ArrayLike, ppg: ArrayLike, *, window_s: float = 8.0) -> tuple[TimesMs, Values]:
     """Heart rate in bpm at 1 Hz from a PPG: :func:`ppg_beats` then
     :func:`monitor.signals.heart.hr_from_rr` (beat count over beat time in a centred window)."""
     beat_t, ibi = ppg_beats(t_ms, ppg)

@@ -62,8 +62,9 @@ def desaturations(
     if n == 0:
         return ()
     base = float(np.median(v)) if baseline_pct is None else float(baseline_pct)
-    starts, stops = low_runs(t, v, baseline_pct=base, threshold_pct=threshold_pct, drop_pct=drop_pct,
-                             merge_s=merge_s, max_gap_s=max_gap_s)
+    starts, stops = low_runs(
+        t, v, baseline_pct=base, threshold_pct=threshold_pct, drop_pct=drop_pct, merge_s=merge_s, max_gap_s=max_gap_s
+    )
     period = nominal_period_ms(t)
     duration = t[stops - 1] - t[starts] + period
     keep = duration >= min_duration_s * 1000.0

@@ -22,9 +22,7 @@ class Trend:
     n: int
 
 
-def theil_sen_trend(
-    x: ArrayLike, y: ArrayLike, *, confidence: float = 0.95, min_points: int = 3
-) -> Trend | None:
+def theil_sen_trend(x: ArrayLike, y: ArrayLike, *, confidence: float = 0.95, min_points: int = 3) -> Trend | None:
     """Theil-Sen slope of ``y`` over ``x`` (``scipy.stats.theilslopes``): the median of all
     pairwise slopes, insensitive to a few outlying days. Pairs with NaN are dropped; None with
     fewer than ``min_points`` points or when all ``x`` are equal."""

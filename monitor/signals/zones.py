@@ -16,9 +16,7 @@ class HrZone(NamedTuple):
     hi_bpm: float
 
 
-def karvonen(
-    resting: float, max_hr: float, intensity_lo: float, intensity_hi: float
-) -> HrZone:
+def karvonen(resting: float, max_hr: float, intensity_lo: float, intensity_hi: float) -> HrZone:
     """Target zone by the Karvonen (heart-rate reserve) formula, in bpm.
 
     ``target = resting + intensity * (max_hr - resting)`` for each intensity (fractions 0..1,

@@ -38,6 +38,7 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
             connect_args["isolation_level"] = None  # SQLAlchemy's "begin" event below issues BEGIN itself
         engine = create_engine(url, connect_args=connect_args)
         if immediate:
+
             @event.listens_for(engine, "begin")
             def _begin(conn: Connection) -> None:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")

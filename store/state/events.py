@@ -15,8 +15,19 @@ from devices.timestamps import now_ms
 from store.state.schema import EventRow
 
 
-def publish(session: Session, kind: str, data: dict[str, Any], *, patient_id: str | None = None,
-            shop_id: str | None = None, job_id: str | None = None, case_id: str | None = None) -> None:
+def publish(
+    session: Session,
+    kind: str,
+    data: dict[str, Any],
+    *,
+    patient_id: str | None = None,
+    shop_id: str | None = None,
+    job_id: str | None = None,
+    case_id: str | None = None,
+) -> None:
     """Add an event to the feed as part of the caller's transaction."""
-    session.add(EventRow(kind=kind, at_ms=now_ms(), patient_id=patient_id, shop_id=shop_id, job_id=job_id,
-                         case_id=case_id, data=data))
+    session.add(
+        EventRow(
+            kind=kind, at_ms=now_ms(), patient_id=patient_id, shop_id=shop_id, job_id=job_id, case_id=case_id, data=data
+        )
+    )

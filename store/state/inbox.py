@@ -54,28 +54,49 @@ def note_batch(session: Session, chunks: Sequence[Chunk], jobs: Iterable[tuple[s
         span[0], span[1] = min(span[0], at), max(span[1], at)
         metrics.setdefault(key, set())
     if spans:
-        session.connection().execute(insert(MonitorInbox), [
-            {"partition": partition_of(subject), "subject_type": kind, "subject": subject, "first_ms": lo,
-             "last_ms": hi, "metrics": sorted(metrics[(kind, subject)]), "committed_ms": now_ms}
-            for (kind, subject), (lo, hi) in sorted(spans.items())])
+        session.connection().execute(
+            insert(MonitorInbox),
+            [
+                {
+                    "partition": partition_of(subject),
+                    "subject_type": kind,
+                    "subject": subject,
+                    "first_ms": lo,
+                    "last_ms": hi,
+                    "metrics": sorted(metrics[(kind, subject)]),
+                    "committed_ms": now_ms,
+                }
+                for (kind, subject), (lo, hi) in sorted(spans.items())
+            ],
+        )
     if presence:
         _note_activity(session, presence, now_ms)
 
 
 def _note_activity(session: Session, newest: dict[str, int], now_ms: int) -> None:
     table = SubjectActivity.__table__
-    ins = (postgresql.insert(SubjectActivity) if session.get_bind().dialect.name == "postgresql"
-           else sqlite.insert(SubjectActivity))
+    ins = (
+        postgresql.insert(SubjectActivity)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(SubjectActivity)
+    )
     keep_newest = case((ins.excluded.last_ms > table.c.last_ms, ins.excluded.last_ms), else_=table.c.last_ms)
-    stmt = ins.on_conflict_do_update(index_elements=["subject"],
-                                     set_={"last_ms": keep_newest, "updated_ms": ins.excluded.updated_ms})
+    stmt = ins.on_conflict_do_update(
+        index_elements=["subject"], set_={"last_ms": keep_newest, "updated_ms": ins.excluded.updated_ms}
+    )
     # sorted: two committers upserting the same subjects lock them in one order, so they never deadlock
-    session.connection().execute(stmt, [{"subject": s, "partition": partition_of(s), "last_ms": t,
-                                         "updated_ms": now_ms} for s, t in sorted(newest.items())])
+    session.connection().execute(
+        stmt,
+        [
+            {"subject": s, "partition": partition_of(s), "last_ms": t, "updated_ms": now_ms}
+            for s, t in sorted(newest.items())
+        ],
+    )
 
 
-def claim(session: Session, partitions: Collection[int], limit: int = 2000, *,
-          subject_type: str | None = None) -> list[Arrival]:
+def claim(
+    session: Session, partitions: Collection[int], limit: int = 2000, *, subject_type: str | None = None
+) -> list[Arrival]:
     """The oldest inbox rows of these partitions (the caller holds their leases, so nobody else takes them)."""
     if not partitions:
         return []
@@ -83,30 +104,34 @@ def claim(session: Session, partitions: Collection[int], limit: int = 2000, *,
     if subject_type is not None:
         query = query.where(MonitorInbox.subject_type == subject_type)
     rows = session.execute(query.order_by(MonitorInbox.id).limit(limit)).scalars()
-    return [Arrival(r.id, r.subject_type, r.subject, r.first_ms, r.last_ms, tuple(r.metrics or ()), r.committed_ms)
-            for r in rows]
+    return [
+        Arrival(r.id, r.subject_type, r.subject, r.first_ms, r.last_ms, tuple(r.metrics or ()), r.committed_ms)
+        for r in rows
+    ]
 
 
 def done(session: Session, arrivals: Iterable[Arrival]) -> None:
     """Delete handled rows, in the transaction that applied their rules."""
     ids = [a.id for a in arrivals]
     for i in range(0, len(ids), 1000):
-        session.execute(delete(MonitorInbox).where(MonitorInbox.id.in_(ids[i:i + 1000])))
+        session.execute(delete(MonitorInbox).where(MonitorInbox.id.in_(ids[i : i + 1000])))
 
 
 def backlog(session: Session, partitions: Collection[int]) -> tuple[int, int | None]:
     """How many rows wait in these partitions, and when the oldest was committed."""
     if not partitions:
         return 0, None
-    count, oldest = session.execute(select(func.count(), func.min(MonitorInbox.committed_ms))
-                                    .where(MonitorInbox.partition.in_(sorted(partitions)))).one()
+    count, oldest = session.execute(
+        select(func.count(), func.min(MonitorInbox.committed_ms)).where(MonitorInbox.partition.in_(sorted(partitions)))
+    ).one()
     return int(count), (int(oldest) if oldest is not None else None)
 
 
 def last_seen(session: Session, partitions: Collection[int], *, before_ms: int | None = None) -> dict[str, int]:
     """Newest presence time of each subject in these partitions (only those older than ``before_ms``)."""
     query = select(SubjectActivity.subject, SubjectActivity.last_ms).where(
-        SubjectActivity.partition.in_(sorted(partitions)))
+        SubjectActivity.partition.in_(sorted(partitions))
+    )
     if before_ms is not None:
         query = query.where(SubjectActivity.last_ms < before_ms)
     return {s: int(t) for s, t in session.execute(query)}

@@ -174,9 +174,17 @@ class Alert(Base):
     unique index enforces whichever worker raises it."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_kind_subject_state", "kind", "subject", "state"),
-                      Index("uq_alerts_one_active", "kind", "subject", unique=True,
-                            sqlite_where=text("state != 'resolved'"), postgresql_where=text("state != 'resolved'")))
+    __table_args__ = (
+        Index("ix_alerts_kind_subject_state", "kind", "subject", "state"),
+        Index(
+            "uq_alerts_one_active",
+            "kind",
+            "subject",
+            unique=True,
+            sqlite_where=text("state != 'resolved'"),
+            postgresql_where=text("state != 'resolved'"),
+        ),
+    )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     subject: Mapped[str] = mapped_column(String(64), index=True)

@@ -89,20 +89,22 @@ class InfluxTarget:
         parts = urlsplit(url)
         scheme = _SCHEMES.get(parts.scheme)
         if scheme is None:
-            raise TimeSeriesConfigError(f"AFTERCARE_TIMESERIES_URL={_redact(url)!r}: scheme must be one of "
-                                        f"{', '.join(s + '://' for s in _SCHEMES)}")
+            raise TimeSeriesConfigError(
+                f"AFTERCARE_TIMESERIES_URL={_redact(url)!r}: scheme must be one of "
+                f"{', '.join(s + '://' for s in _SCHEMES)}"
+            )
         if not parts.hostname:
             raise TimeSeriesConfigError(f"AFTERCARE_TIMESERIES_URL={_redact(url)!r}: no host")
         try:
             port = parts.port or 8086
         except ValueError:
-            raise TimeSeriesConfigError(
-                f"AFTERCARE_TIMESERIES_URL={_redact(url)!r}: port must be 1..65535") from None
+            raise TimeSeriesConfigError(f"AFTERCARE_TIMESERIES_URL={_redact(url)!r}: port must be 1..65535") from None
         database = unquote(parts.path.strip("/"))
         if not database:
             noun = "database" if scheme[0] == 1 else "bucket"
-            raise TimeSeriesConfigError(f"AFTERCARE_TIMESERIES_URL={_redact(url)!r}: no {noun} "
-                                        f"(expected {parts.scheme}://host:port/<{noun}>)")
+            raise TimeSeriesConfigError(
+                f"AFTERCARE_TIMESERIES_URL={_redact(url)!r}: no {noun} (expected {parts.scheme}://host:port/<{noun}>)"
+            )
         host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
         return InfluxTarget(
             version=scheme[0],
@@ -124,35 +126,48 @@ class InfluxTimeSeriesStore:
     so the platform starts while InfluxDB is still down and `StoreUnavailable` says why meanwhile.
     """
 
-    def __init__(self, target: InfluxTarget, *, token: str | None = None, org: str | None = None,
-                 timeout_s: float = 30.0, points_per_request: int = POINTS_PER_REQUEST,
-                 parallel_requests: int = PARALLEL_REQUESTS) -> None:
+    def __init__(
+        self,
+        target: InfluxTarget,
+        *,
+        token: str | None = None,
+        org: str | None = None,
+        timeout_s: float = 30.0,
+        points_per_request: int = POINTS_PER_REQUEST,
+        parallel_requests: int = PARALLEL_REQUESTS,
+    ) -> None:
         if points_per_request < 1 or parallel_requests < 1:
-            raise ValueError(f"points_per_request and parallel_requests must be at least 1: "
-                             f"{points_per_request}, {parallel_requests}")
+            raise ValueError(
+                f"points_per_request and parallel_requests must be at least 1: "
+                f"{points_per_request}, {parallel_requests}"
+            )
         self.target = target
         self.points_per_request = points_per_request
-        self._posting = ThreadPoolExecutor(parallel_requests, thread_name_prefix="influx-write") \
-            if parallel_requests > 1 else None
+        self._posting = (
+            ThreadPoolExecutor(parallel_requests, thread_name_prefix="influx-write") if parallel_requests > 1 else None
+        )
         headers: dict[str, str] = {}
         auth: tuple[str, str] | None = None
         if target.version == 2:
             if not token:
-                raise TimeSeriesConfigError(
-                    f"{target}: an influxdb2:// URL needs a token (AFTERCARE_INFLUX_TOKEN)")
+                raise TimeSeriesConfigError(f"{target}: an influxdb2:// URL needs a token (AFTERCARE_INFLUX_TOKEN)")
             if not org:
-                raise TimeSeriesConfigError(f"{target}: an influxdb2:// URL needs an organization "
-                                            "(AFTERCARE_INFLUX_ORG)")
+                raise TimeSeriesConfigError(
+                    f"{target}: an influxdb2:// URL needs an organization (AFTERCARE_INFLUX_ORG)"
+                )
             headers["Authorization"] = f"Token {token}"
         elif target.username is not None:
             auth = (target.username, target.password or "")
         self._http = httpx.Client(
-            base_url=target.base_url, headers=headers, auth=auth,
+            base_url=target.base_url,
+            headers=headers,
+            auth=auth,
             timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
             transport=httpx.HTTPTransport(retries=1),
         )
-        self._v2: _V2Writer | None = _V2Writer(target, token or "", org or "", timeout_s) \
-            if target.version == 2 else None
+        self._v2: _V2Writer | None = (
+            _V2Writer(target, token or "", org or "", timeout_s) if target.version == 2 else None
+        )
         self._ready = False
         self._ready_lock = threading.Lock()
         self._dims: dict[str, int] = {}
@@ -174,15 +189,16 @@ class InfluxTimeSeriesStore:
                 lines.extend(chunk_lines(chunk))
             except ValueError as exc:
                 # Not retryable, and one bad chunk must not hold up the batch: leave it out, loudly.
-                log.error("leaving out chunk %s/%s/%s of %s: %s", chunk.device_id, chunk.seq, chunk.part,
-                          chunk.metric, exc)
+                log.error(
+                    "leaving out chunk %s/%s/%s of %s: %s", chunk.device_id, chunk.seq, chunk.part, chunk.metric, exc
+                )
                 continue
             self._dims[chunk.metric] = 1 if chunk.values.ndim == 1 else int(chunk.values.shape[1])
         if not lines:
             return 0
         self._ensure_ready()
         step = self.points_per_request
-        bodies = ["\n".join(lines[start:start + step]).encode() for start in range(0, len(lines), step)]
+        bodies = ["\n".join(lines[start : start + step]).encode() for start in range(0, len(lines), step)]
         post = self._v2.write if self._v2 is not None else self._write_v1
         if len(bodies) == 1 or self._posting is None:
             for body in bodies:
@@ -208,32 +224,33 @@ class InfluxTimeSeriesStore:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def read(self, subject: str, metric: str, start_ms: int, end_ms: int,
-             every_ms: int | None = None) -> SeriesData:
+    def read(self, subject: str, metric: str, start_ms: int, end_ms: int, every_ms: int | None = None) -> SeriesData:
         dims = self._dims.get(metric, 1)
         # InfluxDB's times are int64 nanoseconds: keep "from the beginning / until forever" in range.
         start_ms, end_ms = max(int(start_ms), -_MAX_TIME_MS), min(int(end_ms), _MAX_TIME_MS)
         if end_ms <= start_ms:
             return SeriesData.empty(dims)
-        where = (f"WHERE subject = {_literal(subject)} "
-                 f"AND time >= {start_ms}ms AND time < {end_ms}ms")
+        where = f"WHERE subject = {_literal(subject)} AND time >= {start_ms}ms AND time < {end_ms}ms"
         if every_ms is not None and every_ms > 0:
-            query = (f"SELECT mean({_FIELD_REGEX}) FROM {_identifier(metric)} {where} "
-                     f"GROUP BY time({int(every_ms)}ms) fill(none)")
+            query = (
+                f"SELECT mean({_FIELD_REGEX}) FROM {_identifier(metric)} {where} "
+                f"GROUP BY time({int(every_ms)}ms) fill(none)"
+            )
             t_ms, values = self._select(query)
             if t_ms.shape[0] == 0:
                 return SeriesData.empty(dims)
             return SeriesData(t_ms, values)
-        t_ms, values = self._select(
-            f"SELECT {_FIELD_REGEX} FROM {_identifier(metric)} {where} ORDER BY time ASC")
+        t_ms, values = self._select(f"SELECT {_FIELD_REGEX} FROM {_identifier(metric)} {where} ORDER BY time ASC")
         if t_ms.shape[0] == 0:
             return SeriesData.empty(dims)
         # Two devices of one subject may share a timestamp: keep one sample per time, as SQLite does.
         return concat_sorted([SeriesData(t_ms, values)], start_ms, end_ms, 1 if values.ndim == 1 else 3)
 
     def latest(self, subject: str, metric: str) -> tuple[int, NDArray[np.float64]] | None:
-        t_ms, values = self._select(f"SELECT {_FIELD_REGEX} FROM {_identifier(metric)} "
-                                    f"WHERE subject = {_literal(subject)} ORDER BY time DESC LIMIT 1")
+        t_ms, values = self._select(
+            f"SELECT {_FIELD_REGEX} FROM {_identifier(metric)} "
+            f"WHERE subject = {_literal(subject)} ORDER BY time DESC LIMIT 1"
+        )
         if t_ms.shape[0] == 0:
             return None
         return int(t_ms[0]), np.atleast_1d(values[0]).astype(np.float64)
@@ -259,8 +276,13 @@ class InfluxTimeSeriesStore:
 
     def _query(self, query: str, *, method: str = "GET") -> Iterator[dict[str, Any]]:
         """Run InfluxQL; yield each series object of the (chunked, streamed) JSON answer."""
-        params = {"db": self.target.database, "q": query, "epoch": "ms", "chunked": "true",
-                  "chunk_size": str(_QUERY_CHUNK_ROWS)}
+        params = {
+            "db": self.target.database,
+            "q": query,
+            "epoch": "ms",
+            "chunked": "true",
+            "chunk_size": str(_QUERY_CHUNK_ROWS),
+        }
         try:
             with self._http.stream(method, "/query", params=params) as resp:
                 if resp.status_code >= 300:
@@ -298,8 +320,9 @@ class InfluxTimeSeriesStore:
                     if exc.status != 403:
                         raise
                     # A non-admin user may not create databases; an operator made it, or writes will say so.
-                    log.warning("%s: not allowed to create the database, assuming it exists: %s",
-                                self.target, exc.reason)
+                    log.warning(
+                        "%s: not allowed to create the database, assuming it exists: %s", self.target, exc.reason
+                    )
             self._ready = True
             log.info("%s ready", self.target)
 
@@ -327,10 +350,17 @@ class _V2Writer:
 
         self.target = target
         self.org = org
-        retries = Retry(total=3, connect=2, backoff_factor=0.2, allowed_methods=None,
-                        status_forcelist=(429, 500, 502, 503, 504), raise_on_status=False)
-        self._client = InfluxDBClient(url=target.base_url, token=token, org=org,
-                                      timeout=int(timeout_s * 1000), retries=retries)
+        retries = Retry(
+            total=3,
+            connect=2,
+            backoff_factor=0.2,
+            allowed_methods=None,
+            status_forcelist=(429, 500, 502, 503, 504),
+            raise_on_status=False,
+        )
+        self._client = InfluxDBClient(
+            url=target.base_url, token=token, org=org, timeout=int(timeout_s * 1000), retries=retries
+        )
         self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
 
     def ensure_bucket(self) -> None:
@@ -344,8 +374,12 @@ class _V2Writer:
         from influxdb_client.domain.write_precision import WritePrecision
 
         with _v2_errors(self.target, "write"):
-            self._write_api.write(bucket=self.target.database, org=self.org, record=body,
-                                  write_precision=cast(WritePrecision, WritePrecision.MS))
+            self._write_api.write(
+                bucket=self.target.database,
+                org=self.org,
+                record=body,
+                write_precision=cast(WritePrecision, WritePrecision.MS),
+            )
 
     def close(self) -> None:
         self._write_api.close()  # type: ignore[no-untyped-call]
@@ -369,6 +403,7 @@ def _v2_errors(target: InfluxTarget, what: str) -> Iterator[None]:
 
 # -- line protocol ---------------------------------------------------------------------------------
 
+
 def chunk_lines(chunk: Chunk) -> list[str]:
     """The line-protocol lines of a chunk's samples (non-finite samples are left out, with a warning).
 
@@ -378,24 +413,33 @@ def chunk_lines(chunk: Chunk) -> list[str]:
     t_ms = np.asarray(chunk.t_ms, dtype=np.int64)
     values = np.asarray(chunk.values, dtype=np.float64)
     if values.shape[0] != t_ms.shape[0]:
-        raise ValueError(f"chunk {chunk.device_id}/{chunk.seq}/{chunk.part}: {t_ms.shape[0]} times "
-                         f"but {values.shape[0]} values")
+        raise ValueError(
+            f"chunk {chunk.device_id}/{chunk.seq}/{chunk.part}: {t_ms.shape[0]} times but {values.shape[0]} values"
+        )
     if values.ndim not in (1, 2) or (values.ndim == 2 and values.shape[1] != len(_AXES)):
-        raise ValueError(f"chunk {chunk.device_id}/{chunk.seq}/{chunk.part}: values of shape {values.shape}; "
-                         "expected (n,) or (n, 3)")
+        raise ValueError(
+            f"chunk {chunk.device_id}/{chunk.seq}/{chunk.part}: values of shape {values.shape}; expected (n,) or (n, 3)"
+        )
     finite = np.isfinite(values) if values.ndim == 1 else np.isfinite(values).all(axis=1)
     if not finite.all():
-        log.warning("chunk %s/%s/%s of %s: leaving out %s non-finite samples", chunk.device_id, chunk.seq,
-                    chunk.part, chunk.metric, int((~finite).sum()))
+        log.warning(
+            "chunk %s/%s/%s of %s: leaving out %s non-finite samples",
+            chunk.device_id,
+            chunk.seq,
+            chunk.part,
+            chunk.metric,
+            int((~finite).sum()),
+        )
         t_ms, values = t_ms[finite], values[finite]
-    prefix = (f"{_escape_measurement(chunk.metric)},device_id={_escape_tag(chunk.device_id)},"
-              f"subject={_escape_tag(chunk.subject)} ")
+    prefix = (
+        f"{_escape_measurement(chunk.metric)},device_id={_escape_tag(chunk.device_id)},"
+        f"subject={_escape_tag(chunk.subject)} "
+    )
     times = t_ms.tolist()
     if values.ndim == 1:
         head = prefix + _SCALAR_FIELD + "="
         return [f"{head}{v!r} {t}" for v, t in zip(values.tolist(), times, strict=True)]
-    return [f"{prefix}x={x!r},y={y!r},z={z!r} {t}"
-            for (x, y, z), t in zip(values.tolist(), times, strict=True)]
+    return [f"{prefix}x={x!r},y={y!r},z={z!r} {t}" for (x, y, z), t in zip(values.tolist(), times, strict=True)]
 
 
 def _escape_measurement(name: str) -> str:
@@ -417,11 +461,11 @@ def _escape_tag(value: str) -> str:
 def _refuse_unrepresentable(value: str, what: str) -> None:
     """Line breaks cannot be written at all, and InfluxDB 1.x and 2.x read backslashes differently."""
     if "\n" in value or "\r" in value or "\\" in value:
-        raise ValueError(f"InfluxDB line protocol cannot carry a line break or backslash in a {what}: "
-                         f"{value[:80]!r}")
+        raise ValueError(f"InfluxDB line protocol cannot carry a line break or backslash in a {what}: {value[:80]!r}")
 
 
 # -- InfluxQL and HTTP helpers ---------------------------------------------------------------------
+
 
 def _identifier(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'

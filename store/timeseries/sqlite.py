@@ -79,8 +79,22 @@ class SQLiteTimeSeriesStore:
                 t0, t1 = int(t_sorted[0]), int(t_sorted[-1])
                 times = c.t_ms.astype("<i8").tobytes()
             dims = 1 if c.values.ndim == 1 else int(c.values.shape[1])
-            rows.append((c.device_id, c.seq, c.part, c.subject, c.metric, t0, t1, c.n, dims, c.fs, times,
-                         c.values.astype("<f4").tobytes()))
+            rows.append(
+                (
+                    c.device_id,
+                    c.seq,
+                    c.part,
+                    c.subject,
+                    c.metric,
+                    t0,
+                    t1,
+                    c.n,
+                    dims,
+                    c.fs,
+                    times,
+                    c.values.astype("<f4").tobytes(),
+                )
+            )
             spans[c.metric] = max(spans.get(c.metric, 0), t1 - t0)
         conn = self._conn()
         with self._write_lock:
@@ -93,7 +107,9 @@ class SQLiteTimeSeriesStore:
                     if span > self._max_span.get(metric, -1):
                         conn.execute(
                             "INSERT INTO chunk_span VALUES (?, ?) ON CONFLICT(metric) DO UPDATE "
-                            "SET max_span = max(max_span, excluded.max_span)", (metric, span))
+                            "SET max_span = max(max_span, excluded.max_span)",
+                            (metric, span),
+                        )
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if conn.in_transaction:
@@ -114,11 +130,15 @@ class SQLiteTimeSeriesStore:
     def read(self, subject: str, metric: str, start_ms: int, end_ms: int, every_ms: int | None = None) -> SeriesData:
         span = self._max_span.get(metric, 0)
         try:
-            rows = self._conn().execute(
-                "SELECT t0, n, dims, fs, times, vals FROM chunks WHERE subject = ? AND metric = ? "
-                "AND t0 >= ? AND t0 < ? AND t1 >= ?",
-                (subject, metric, start_ms - span, end_ms, start_ms),
-            ).fetchall()
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT t0, n, dims, fs, times, vals FROM chunks WHERE subject = ? AND metric = ? "
+                    "AND t0 >= ? AND t0 < ? AND t1 >= ?",
+                    (subject, metric, start_ms - span, end_ms, start_ms),
+                )
+                .fetchall()
+            )
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite time-series store {self.path}: {exc}") from exc
         dims = int(rows[0][2]) if rows else 1
@@ -127,9 +147,15 @@ class SQLiteTimeSeriesStore:
         return downsample(data, every_ms) if every_ms else data
 
     def latest(self, subject: str, metric: str) -> tuple[int, NDArray[np.float64]] | None:
-        row = self._conn().execute(
-            "SELECT t0, n, dims, fs, times, vals FROM chunks WHERE subject = ? AND metric = ? "
-            "ORDER BY t0 DESC LIMIT 1", (subject, metric)).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT t0, n, dims, fs, times, vals FROM chunks WHERE subject = ? AND metric = ? "
+                "ORDER BY t0 DESC LIMIT 1",
+                (subject, metric),
+            )
+            .fetchone()
+        )
         if row is None:
             return None
         data = _decode(*row)

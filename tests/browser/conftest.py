@@ -32,8 +32,14 @@ from monitor.alerts import AlertInput
 from store.state.engine import StateStore
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
@@ -58,8 +64,9 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, log: Path | No
             last_error = exc
         time.sleep(1.0)
     tail = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_error})\n"
-                f"--- platform log ---\n{tail}")
+    pytest.fail(
+        f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_error})\n--- platform log ---\n{tail}"
+    )
 
 
 @dataclass
@@ -76,12 +83,14 @@ class Platform:
         self.http = httpx.Client(base_url=self.base, timeout=30)
 
     def get(self, path: str, token: str | None = None, **params: Any) -> httpx.Response:
-        return self.http.get(f"/api/v1/{path}", params=params,
-                             headers={"Authorization": f"Bearer {token or self.admin_token}"})
+        return self.http.get(
+            f"/api/v1/{path}", params=params, headers={"Authorization": f"Bearer {token or self.admin_token}"}
+        )
 
     def post(self, path: str, body: Any = None, token: str | None = None) -> httpx.Response:
-        return self.http.post(f"/api/v1/{path}", json=body,
-                              headers={"Authorization": f"Bearer {token or self.admin_token}"})
+        return self.http.post(
+            f"/api/v1/{path}", json=body, headers={"Authorization": f"Bearer {token or self.admin_token}"}
+        )
 
     @contextmanager
     def state(self) -> Iterator[Session]:
@@ -122,8 +131,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     data_dir = tmp_path_factory.mktemp("aftercare-data")
     port = free_port()
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_API_PORT": str(port),
-           "AFTERCARE_API_HOST": "127.0.0.1", "AFTERCARE_EMBEDDED_MQTT_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_API_PORT": str(port),
+        "AFTERCARE_API_HOST": "127.0.0.1",
+        "AFTERCARE_EMBEDDED_MQTT_PORT": str(free_port()),
+    }
     # The platform runs the code of this checkout (the installed `aftercare` may be another checkout's).
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env.pop("AFTERCARE_MQTT_URL", None)
@@ -132,10 +146,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     exe = Path(sys.executable).parent / "aftercare"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "aftercare.cli"]
     with log.open("wb") as out:
-        proc = subprocess.Popen([*cmd, "up", "--simulate"], cwd=data_dir, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([*cmd, "up", "--simulate"], cwd=data_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
+
         def healthy() -> bool:
             if proc.poll() is not None:
                 pytest.fail(f"`aftercare up --simulate` exited with {proc.returncode}:\n{log.read_text()[-4000:]}")

@@ -57,32 +57,56 @@ def cases(platform: Platform) -> Cases:
     paid = occurred + timedelta(days=10)
     tz = "+08:00"
     shanghai = timedelta(hours=8)
-    motor = case_body(**{"id": EN_CASE, "claim_id": "CLM-BR-EN", "claimant.name": "Ann Lee",
-                         "loss.occurred_at": (occurred + shanghai).strftime("%Y-%m-%dT%H:%M:%S") + tz,
-                         "payment.paid_at": (paid + shanghai).strftime("%Y-%m-%dT%H:%M:%S") + tz})
+    motor = case_body(
+        **{
+            "id": EN_CASE,
+            "claim_id": "CLM-BR-EN",
+            "claimant.name": "Ann Lee",
+            "loss.occurred_at": (occurred + shanghai).strftime("%Y-%m-%dT%H:%M:%S") + tz,
+            "payment.paid_at": (paid + shanghai).strftime("%Y-%m-%dT%H:%M:%S") + tz,
+        }
+    )
     _ok(platform.post("cases", motor), "open the motor case")
-    health = health_body(ZH_CASE, "CLM-BR-ZH", **{"claimant.name": "王芳", "claimant.language": "zh",
-                                                  "claimant.email": "wang.fang@example.org",
-                                                  "loss.prior_claims_same_cause": 1})
+    health = health_body(
+        ZH_CASE,
+        "CLM-BR-ZH",
+        **{
+            "claimant.name": "王芳",
+            "claimant.language": "zh",
+            "claimant.email": "wang.fang@example.org",
+            "loss.prior_claims_same_cause": 1,
+        },
+    )
     _ok(platform.post("cases", health), "open the health case")
 
     # The repair job serving the motor case, promised for yesterday and not started: a late service.
-    job = {"id": JOB, "claim_id": "CLM-BR-EN", "shop_id": _toyota_shop(platform), "severity": "moderate",
-           "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False},
-           "promised_at": int((now - timedelta(days=1)).timestamp() * 1000)}
+    job = {
+        "id": JOB,
+        "claim_id": "CLM-BR-EN",
+        "shop_id": _toyota_shop(platform),
+        "severity": "moderate",
+        "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False},
+        "promised_at": int((now - timedelta(days=1)).timestamp() * 1000),
+    }
     _ok(platform.post("repair-jobs", job), "create the repair job")
     _ok(platform.post(f"cases/{EN_CASE}/links", {"job_id": JOB}), "link the job")
-    _ok(platform.post(f"cases/{EN_CASE}/subrogation", {"third_party": {"name": "Zhou Tao", "insurer": "Other Mutual"}}),
-        "open the recovery file")
+    _ok(
+        platform.post(f"cases/{EN_CASE}/subrogation", {"third_party": {"name": "Zhou Tao", "insurer": "Other Mutual"}}),
+        "open the recovery file",
+    )
     # A recurring cause puts a risk review in the health plan; once done, the claimant is asked for feedback.
     plan = _ok(platform.get(f"cases/{ZH_CASE}/plan"), "read the health plan")
     assert "risk_review" in [i["key"] for i in plan["items"]], plan
-    _ok(platform.post(f"cases/{ZH_CASE}/services/risk_review", {"status": "done", "note": "visit done"}),
-        "finish the risk review")
+    _ok(
+        platform.post(f"cases/{ZH_CASE}/services/risk_review", {"status": "done", "note": "visit done"}),
+        "finish the risk review",
+    )
 
     staff = _ok(platform.post("tokens", {"role": "claims_handler", "label": "browser cases staff"}), "staff token")
-    claimant = _ok(platform.post("tokens", {"role": "claimant", "case_id": ZH_CASE, "label": "browser cases claimant"}),
-                   "claimant token")
+    claimant = _ok(
+        platform.post("tokens", {"role": "claimant", "case_id": ZH_CASE, "label": "browser cases claimant"}),
+        "claimant token",
+    )
     return Cases(staff=staff["token"], claimant=claimant["token"])
 
 
@@ -107,8 +131,9 @@ def snap(page: Any, shoot: Callable[[Any, str], Path], name: str) -> None:
     shoot(page, name)
 
 
-def test_staff_see_cases_late_services_deadlines_and_a_case(page: Any, platform: Platform, cases: Cases,
-                                                           shoot: Callable[[Any, str], Path]) -> None:
+def test_staff_see_cases_late_services_deadlines_and_a_case(
+    page: Any, platform: Platform, cases: Cases, shoot: Callable[[Any, str], Path]
+) -> None:
     login(page, platform, cases.staff)
     assert page.get_attribute("#role", "data-role") == "claims_handler"
     page.click("#nav a[href='#/cases']")
@@ -154,8 +179,9 @@ def test_staff_see_cases_late_services_deadlines_and_a_case(page: Any, platform:
     popup.close()
 
 
-def test_zh_claimant_sees_their_case_in_chinese_and_answers_the_survey(page: Any, platform: Platform, cases: Cases,
-                                                                      shoot: Callable[[Any, str], Path]) -> None:
+def test_zh_claimant_sees_their_case_in_chinese_and_answers_the_survey(
+    page: Any, platform: Platform, cases: Cases, shoot: Callable[[Any, str], Path]
+) -> None:
     mine = _ok(platform.get("cases", token=cases.claimant), "claimant's case list")
     assert [c["id"] for c in mine["items"]] == [ZH_CASE]
 
@@ -198,11 +224,18 @@ def test_zh_claimant_sees_their_case_in_chinese_and_answers_the_survey(page: Any
     assert "Ann Lee" not in page.inner_text("main")
 
 
-def test_staff_see_the_claimants_answer_in_the_nps(page: Any, platform: Platform, cases: Cases,
-                                                   shoot: Callable[[Any, str], Path]) -> None:
+def test_staff_see_the_claimants_answer_in_the_nps(
+    page: Any, platform: Platform, cases: Cases, shoot: Callable[[Any, str], Path]
+) -> None:
     if not _ok(platform.get(f"cases/{ZH_CASE}/feedback"), "feedback list"):
-        _ok(platform.post(f"cases/{ZH_CASE}/feedback", {"milestone": "risk_review", "satisfaction": 5,
-                                                        "would_recommend": 9}, token=cases.claimant), "feedback")
+        _ok(
+            platform.post(
+                f"cases/{ZH_CASE}/feedback",
+                {"milestone": "risk_review", "satisfaction": 5, "would_recommend": 9},
+                token=cases.claimant,
+            ),
+            "feedback",
+        )
     login(page, platform, cases.staff)
     page.goto(f"{platform.base}/#/cases")
     page.wait_for_selector("#nps tr[data-nps='health']")
@@ -216,28 +249,56 @@ def test_staff_see_the_claimants_answer_in_the_nps(page: Any, platform: Platform
     snap(page, shoot, "24-cases-nps")
 
 
-def test_zh_claimant_reads_repair_stages_by_their_names_in_cases_texts(page: Any, platform: Platform,
-                                                                      shoot: Callable[[Any, str], Path]) -> None:
+def test_zh_claimant_reads_repair_stages_by_their_names_in_cases_texts(
+    page: Any, platform: Platform, shoot: Callable[[Any, str], Path]
+) -> None:
     """A Chinese claimant's timeline names the repair stages as `cases/texts.py` does (the wording of their
     notifications too), served by `GET /vocabulary`: 定损 for the estimate, 装配 for the reassembly."""
     case_id, job_id, claim_id = "K-BR-ZH-CAR", "J-BR-ZH-CAR", "CLM-BR-ZH-CAR"
-    _ok(platform.post("cases", case_body(**{"id": case_id, "claim_id": claim_id, "claimant.name": "李伟",
-                                            "claimant.language": "zh"})), "open the Chinese motor case")
+    _ok(
+        platform.post(
+            "cases",
+            case_body(**{"id": case_id, "claim_id": claim_id, "claimant.name": "李伟", "claimant.language": "zh"}),
+        ),
+        "open the Chinese motor case",
+    )
     shop = _toyota_shop(platform)
-    _ok(platform.post("repair-jobs", {"id": job_id, "claim_id": claim_id, "shop_id": shop, "severity": "moderate",
-                                      "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020,
-                                                  "drivable": True}}), "create the repair job")
+    _ok(
+        platform.post(
+            "repair-jobs",
+            {
+                "id": job_id,
+                "claim_id": claim_id,
+                "shop_id": shop,
+                "severity": "moderate",
+                "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": True},
+            },
+        ),
+        "create the repair job",
+    )
     _ok(platform.post(f"cases/{case_id}/links", {"job_id": job_id}), "link the job")
     # The shop's gateway reports two stages: the beacons as ingestion stores them.
     stages = ("estimate", "reassembly")
     now = now_ms()
     with platform.state() as s:
         for seq, stage in enumerate(stages, start=1):
-            s.add(RepairEvent(job_id=job_id, shop_id=shop, device_id="browser-test-gateway", seq=seq, event="stage",
-                              stage=stage, at_ms=now - (len(stages) - seq) * 60_000, progress=0.0, received_ms=now,
-                              processed=False))
-    token = _ok(platform.post("tokens", {"role": "claimant", "case_id": case_id, "label": "browser zh motor"}),
-                "claimant token")["token"]
+            s.add(
+                RepairEvent(
+                    job_id=job_id,
+                    shop_id=shop,
+                    device_id="browser-test-gateway",
+                    seq=seq,
+                    event="stage",
+                    stage=stage,
+                    at_ms=now - (len(stages) - seq) * 60_000,
+                    progress=0.0,
+                    received_ms=now,
+                    processed=False,
+                )
+            )
+    token = _ok(
+        platform.post("tokens", {"role": "claimant", "case_id": case_id, "label": "browser zh motor"}), "claimant token"
+    )["token"]
 
     login(page, platform, token)
     page.wait_for_selector(f"#my-case[data-case='{case_id}'][data-lang='zh']")

@@ -32,12 +32,16 @@ def login(page: Any, platform: Platform, token: str) -> None:
 
 def path_points(page: Any, selector: str) -> int:
     """How many points the chart's data path(s) draw (M/L commands in `d`)."""
-    return int(page.eval_on_selector_all(
-        selector, "els => els.reduce((n, e) => n + (e.getAttribute('d').match(/[ML]/g) || []).length, 0)"))
+    return int(
+        page.eval_on_selector_all(
+            selector, "els => els.reduce((n, e) => n + (e.getAttribute('d').match(/[ML]/g) || []).length, 0)"
+        )
+    )
 
 
-def test_login_page_offers_demo_tokens_and_rejects_bad_ones(page: Any, platform: Platform,
-                                                           shoot: Callable[[Any, str], Path]) -> None:
+def test_login_page_offers_demo_tokens_and_rejects_bad_ones(
+    page: Any, platform: Platform, shoot: Callable[[Any, str], Path]
+) -> None:
     page.goto(platform.base)
     page.wait_for_selector("#login-form")
     page.wait_for_selector("[data-demo='manager M1']")
@@ -48,8 +52,9 @@ def test_login_page_offers_demo_tokens_and_rejects_bad_ones(page: Any, platform:
     assert "not valid" in page.inner_text("#login-error")
 
 
-def test_manager_sees_charts_and_approves_an_adjustment(page: Any, platform: Platform,
-                                                        shoot: Callable[[Any, str], Path]) -> None:
+def test_manager_sees_charts_and_approves_an_adjustment(
+    page: Any, platform: Platform, shoot: Callable[[Any, str], Path]
+) -> None:
     token = platform.token("manager M1")
     login(page, platform, token)
     page.wait_for_selector("[data-patient='sim-P1']")
@@ -107,8 +112,9 @@ def _a_proposal(platform: Platform, pid: str) -> dict[str, Any]:
     current = platform.get(f"patients/{pid}/plans/current").json()
     content = current["content"]
     content["medical"]["hr_cap_bpm"] = 60
-    posted = platform.post(f"patients/{pid}/plans", {"content": content,
-                                                    "reason": "browser test: HR cap below the current heart rate"})
+    posted = platform.post(
+        f"patients/{pid}/plans", {"content": content, "reason": "browser test: HR cap below the current heart rate"}
+    )
     assert posted.status_code == 201, f"new plan version: {posted.status_code} {posted.text}"
 
     def propose() -> dict[str, Any] | None:
@@ -117,8 +123,9 @@ def _a_proposal(platform: Platform, pid: str) -> dict[str, Any]:
         answer: dict[str, Any] | None = r.json()
         return answer
 
-    proposal: dict[str, Any] = wait_for(f"a proposed adjustment for {pid} after its HR cap was set below its HR",
-                                        propose, 240, platform.log)
+    proposal: dict[str, Any] = wait_for(
+        f"a proposed adjustment for {pid} after its HR cap was set below its HR", propose, 240, platform.log
+    )
     return proposal
 
 
@@ -204,9 +211,17 @@ def test_new_alerts_arrive_live(page: Any, platform: Platform, shoot: Callable[[
     page.wait_for_selector("#alerts table, #alerts .empty")
     page.wait_for_selector("#live-dot.on")
     page.evaluate("window.__sameDocument = true")
-    alert_id = platform.raise_alert(AlertInput(
-        kind="fall", subject=pid, subject_type="patient", severity=Severity.CRITICAL, at_ms=now_ms(),
-        message="browser test: a fall raised through the state store", patient_id=pid))
+    alert_id = platform.raise_alert(
+        AlertInput(
+            kind="fall",
+            subject=pid,
+            subject_type="patient",
+            severity=Severity.CRITICAL,
+            at_ms=now_ms(),
+            message="browser test: a fall raised through the state store",
+            patient_id=pid,
+        )
+    )
     page.wait_for_selector(f"[data-alert='{alert_id}']", timeout=20_000)
     page.wait_for_selector("#toasts .toast.alert")
     assert "browser test: a fall" in page.inner_text("#toasts")

@@ -93,6 +93,7 @@ def _wait_until(ready: Callable[[], bool], process: subprocess.Popen[bytes], wha
 
 # -- InfluxDB 1.x ----------------------------------------------------------------------------------
 
+
 @dataclass
 class InfluxServer:
     """An influxd of our own: HTTP and RPC on free loopback ports, all files under ``root``."""
@@ -146,8 +147,12 @@ class InfluxServer:
             raise ServiceStartError(f"{INFLUXD} is missing: apt-get install -y influxdb")
         self.write_config()
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([INFLUXD, "-config", str(self.config_path)],
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [INFLUXD, "-config", str(self.config_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         _wait_until(self.ping, self.process, f"influxd on port {self.port}", self.log_path)
 
     def ping(self) -> bool:
@@ -189,6 +194,7 @@ def influxd_url(influxd: InfluxServer) -> str:
 
 
 # -- Mosquitto -------------------------------------------------------------------------------------
+
 
 @dataclass
 class MosquittoBroker:
@@ -256,8 +262,9 @@ class MosquittoBroker:
             raise ServiceStartError(f"{MOSQUITTO} is missing: apt-get install -y mosquitto")
         self.write_config()
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.conf_path)],
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [MOSQUITTO, "-c", str(self.conf_path)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         _wait_until(self._accepts, self.process, f"mosquitto on port {self.port}", self.log_path)
 
     def _accepts(self) -> bool:

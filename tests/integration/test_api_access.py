@@ -38,30 +38,81 @@ def world(tmp_path: Path, state_url: str) -> Iterator[tuple[TestClient, dict[str
         post("/patients", {"id": pid, "name": pid, "manager_id": mgr, "resting_hr": 60, "max_hr": 170})
         post(f"/patients/{pid}/plans", {})
     for sid in ("S1", "S2"):
-        post("/shops", {"id": sid, "name": sid, "lat": 31.2, "lon": 121.4, "makes": ["Toyota"], "capacity": 5,
-                        "severities": ["minor", "moderate"]})
+        post(
+            "/shops",
+            {
+                "id": sid,
+                "name": sid,
+                "lat": 31.2,
+                "lon": 121.4,
+                "makes": ["Toyota"],
+                "capacity": 5,
+                "severities": ["minor", "moderate"],
+            },
+        )
     for jid, sid in (("J1", "S1"), ("J2", "S2")):
-        post("/repair-jobs", {"id": jid, "claim_id": f"C-{jid}", "shop_id": sid, "severity": "minor",
-                              "vehicle": {"make": "Toyota", "model": "Yaris", "year": 2021, "drivable": True}})
+        post(
+            "/repair-jobs",
+            {
+                "id": jid,
+                "claim_id": f"C-{jid}",
+                "shop_id": sid,
+                "severity": "minor",
+                "vehicle": {"make": "Toyota", "model": "Yaris", "year": 2021, "drivable": True},
+            },
+        )
     with stores.state.session() as s:
-        for aid, field, value in (("A-P1", "patient_id", "P1"), ("A-P2", "patient_id", "P2"),
-                                  ("A-J1", "job_id", "J1"), ("A-J2", "job_id", "J2")):
-            s.add(Alert(id=aid, kind="test", subject=value, subject_type="x", severity="warning", state="open",
-                        message="m", details={}, occurrences=1, opened_ms=1, updated_ms=1, **{field: value}))
-        s.add(PlanAdjustment(id="ADJ-P2", patient_id="P2", base_version=1, direction="progression", changes=[],
-                             new_content={}, rationale="r", state="proposed", created_ms=1))
+        for aid, field, value in (
+            ("A-P1", "patient_id", "P1"),
+            ("A-P2", "patient_id", "P2"),
+            ("A-J1", "job_id", "J1"),
+            ("A-J2", "job_id", "J2"),
+        ):
+            s.add(
+                Alert(
+                    id=aid,
+                    kind="test",
+                    subject=value,
+                    subject_type="x",
+                    severity="warning",
+                    state="open",
+                    message="m",
+                    details={},
+                    occurrences=1,
+                    opened_ms=1,
+                    updated_ms=1,
+                    **{field: value},
+                )
+            )
+        s.add(
+            PlanAdjustment(
+                id="ADJ-P2",
+                patient_id="P2",
+                base_version=1,
+                direction="progression",
+                changes=[],
+                new_content={},
+                rationale="r",
+                state="proposed",
+                created_ms=1,
+            )
+        )
     tokens = {"anonymous": "", "bad": "not-a-token", "admin": ADMIN}
-    for name, body in (("claims", {"role": "claims_handler"}), ("mgr1", {"role": "rehab_manager", "manager_id": "M1"}),
-                       ("shop1", {"role": "shop", "shop_id": "S1"}),
-                       ("claimant_job1", {"role": "claimant", "job_id": "J1"}),
-                       ("claimant_p1", {"role": "claimant", "patient_id": "P1"})):
+    for name, body in (
+        ("claims", {"role": "claims_handler"}),
+        ("mgr1", {"role": "rehab_manager", "manager_id": "M1"}),
+        ("shop1", {"role": "shop", "shop_id": "S1"}),
+        ("claimant_job1", {"role": "claimant", "job_id": "J1"}),
+        ("claimant_p1", {"role": "claimant", "patient_id": "P1"}),
+    ):
         tokens[name] = post("/tokens", body)["token"]
     yield client, tokens
     stores.close()
 
 
-def _row(method: str, path: str, body: dict[str, Any] | None, ok: set[str], ok_code: int = 200,
-         forbidden: int = 403) -> tuple[str, str, dict[str, Any] | None, dict[str, int]]:
+def _row(
+    method: str, path: str, body: dict[str, Any] | None, ok: set[str], ok_code: int = 200, forbidden: int = 403
+) -> tuple[str, str, dict[str, Any] | None, dict[str, int]]:
     expected = {"anonymous": 401, "bad": 401}
     for role in ROLES[2:]:
         expected[role] = ok_code if role in ok else forbidden
@@ -71,8 +122,12 @@ def _row(method: str, path: str, body: dict[str, Any] | None, ok: set[str], ok_c
 STAFF = {"admin", "claims"}
 PATIENT = {"name": "New", "resting_hr": 60, "max_hr": 170}
 SHOP = {"name": "New shop", "lat": 31, "lon": 121, "makes": ["BMW"], "capacity": 2, "severities": ["minor"]}
-JOB = {"claim_id": "C9", "shop_id": "S1", "severity": "minor",
-       "vehicle": {"make": "BMW", "model": "X1", "year": 2020, "drivable": True}}
+JOB = {
+    "claim_id": "C9",
+    "shop_id": "S1",
+    "severity": "minor",
+    "vehicle": {"make": "BMW", "model": "X1", "year": 2020, "drivable": True},
+}
 TABLE = [
     _row("GET", "/api/v1/me", None, set(ROLES[2:])),
     _row("GET", "/api/v1/patients", None, STAFF | {"mgr1", "claimant_job1", "claimant_p1"}),
@@ -87,8 +142,9 @@ TABLE = [
     _row("POST", "/api/v1/patients/P1/plans", {"reason": "table test"}, STAFF | {"mgr1"}, 201),
     _row("POST", "/api/v1/patients/P2/plans", {"reason": "table test"}, STAFF, 201),
     _row("GET", "/api/v1/patients/P2/plan-adjustments", None, STAFF),
-    _row("POST", "/api/v1/patients/P1/checkins", {"held_at": 1_700_000_000_000, "outcome": "good"},
-         STAFF | {"mgr1"}, 201),
+    _row(
+        "POST", "/api/v1/patients/P1/checkins", {"held_at": 1_700_000_000_000, "outcome": "good"}, STAFF | {"mgr1"}, 201
+    ),
     _row("GET", "/api/v1/patients/P1/checkins", None, STAFF | {"mgr1", "claimant_p1"}),
     _row("POST", "/api/v1/plan-adjustments/ADJ-P2/reject", None, {"admin"}),  # admin or P2's manager (M2)
     _row("GET", "/api/v1/shops", None, STAFF | {"shop1"}),
@@ -111,8 +167,13 @@ TABLE = [
 
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), TABLE, ids=[f"{r[0]} {r[1]}" for r in TABLE])
-def test_roles_and_tenants(world: tuple[TestClient, dict[str, str]], method: str, path: str,
-                           body: dict[str, Any] | None, expected: dict[str, int]) -> None:
+def test_roles_and_tenants(
+    world: tuple[TestClient, dict[str, str]],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    expected: dict[str, int],
+) -> None:
     client, tokens = world
     got = {}
     for role in ROLES:
@@ -194,13 +255,16 @@ def case_world(world: tuple[TestClient, dict[str, str]]) -> tuple[TestClient, di
     call("POST", "/cases/K1/links", {"patient_id": "P1"}, 200)
     call("POST", "/cases/K1/subrogation", {"third_party": {"name": "Other Driver"}}, 201)
     call("POST", "/cases", case_body(id="K2", claim_id="CL-K2"), 201)
-    cased = {name: call("POST", "/tokens", {"role": "claimant", "case_id": case_id}, 201)["token"]
-             for name, case_id in (("claimant_k1", "K1"), ("claimant_k2", "K2"))}
+    cased = {
+        name: call("POST", "/tokens", {"role": "claimant", "case_id": case_id}, 201)["token"]
+        for name, case_id in (("claimant_k1", "K1"), ("claimant_k2", "K2"))
+    }
     return client, {**tokens, **cased}
 
 
-def _case_row(method: str, path: str, body: dict[str, Any] | None, ok: set[str], ok_code: int = 200,
-              **codes: int) -> tuple[str, str, dict[str, Any] | None, dict[str, int]]:
+def _case_row(
+    method: str, path: str, body: dict[str, Any] | None, ok: set[str], ok_code: int = 200, **codes: int
+) -> tuple[str, str, dict[str, Any] | None, dict[str, int]]:
     """`ok` roles get `ok_code`, the others 403 (a missing or bad token 401); `codes` overrides single roles."""
     expected = {"anonymous": 401, "bad": 401}
     for role in CASE_ROLES[2:]:
@@ -233,17 +297,26 @@ CASE_TABLE = [
     _case_row("GET", "/api/v1/cases/K1/subrogation", None, K1_READERS),
     _case_row("POST", "/api/v1/cases/K1/subrogation/events", {"claimed": 9000}, STAFF, 201),
     # only the claimant answers; the rehab milestone is not reached yet (409)
-    _case_row("POST", "/api/v1/cases/K1/feedback", {"milestone": "rehab", "satisfaction": 5, "would_recommend": 9},
-              {"claimant_k1"}, 409),
+    _case_row(
+        "POST",
+        "/api/v1/cases/K1/feedback",
+        {"milestone": "rehab", "satisfaction": 5, "would_recommend": 9},
+        {"claimant_k1"},
+        409,
+    ),
     _case_row("GET", "/api/v1/cases/K1/feedback", None, K1_READERS),
     _case_row("GET", "/api/v1/cases/K1/risk-report", None, K1_READERS),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "expected"), CASE_TABLE,
-                         ids=[f"{r[0]} {r[1]}" for r in CASE_TABLE])
-def test_case_roles_and_tenants(case_world: tuple[TestClient, dict[str, str]], method: str, path: str,
-                                body: dict[str, Any] | None, expected: dict[str, int]) -> None:
+@pytest.mark.parametrize(("method", "path", "body", "expected"), CASE_TABLE, ids=[f"{r[0]} {r[1]}" for r in CASE_TABLE])
+def test_case_roles_and_tenants(
+    case_world: tuple[TestClient, dict[str, str]],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    expected: dict[str, int],
+) -> None:
     client, tokens = case_world
     got = {}
     for role in CASE_ROLES:
@@ -257,11 +330,17 @@ def test_case_roles_and_tenants(case_world: tuple[TestClient, dict[str, str]], m
 
 def test_case_table_covers_every_case_route() -> None:
     app = create_app(AppContext(stores=None, admin_token=ADMIN))  # type: ignore[arg-type]  # the schema only
-    routes = [(method.upper(), path) for path, item in app.openapi()["paths"].items()
-              if path.startswith("/api/v1/cases") for method in item]
-    missing = [f"{method} {path}" for method, path in routes
-               if not any(m == method and re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", path), p)
-                          for m, p, _, _ in CASE_TABLE)]
+    routes = [
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        if path.startswith("/api/v1/cases")
+        for method in item
+    ]
+    missing = [
+        f"{method} {path}"
+        for method, path in routes
+        if not any(m == method and re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", path), p) for m, p, _, _ in CASE_TABLE)
+    ]
     assert len(routes) >= 18  # the schema was read
     assert missing == []
 

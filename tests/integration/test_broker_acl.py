@@ -60,24 +60,38 @@ def files(tmp_path: Path) -> BrokerFiles:
 
 def register(state: StateStore, device_id: str, kind: str, password: str | None) -> None:
     with state.session() as session:
-        session.add(Device(device_id=device_id, kind=kind, password_hash=mosquitto_hash(password) if password else None,
-                           created_ms=int(time.time() * 1000)))
+        session.add(
+            Device(
+                device_id=device_id,
+                kind=kind,
+                password_hash=mosquitto_hash(password) if password else None,
+                created_ms=int(time.time() * 1000),
+            )
+        )
 
 
 def write_files(state: StateStore, files: BrokerFiles, pid_file: Path | None = None) -> int:
     with state.session() as session:
-        return write_broker_files(session, passwd_path=files.passwd, acl_path=files.acl,
-                                  service_users=SERVICE_PASSWORDS, pid_file=pid_file)
+        return write_broker_files(
+            session, passwd_path=files.passwd, acl_path=files.acl, service_users=SERVICE_PASSWORDS, pid_file=pid_file
+        )
 
 
 class Client:
     """A paho client that reports its CONNACK, PUBACKs, SUBACKs and messages through queues."""
 
-    def __init__(self, broker: MosquittoBroker, username: str | None, password: str | None, *,
-                 protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5) -> None:
+    def __init__(
+        self,
+        broker: MosquittoBroker,
+        username: str | None,
+        password: str | None,
+        *,
+        protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5,
+    ) -> None:
         self.broker = broker
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{username}-{uuid.uuid4().hex[:8]}",
-                                  protocol=protocol)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"{username}-{uuid.uuid4().hex[:8]}", protocol=protocol
+        )
         if username is not None:
             self.client.username_pw_set(username, password)
         self.connack: queue.Queue[ReasonCode] = queue.Queue()
@@ -135,8 +149,14 @@ def clients() -> Iterator[list[Client]]:
         client.close()
 
 
-def connected(clients: list[Client], broker: MosquittoBroker, username: str | None, password: str | None,
-              *, protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5) -> Client:
+def connected(
+    clients: list[Client],
+    broker: MosquittoBroker,
+    username: str | None,
+    password: str | None,
+    *,
+    protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5,
+) -> Client:
     client = Client(broker, username, password, protocol=protocol)
     reason = client.connect()
     assert not reason.is_failure, f"{username} refused: {reason}"
@@ -176,13 +196,14 @@ def test_files_are_private_and_replaced_atomically(state: StateStore, files: Bro
     assert [line.split(":", 1)[0] for line in passwd] == [INGEST_USER, MONITOR_USER, "wearable-a"]
     assert all(line.split(":", 1)[1].startswith("$7$101$") for line in passwd)
     acl = files.acl.read_text()
-    assert "user wearable-a\ntopic write aftercare/v1/wearables/wearable-a/telemetry\n" \
-           "topic write aftercare/v1/devices/wearable-a/status\n" in acl
+    assert (
+        "user wearable-a\ntopic write aftercare/v1/wearables/wearable-a/telemetry\n"
+        "topic write aftercare/v1/devices/wearable-a/status\n" in acl
+    )
     assert acl.count(f"user {INGEST_USER}\n") == 1
 
 
-def test_registered_device_publishes_its_telemetry_to_ingest(broker: MosquittoBroker,
-                                                              clients: list[Client]) -> None:
+def test_registered_device_publishes_its_telemetry_to_ingest(broker: MosquittoBroker, clients: list[Client]) -> None:
     ingest = ingest_subscriber(clients, broker)
     device = connected(clients, broker, "wearable-a", "password-a")
 
@@ -202,8 +223,7 @@ def test_shop_gateway_publishes_beacons_and_photos(broker: MosquittoBroker, clie
     assert ingest.payloads_until(b"photo") == [b"beacon", b"photo"]
 
 
-def test_device_cannot_publish_under_another_devices_id_mqtt5(broker: MosquittoBroker,
-                                                               clients: list[Client]) -> None:
+def test_device_cannot_publish_under_another_devices_id_mqtt5(broker: MosquittoBroker, clients: list[Client]) -> None:
     ingest = ingest_subscriber(clients, broker)
     device = connected(clients, broker, "wearable-a", "password-a")
 
@@ -218,8 +238,7 @@ def test_device_cannot_publish_under_another_devices_id_mqtt5(broker: MosquittoB
     assert ingest.payloads_until(b"sentinel") == [b"sentinel"]
 
 
-def test_device_cannot_publish_under_another_devices_id_mqtt311(broker: MosquittoBroker,
-                                                                 clients: list[Client]) -> None:
+def test_device_cannot_publish_under_another_devices_id_mqtt311(broker: MosquittoBroker, clients: list[Client]) -> None:
     ingest = ingest_subscriber(clients, broker)
     device = connected(clients, broker, "wearable-a", "password-a", protocol=MQTTProtocolVersion.MQTTv311)
 
@@ -229,8 +248,7 @@ def test_device_cannot_publish_under_another_devices_id_mqtt311(broker: Mosquitt
     assert ingest.payloads_until(b"sentinel") == [b"sentinel"]
 
 
-def test_devices_receive_no_telemetry_even_when_they_subscribe(broker: MosquittoBroker,
-                                                               clients: list[Client]) -> None:
+def test_devices_receive_no_telemetry_even_when_they_subscribe(broker: MosquittoBroker, clients: list[Client]) -> None:
     ingest = ingest_subscriber(clients, broker)
     spy = connected(clients, broker, "wearable-a", "password-a")
     spy.subscribe("aftercare/v1/#")  # Mosquitto may grant a filter; it checks read access per message
@@ -244,23 +262,28 @@ def test_devices_receive_no_telemetry_even_when_they_subscribe(broker: Mosquitto
     assert spy.messages.empty()
 
 
-@pytest.mark.parametrize(("username", "password"), [
-    ("wearable-a", "password-b"),  # another device's password
-    ("wearable-a", ""),
-    ("nobody", "password-a"),
-    ("no-credentials", "anything"),
-    (INGEST_USER, "guess"),
-    (None, None),  # anonymous
-])
-def test_bad_credentials_are_refused_at_connect(broker: MosquittoBroker, username: str | None,
-                                                password: str | None) -> None:
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("wearable-a", "password-b"),  # another device's password
+        ("wearable-a", ""),
+        ("nobody", "password-a"),
+        ("no-credentials", "anything"),
+        (INGEST_USER, "guess"),
+        (None, None),  # anonymous
+    ],
+)
+def test_bad_credentials_are_refused_at_connect(
+    broker: MosquittoBroker, username: str | None, password: str | None
+) -> None:
     reason = Client(broker, username, password).connect()
 
     assert reason.getName() in {"Bad user name or password", "Not authorized"}
 
 
 def test_new_device_can_connect_after_rewrite_and_sighup_without_restart(
-        broker: MosquittoBroker, state: StateStore, files: BrokerFiles, clients: list[Client]) -> None:
+    broker: MosquittoBroker, state: StateStore, files: BrokerFiles, clients: list[Client]
+) -> None:
     ingest = ingest_subscriber(clients, broker)
     pid = broker.pid
     refused = Client(broker, "wearable-new", "password-new").connect()

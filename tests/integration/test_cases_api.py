@@ -33,15 +33,38 @@ PAID_AT = "2025-01-03T10:00:00+08:00"  # a Friday
 SHANGHAI = (31.2304, 121.4737)
 
 BASE_CASE: dict[str, Any] = {
-    "id": "K1", "claim_id": "CL-1", "line": "motor",
-    "claimant": {"name": "Ann Lee", "age": 45, "language": "en", "lat": SHANGHAI[0], "lon": SHANGHAI[1],
-                 "mobility": "normal", "channel": "app", "email": "ann@example.org"},
-    "payment": {"amount": 4500, "currency": "CNY", "method": "bank_transfer", "paid_at": PAID_AT, "deductible": 500,
-                "components": [{"item": "Bodywork", "amount": 3000, "note": "front bumper"},
-                               {"item": "Paint", "amount": 1200}, {"item": "Labour", "amount": 300}]},
-    "loss": {"cause": "rear-end collision", "severity": "moderate", "third_party_liable": True,
-             "occurred_at": "2024-12-20T08:30:00+08:00",
-             "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False}},
+    "id": "K1",
+    "claim_id": "CL-1",
+    "line": "motor",
+    "claimant": {
+        "name": "Ann Lee",
+        "age": 45,
+        "language": "en",
+        "lat": SHANGHAI[0],
+        "lon": SHANGHAI[1],
+        "mobility": "normal",
+        "channel": "app",
+        "email": "ann@example.org",
+    },
+    "payment": {
+        "amount": 4500,
+        "currency": "CNY",
+        "method": "bank_transfer",
+        "paid_at": PAID_AT,
+        "deductible": 500,
+        "components": [
+            {"item": "Bodywork", "amount": 3000, "note": "front bumper"},
+            {"item": "Paint", "amount": 1200},
+            {"item": "Labour", "amount": 300},
+        ],
+    },
+    "loss": {
+        "cause": "rear-end collision",
+        "severity": "moderate",
+        "third_party_liable": True,
+        "occurred_at": "2024-12-20T08:30:00+08:00",
+        "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False},
+    },
 }
 
 
@@ -64,11 +87,19 @@ _DROP = object()
 
 
 def health_body(case_id: str, claim_id: str, **changes: Any) -> dict[str, Any]:
-    return case_body(**{"id": case_id, "claim_id": claim_id, "line": "health", "loss.cause": "slipped on ice",
-                        "loss.vehicle": None, "loss.third_party_liable": False,
-                        "loss.injury": {"description": "fractured wrist", "body_part": "wrist"},
-                        "payment.components": [{"item": "Treatment", "amount": 4000},
-                                               {"item": "Physiotherapy", "amount": 500}], **changes})
+    return case_body(
+        **{
+            "id": case_id,
+            "claim_id": claim_id,
+            "line": "health",
+            "loss.cause": "slipped on ice",
+            "loss.vehicle": None,
+            "loss.third_party_liable": False,
+            "loss.injury": {"description": "fractured wrist", "body_part": "wrist"},
+            "payment.components": [{"item": "Treatment", "amount": 4000}, {"item": "Physiotherapy", "amount": 500}],
+            **changes,
+        }
+    )
 
 
 @dataclass
@@ -76,8 +107,16 @@ class World:
     client: TestClient
     stores: Stores
 
-    def call(self, method: str, path: str, body: Any = None, *, token: str = ADMIN, expect: int | None = None,
-             params: dict[str, Any] | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str = ADMIN,
+        expect: int | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         answer = self.client.request(method, f"/api/v1{path}", json=body, headers=headers, params=params)
         wanted = expect if expect is not None else (201 if method == "POST" else 200)
@@ -111,12 +150,42 @@ def open_world(tmp_path: Path, state_url: str) -> Iterator[World]:
     w = World(TestClient(create_app(AppContext(stores=stores, admin_token=ADMIN))), stores)
     near = [(0.0, 0.0), (0.02, 0.02), (-0.05, 0.03)]
     for i, (dlat, dlon) in enumerate(near, start=1):
-        w.post("/shops", {"id": f"S{i}", "name": f"Garage {i}", "lat": SHANGHAI[0] + dlat, "lon": SHANGHAI[1] + dlon,
-                          "makes": ["Toyota", "Honda"], "capacity": 4, "severities": ["minor", "moderate", "severe"]})
-    w.post("/shops", {"id": "S-FAR", "name": "Beijing Garage", "lat": 39.9, "lon": 116.4, "makes": ["Toyota"],
-                      "capacity": 4, "severities": ["moderate"]})
-    w.post("/shops", {"id": "S-BMW", "name": "BMW only", "lat": SHANGHAI[0], "lon": SHANGHAI[1], "makes": ["BMW"],
-                      "capacity": 4, "severities": ["moderate"]})
+        w.post(
+            "/shops",
+            {
+                "id": f"S{i}",
+                "name": f"Garage {i}",
+                "lat": SHANGHAI[0] + dlat,
+                "lon": SHANGHAI[1] + dlon,
+                "makes": ["Toyota", "Honda"],
+                "capacity": 4,
+                "severities": ["minor", "moderate", "severe"],
+            },
+        )
+    w.post(
+        "/shops",
+        {
+            "id": "S-FAR",
+            "name": "Beijing Garage",
+            "lat": 39.9,
+            "lon": 116.4,
+            "makes": ["Toyota"],
+            "capacity": 4,
+            "severities": ["moderate"],
+        },
+    )
+    w.post(
+        "/shops",
+        {
+            "id": "S-BMW",
+            "name": "BMW only",
+            "lat": SHANGHAI[0],
+            "lon": SHANGHAI[1],
+            "makes": ["BMW"],
+            "capacity": 4,
+            "severities": ["moderate"],
+        },
+    )
     for pid, mgr in (("P1", "M1"), ("P2", "M2")):
         w.post("/patients", {"id": pid, "name": f"Patient {pid}", "manager_id": mgr, "resting_hr": 62, "max_hr": 170})
     yield w
@@ -129,6 +198,7 @@ def world(tmp_path: Path, state_url: str) -> Iterator[World]:
 
 
 # --- opening -------------------------------------------------------------------------------------------
+
 
 def test_opening_a_motor_case_stores_plan_notice_and_notifications(world: World) -> None:
     case = world.post("/cases", case_body())
@@ -144,8 +214,12 @@ def test_opening_a_motor_case_stores_plan_notice_and_notifications(world: World)
     assert plan["items"][0]["details"]["shop_id"] == offers[0]["shop_id"]
     notice = world.get("/cases/K1/notice")
     assert [c["item"] for c in notice["components"]] == ["Bodywork", "Paint", "Labour"]
-    assert notice["arrival"] == {"method": "bank_transfer", "earliest": "2025-01-06", "latest": "2025-01-07",
-                                 "text": notice["arrival"]["text"]}
+    assert notice["arrival"] == {
+        "method": "bank_transfer",
+        "earliest": "2025-01-06",
+        "latest": "2025-01-07",
+        "text": notice["arrival"]["text"],
+    }
     assert [e["key"] for e in notice["entitlements"]] == ["repair", "courtesy_car", "extended_warranty"]
     notes = world.notifications("K1")
     assert [n["kind"] for n in notes] == ["payment_notice", "plan_ready"]
@@ -160,11 +234,17 @@ def test_opening_a_motor_case_stores_plan_notice_and_notifications(world: World)
 
 
 INVALID: list[tuple[str, dict[str, Any], list[str | int]]] = [
-    ("components do not add up", {"payment.components": [{"item": "Bodywork", "amount": 3000}]},
-     ["payment", "components"]),
+    (
+        "components do not add up",
+        {"payment.components": [{"item": "Bodywork", "amount": 3000}]},
+        ["payment", "components"],
+    ),
     ("negative amount", {"payment.amount": -10}, ["payment", "amount"]),
-    ("negative component", {"payment.components": [{"item": "A", "amount": 4600}, {"item": "B", "amount": -100}]},
-     ["payment", "components", 1, "amount"]),
+    (
+        "negative component",
+        {"payment.components": [{"item": "A", "amount": 4600}, {"item": "B", "amount": -100}]},
+        ["payment", "components", 1, "amount"],
+    ),
     ("unknown line", {"line": "travel"}, ["line"]),
     ("payment in the future", {"payment.paid_at": "2099-01-01T00:00:00Z"}, ["payment", "paid_at"]),
     ("loss in the future", {"loss.occurred_at": "2099-01-01T00:00:00Z"}, ["loss", "occurred_at"]),
@@ -178,13 +258,17 @@ INVALID: list[tuple[str, dict[str, Any], list[str | int]]] = [
 
 def test_invalid_cases_are_refused_naming_the_field_and_nothing_is_stored(world: World) -> None:
     for label, changes, field in INVALID:
-        answer = world.client.post("/api/v1/cases", json=case_body(**changes),
-                                   headers={"Authorization": f"Bearer {ADMIN}"})
+        answer = world.client.post(
+            "/api/v1/cases", json=case_body(**changes), headers={"Authorization": f"Bearer {ADMIN}"}
+        )
         assert answer.status_code == 422, (label, answer.text)
         locs = [e["loc"] for e in answer.json()["detail"]]
         assert ["body", *field] in locs, (label, locs)
-    answer = world.client.post("/api/v1/cases", json=case_body(**{"payment.components": [{"item": "X", "amount": 1}]}),
-                               headers={"Authorization": f"Bearer {ADMIN}"})
+    answer = world.client.post(
+        "/api/v1/cases",
+        json=case_body(**{"payment.components": [{"item": "X", "amount": 1}]}),
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
     assert "components add up to 1.00, not the amount 4500.00" in answer.text
     after_payment = case_body(**{"loss.occurred_at": "2025-01-04T00:00:00Z"})
     answer = world.client.post("/api/v1/cases", json=after_payment, headers={"Authorization": f"Bearer {ADMIN}"})
@@ -221,6 +305,7 @@ def test_notice_in_the_claimants_language_and_on_request_in_the_other(world: Wor
 
 # --- plan changes -----------------------------------------------------------------------------------------
 
+
 def test_a_plan_change_regenerates_a_versioned_plan_with_a_diff_and_reasons(world: World) -> None:
     world.post("/cases", case_body())
     claimant = world.token(role="claimant", case_id="K1")
@@ -231,8 +316,15 @@ def test_a_plan_change_regenerates_a_versioned_plan_with_a_diff_and_reasons(worl
     v2 = world.patch("/cases/K1/plan", {"courtesy_car": False, "note": "I have a second car"}, token=claimant)
     assert v2["version"] == 2
     assert [i["key"] for i in v2["items"]] == ["repair", "extended_warranty"]
-    assert v2["changes"] == [{"key": "courtesy_car", "change": "removed", "reason": "You declined it.",
-                              "before": v2["changes"][0]["before"], "after": None}]
+    assert v2["changes"] == [
+        {
+            "key": "courtesy_car",
+            "change": "removed",
+            "reason": "You declined it.",
+            "before": v2["changes"][0]["before"],
+            "after": None,
+        }
+    ]
     assert v2["reason"] == "I have a second car"
     assert v2["preferences"] == {"courtesy_car": {"value": False, "by": "claimant"}}
 
@@ -270,36 +362,55 @@ def test_a_plan_change_regenerates_a_versioned_plan_with_a_diff_and_reasons(worl
         detail = world.patch("/cases/K1/plan", body, token=claimant, expect=422)["detail"]
         assert detail.startswith(f"{field}: "), detail
     assert world.patch("/cases/K1/plan", {}, token=claimant, expect=422)["detail"][0]["msg"].endswith(
-        "the change request changes nothing")
+        "the change request changes nothing"
+    )
     manager = world.token(role="rehab_manager", manager_id="M1")
     world.patch("/cases/K1/plan", {"courtesy_car": True}, token=manager, expect=403)
 
 
 def test_only_offered_shops_can_be_chosen(world: World) -> None:
-    world.post("/cases", case_body(**{"claimant.lat": 39.9, "claimant.lon": 116.4,
-                                      "loss.vehicle.drivable": True}))  # only S-FAR is near
+    world.post(
+        "/cases", case_body(**{"claimant.lat": 39.9, "claimant.lon": 116.4, "loss.vehicle.drivable": True})
+    )  # only S-FAR is near
     plan = world.get("/cases/K1/plan")
     assert [o["shop_id"] for o in plan["items"][0]["details"]["offers"]] == ["S-FAR"]
-    assert world.patch("/cases/K1/plan", {"shop_rank": 2}, expect=422)["detail"] == \
-        "shop_rank: only 1 shop(s) were offered"
-    assert world.patch("/cases/K1/plan", {"courtesy_car": True}, expect=422)["detail"] == \
-        "courtesy_car: a courtesy car is offered only when the vehicle cannot be driven"
+    assert (
+        world.patch("/cases/K1/plan", {"shop_rank": 2}, expect=422)["detail"]
+        == "shop_rank: only 1 shop(s) were offered"
+    )
+    assert (
+        world.patch("/cases/K1/plan", {"courtesy_car": True}, expect=422)["detail"]
+        == "courtesy_car: a courtesy car is offered only when the vehicle cannot be driven"
+    )
 
 
 # --- services, close, feedback ---------------------------------------------------------------------------
+
 
 def test_motor_case_links_its_job_and_closes_when_the_car_is_delivered(world: World) -> None:
     world.post("/cases", case_body())
     claimant = world.token(role="claimant", case_id="K1")
     shop = world.get("/cases/K1/plan")["items"][0]["details"]["shop_id"]
-    world.post("/repair-jobs", {"id": "J1", "claim_id": "CL-1", "shop_id": shop, "severity": "moderate",
-                                "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False}})
+    world.post(
+        "/repair-jobs",
+        {
+            "id": "J1",
+            "claim_id": "CL-1",
+            "shop_id": shop,
+            "severity": "moderate",
+            "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False},
+        },
+    )
     world.monitor_pass()
     case = world.get("/cases/K1")
     assert case["job_id"] == "J1"  # linked by its claim id
     assert case["services"]["repair"]["status"] == "active"
-    world.post("/cases/K1/feedback", {"milestone": "repair", "satisfaction": 5, "would_recommend": 10},
-               token=claimant, expect=409)
+    world.post(
+        "/cases/K1/feedback",
+        {"milestone": "repair", "satisfaction": 5, "would_recommend": 10},
+        token=claimant,
+        expect=409,
+    )
     delivered = now_ms()
     with world.stores.state.session() as s:
         job = s.get(RepairJob, "J1")
@@ -309,7 +420,10 @@ def test_motor_case_links_its_job_and_closes_when_the_car_is_delivered(world: Wo
     case = world.get("/cases/K1")
     assert case["state"] == "closed"
     assert {k: v["status"] for k, v in case["services"].items()} == {
-        "repair": "done", "courtesy_car": "done", "extended_warranty": "done"}
+        "repair": "done",
+        "courtesy_car": "done",
+        "extended_warranty": "done",
+    }
     assert case["milestones"] == ["repair", "closure"]
     paid_ms = 1735869600000  # 2025-01-03T10:00:00+08:00
     assert case["figures"]["days_to_keys"] == round((delivered - paid_ms) / 86_400_000, 1)
@@ -323,23 +437,50 @@ def test_motor_case_links_its_job_and_closes_when_the_car_is_delivered(world: Wo
         assert stored.risk_report is not None
         assert stored.risk_report["line"] == "motor"
 
-    answer = world.post("/cases/K1/feedback", {"milestone": "repair", "satisfaction": 4, "would_recommend": 9,
-                                                "comment": "quick and clean"}, token=claimant)
+    answer = world.post(
+        "/cases/K1/feedback",
+        {"milestone": "repair", "satisfaction": 4, "would_recommend": 9, "comment": "quick and clean"},
+        token=claimant,
+    )
     assert answer["shop_id"] == shop
-    world.post("/cases/K1/feedback", {"milestone": "closure", "satisfaction": 3, "would_recommend": 6},
-               token=claimant)
-    world.post("/cases/K1/feedback", {"milestone": "repair", "satisfaction": 1, "would_recommend": 0},
-               token=claimant, expect=409)
+    world.post("/cases/K1/feedback", {"milestone": "closure", "satisfaction": 3, "would_recommend": 6}, token=claimant)
+    world.post(
+        "/cases/K1/feedback",
+        {"milestone": "repair", "satisfaction": 1, "would_recommend": 0},
+        token=claimant,
+        expect=409,
+    )
     world.post("/cases/K1/feedback", {"milestone": "repair", "satisfaction": 1, "would_recommend": 0}, expect=403)
     with world.stores.state.session() as s:
         assert shop_feedback_mean(s, shop) == 4.0
         assert shop_feedback_mean(s, "S-BMW") is None
     by_shop = world.get("/cases/nps", params={"by": "shop"})
-    assert by_shop == {"by": "shop", "rows": [{"key": shop, "answers": 1, "satisfaction_mean": 4.0, "promoters": 1,
-                                               "passives": 0, "detractors": 0, "nps": 100.0}]}
+    assert by_shop == {
+        "by": "shop",
+        "rows": [
+            {
+                "key": shop,
+                "answers": 1,
+                "satisfaction_mean": 4.0,
+                "promoters": 1,
+                "passives": 0,
+                "detractors": 0,
+                "nps": 100.0,
+            }
+        ],
+    }
     by_line = world.get("/cases/nps", params={"by": "line"})["rows"]
-    assert by_line == [{"key": "motor", "answers": 2, "satisfaction_mean": 3.5, "promoters": 1, "passives": 0,
-                        "detractors": 1, "nps": 0.0}]
+    assert by_line == [
+        {
+            "key": "motor",
+            "answers": 2,
+            "satisfaction_mean": 3.5,
+            "promoters": 1,
+            "passives": 0,
+            "detractors": 1,
+            "nps": 0.0,
+        }
+    ]
     figures = world.get("/cases/K1")["figures"]
     assert figures["feedback"] == {"answers": 2, "satisfaction_mean": 3.5, "nps": 0.0}
     world.patch("/cases/K1/plan", {"courtesy_car": False}, expect=409)
@@ -361,8 +502,14 @@ def test_health_case_for_an_elderly_claimant_is_served_at_home_and_closes(world:
     with world.stores.state.session() as s:
         s.add(Device(device_id="w-P1", kind="wearable", patient_id="P1", created_ms=now_ms()))
         for day, overall in (("2025-01-10", 0.5), ("2025-01-11", 0.7), ("2025-01-12", 0.9)):
-            s.add(DailyMetrics(patient_id="P1", day=day, metrics={"adherence": {"overall": overall}, "falls": []},
-                               computed_ms=now_ms()))
+            s.add(
+                DailyMetrics(
+                    patient_id="P1",
+                    day=day,
+                    metrics={"adherence": {"overall": overall}, "falls": []},
+                    computed_ms=now_ms(),
+                )
+            )
     world.monitor_pass()
     case = world.get("/cases/K2")
     assert case["services"]["rehab"]["status"] == "active"
@@ -380,8 +527,9 @@ def test_health_case_for_an_elderly_claimant_is_served_at_home_and_closes(world:
     assert all(n["language"] == "zh" and n["channel"] == "sms" for n in notes)
     assert "请评价我们的服务" in [n["subject"] for n in notes]
     claimant = world.token(role="claimant", case_id="K2")
-    answer = world.post("/cases/K2/feedback", {"milestone": "rehab", "satisfaction": 5, "would_recommend": 10},
-                        token=claimant)
+    answer = world.post(
+        "/cases/K2/feedback", {"milestone": "rehab", "satisfaction": 5, "would_recommend": 10}, token=claimant
+    )
     assert answer["manager_id"] == "M1"
     assert world.get("/cases/nps", params={"by": "manager"})["rows"][0]["key"] == "M1"
 
@@ -390,8 +538,10 @@ def test_list_filters_and_pagination(world: World) -> None:
     world.post("/cases", case_body())
     for i in range(2, 6):
         world.post("/cases", health_body(f"K{i}", f"CL-{i}"))
-    world.post("/cases", case_body(id="K9", claim_id="CL-9", line="property", **{
-        "loss.cause": "kitchen fire", "loss.vehicle": None}))
+    world.post(
+        "/cases",
+        case_body(id="K9", claim_id="CL-9", line="property", **{"loss.cause": "kitchen fire", "loss.vehicle": None}),
+    )
     world.post("/cases/K9/services/risk_review", {"status": "done"}, expect=200)
     assert world.get("/cases")["total"] == 6
     health = world.get("/cases", params={"line": "health", "limit": 2, "offset": 1})
@@ -406,19 +556,62 @@ def test_list_filters_and_pagination(world: World) -> None:
 
 def test_timeline_orders_everything_in_the_case(world: World) -> None:
     world.post("/cases", case_body())
-    world.post("/repair-jobs", {"id": "J1", "claim_id": "CL-1", "shop_id": "S1", "severity": "moderate",
-                                "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False}})
+    world.post(
+        "/repair-jobs",
+        {
+            "id": "J1",
+            "claim_id": "CL-1",
+            "shop_id": "S1",
+            "severity": "moderate",
+            "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False},
+        },
+    )
     world.post("/cases/K1/links", {"job_id": "J1"}, expect=200)
     base = now_ms()
     with world.stores.state.session() as s:
         for seq, (stage, offset) in enumerate((("intake", 1000), ("body", 3000)), start=1):
-            s.add(RepairEvent(job_id="J1", shop_id="S1", device_id="g1", seq=seq, event="stage", stage=stage,
-                              at_ms=base + offset, received_ms=base + offset))
-        s.add(PhotoRow(id="PH1", job_id="J1", shop_id="S1", stage="body", taken_ms=base + 4000,
-                       content_type="image/jpeg", path="x.jpg", size=10, sha256="0" * 64, received_ms=base + 4000))
-        s.add(Alert(id="A-1", kind="stall", subject="J1", subject_type="job", severity="warning", state="open",
-                    message="body takes long", job_id="J1", details={}, occurrences=1, opened_ms=base + 5000,
-                    updated_ms=base + 5000))
+            s.add(
+                RepairEvent(
+                    job_id="J1",
+                    shop_id="S1",
+                    device_id="g1",
+                    seq=seq,
+                    event="stage",
+                    stage=stage,
+                    at_ms=base + offset,
+                    received_ms=base + offset,
+                )
+            )
+        s.add(
+            PhotoRow(
+                id="PH1",
+                job_id="J1",
+                shop_id="S1",
+                stage="body",
+                taken_ms=base + 4000,
+                content_type="image/jpeg",
+                path="x.jpg",
+                size=10,
+                sha256="0" * 64,
+                received_ms=base + 4000,
+            )
+        )
+        s.add(
+            Alert(
+                id="A-1",
+                kind="stall",
+                subject="J1",
+                subject_type="job",
+                severity="warning",
+                state="open",
+                message="body takes long",
+                job_id="J1",
+                details={},
+                occurrences=1,
+                opened_ms=base + 5000,
+                updated_ms=base + 5000,
+            )
+        )
     world.patch("/cases/K1/plan", {"courtesy_car": False})
     timeline = world.get("/cases/K1/timeline")["entries"]
     times = [e["at_ms"] for e in timeline]
@@ -436,6 +629,7 @@ def test_timeline_orders_everything_in_the_case(world: World) -> None:
 
 
 # --- tenant walls ----------------------------------------------------------------------------------------
+
 
 def test_tenant_walls(world: World) -> None:
     world.post("/cases", case_body())

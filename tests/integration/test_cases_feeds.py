@@ -17,8 +17,12 @@ from store.state.schema import EventRow, MonitorCursor
 from tests.integration.test_cases_api import World, case_body, health_body, open_world
 
 pytestmark = pytest.mark.integration
-JOB = {"claim_id": "CL-1", "shop_id": "S1", "severity": "moderate",
-       "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False}}
+JOB = {
+    "claim_id": "CL-1",
+    "shop_id": "S1",
+    "severity": "moderate",
+    "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False},
+}
 
 
 @pytest.fixture

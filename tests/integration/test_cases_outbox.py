@@ -70,9 +70,14 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.requests.append(Received(self.headers.get(DELIVERY_HEADER, ""),
-                                                  self.headers.get(SIGNATURE_HEADER, ""),
-                                                  self.headers.get("X-Aftercare-Attempt", ""), raw))
+                receiver.requests.append(
+                    Received(
+                        self.headers.get(DELIVERY_HEADER, ""),
+                        self.headers.get(SIGNATURE_HEADER, ""),
+                        self.headers.get("X-Aftercare-Attempt", ""),
+                        raw,
+                    )
+                )
                 receiver.arrived.set()
                 if receiver.hold is not None:
                     receiver.hold.wait(60)
@@ -116,8 +121,15 @@ def rows(world: World) -> list[CaseNotification]:
 
 
 def worker(world: World, url: str) -> OutboxWorker:
-    return OutboxWorker(world.stores.state, url=url, secret=SECRET, backoff_base_ms=1000, backoff_max_ms=60_000,
-                        lease_ms=30_000, timeout_s=10)
+    return OutboxWorker(
+        world.stores.state,
+        url=url,
+        secret=SECRET,
+        backoff_base_ms=1000,
+        backoff_max_ms=60_000,
+        lease_ms=30_000,
+        timeout_s=10,
+    )
 
 
 def verify(item: Received) -> None:
@@ -169,7 +181,9 @@ def test_a_gateway_down_for_minutes_loses_nothing(world: World) -> None:
         assert w.run_once(t) == 2
         notes = world.notifications("K1")
         assert [(n["kind"], n["state"], n["attempts"]) for n in notes] == [
-            ("payment_notice", "delivered", 5), ("plan_ready", "delivered", 1)]
+            ("payment_notice", "delivered", 5),
+            ("plan_ready", "delivered", 1),
+        ]
         assert len({r.delivery for r in failing.requests[:5]}) == 1  # every retry carries the same delivery id
         assert failing.requests[0].raw == failing.requests[4].raw
         for item in failing.requests:
@@ -206,8 +220,15 @@ def test_without_url_or_secret_nothing_is_sent_and_nothing_is_lost(world: World,
 
 
 def _run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(script), *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
 
 
 OPEN_AND_DIE = """
@@ -229,8 +250,9 @@ OPEN_AND_DIE = """
 """
 
 
-def test_a_process_killed_after_commit_leaves_the_notice_for_a_fresh_worker(world: World, receiver: Receiver,
-                                                                            tmp_path: Path) -> None:
+def test_a_process_killed_after_commit_leaves_the_notice_for_a_fresh_worker(
+    world: World, receiver: Receiver, tmp_path: Path
+) -> None:
     url = world.stores.state.url
     done = _run(OPEN_AND_DIE, url, str(tmp_path / "child"))
     assert done.returncode == -signal.SIGKILL, done.stderr
@@ -259,9 +281,14 @@ def test_a_worker_killed_during_delivery_is_redelivered_after_its_lease(world: W
     try:
         world.post("/cases", case_body())
         t = now_ms()
-        child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(DELIVER), world.stores.state.url, gateway.url,
-                                  SECRET, str(t)], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(DELIVER), world.stores.state.url, gateway.url, SECRET, str(t)],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert gateway.arrived.wait(60), "the worker never reached the gateway"
         child.send_signal(signal.SIGKILL)
         _, err = child.communicate(timeout=60)

@@ -55,13 +55,26 @@ def keys(items: object) -> list[str]:
 
 
 def test_property_fire_report_has_the_fire_checklist_in_three_formats(world: World) -> None:
-    world.post("/cases", case_body(id="K9", claim_id="CL-9", line="property", **{
-        "loss.cause": "Kitchen fire", "loss.vehicle": None, "loss.prior_claims_same_cause": 1}))
+    world.post(
+        "/cases",
+        case_body(
+            id="K9",
+            claim_id="CL-9",
+            line="property",
+            **{"loss.cause": "Kitchen fire", "loss.vehicle": None, "loss.prior_claims_same_cause": 1},
+        ),
+    )
     report, page, pdf = formats(world, "K9")
     assert report["line"] == "property"
     assert report["loss"]["cause_family"] == "fire"
-    assert keys(report["checklist"]) == ["fire.wiring", "fire.extinguishers", "fire.alarms", "fire.sockets",
-                                         "fire.kitchen", "fire.escape"]
+    assert keys(report["checklist"]) == [
+        "fire.wiring",
+        "fire.extinguishers",
+        "fire.alarms",
+        "fire.sockets",
+        "fire.kitchen",
+        "fire.escape",
+    ]
     assert keys(report["advice"]) == ["property.review"]
     assert "recurring" in keys(report["findings"])
     assert page.startswith("<!DOCTYPE html>")
@@ -76,25 +89,70 @@ def test_property_fire_report_has_the_fire_checklist_in_three_formats(world: Wor
 
 def test_motor_report_reads_the_repair(world: World) -> None:
     world.post("/cases", case_body())
-    world.post("/repair-jobs", {"id": "J1", "claim_id": "CL-1", "shop_id": "S1", "severity": "moderate",
-                                "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False}})
+    world.post(
+        "/repair-jobs",
+        {
+            "id": "J1",
+            "claim_id": "CL-1",
+            "shop_id": "S1",
+            "severity": "moderate",
+            "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": False},
+        },
+    )
     world.post("/cases/K1/links", {"job_id": "J1"}, expect=200)
     expected = {str(k): v for k, v in EXPECTED_HOURS[Severity.MODERATE].items()}
-    hours = {"intake": expected["intake"], "estimate": expected["estimate"],
-             "parts_ordered": expected["parts_ordered"], "body": 3 * expected["body"] + 3,
-             "paint": 3 * expected["paint"] + 3}
+    hours = {
+        "intake": expected["intake"],
+        "estimate": expected["estimate"],
+        "parts_ordered": expected["parts_ordered"],
+        "body": 3 * expected["body"] + 3,
+        "paint": 3 * expected["paint"] + 3,
+    }
     start = now_ms() - 400 * HOUR
     at = float(start)
     with world.stores.state.session() as s:
         for seq, stage in enumerate([*hours, "ready"], start=1):
-            s.add(RepairEvent(job_id="J1", shop_id="S1", device_id="g1", seq=seq, event="stage", stage=stage,
-                              at_ms=int(at), received_ms=int(at)))
+            s.add(
+                RepairEvent(
+                    job_id="J1",
+                    shop_id="S1",
+                    device_id="g1",
+                    seq=seq,
+                    event="stage",
+                    stage=stage,
+                    at_ms=int(at),
+                    received_ms=int(at),
+                )
+            )
             at += hours.get(stage, 0) * HOUR
-        s.add(RepairEvent(job_id="J1", shop_id="S1", device_id="g1", seq=99, event="hold",
-                          reason="waiting for a bumper", at_ms=start + 50 * HOUR, received_ms=start + 50 * HOUR))
-        s.add(Alert(id="A-1", kind="stall", subject="J1", subject_type="job", severity="warning", state="resolved",
-                    message="body stalled", job_id="J1", details={}, occurrences=1, opened_ms=start + 60 * HOUR,
-                    updated_ms=start + 60 * HOUR))
+        s.add(
+            RepairEvent(
+                job_id="J1",
+                shop_id="S1",
+                device_id="g1",
+                seq=99,
+                event="hold",
+                reason="waiting for a bumper",
+                at_ms=start + 50 * HOUR,
+                received_ms=start + 50 * HOUR,
+            )
+        )
+        s.add(
+            Alert(
+                id="A-1",
+                kind="stall",
+                subject="J1",
+                subject_type="job",
+                severity="warning",
+                state="resolved",
+                message="body stalled",
+                job_id="J1",
+                details={},
+                occurrences=1,
+                opened_ms=start + 60 * HOUR,
+                updated_ms=start + 60 * HOUR,
+            )
+        )
         job = s.get(RepairJob, "J1")
         assert job is not None
         job.promised_ms, job.delivered_ms = start + 96 * HOUR, start + 120 * HOUR
@@ -102,12 +160,18 @@ def test_motor_report_reads_the_repair(world: World) -> None:
     motor = report["data"]["motor"]
     assert motor["late_stages"] == [
         {"stage": "body", "hours": round(hours["body"], 1), "expected_hours": expected["body"]},
-        {"stage": "paint", "hours": round(hours["paint"], 1), "expected_hours": expected["paint"]}]
+        {"stage": "paint", "hours": round(hours["paint"], 1), "expected_hours": expected["paint"]},
+    ]
     assert motor["holds"] == ["waiting for a bumper"]
     assert motor["delivered_late_days"] == 1.0
     assert motor["alerts"] == {"stall": 1}
-    assert keys(report["findings"]) == ["motor.damage", "motor.late_stages", "motor.holds", "motor.delivered_late",
-                                        "motor.alerts"]
+    assert keys(report["findings"]) == [
+        "motor.damage",
+        "motor.late_stages",
+        "motor.holds",
+        "motor.delivered_late",
+        "motor.alerts",
+    ]
     assert keys(report["advice"]) == ["motor.distance", "motor.adas", "motor.alignment"]
     assert f"bodywork ({hours['body']:.0f} h / {expected['body']:.0f} h)" in page
     text = pdf_text(pdf)
@@ -120,8 +184,12 @@ def test_health_report_reads_the_monitors(world: World) -> None:
     world.post("/cases/K2/links", {"patient_id": "P1"}, expect=200)
     with world.stores.state.session() as s:
         for day in range(7):
-            metrics: dict[str, object] = {"adherence": {"overall": 0.4, "days": 1}, "resting_hr": 60.0 + day,
-                                          "falls": [], "desaturations": []}
+            metrics: dict[str, object] = {
+                "adherence": {"overall": 0.4, "days": 1},
+                "resting_hr": 60.0 + day,
+                "falls": [],
+                "desaturations": [],
+            }
             if day == 2:
                 metrics["falls"] = [{"at_ms": 1, "peak_g": 3.1}]
             if day == 4:
@@ -131,10 +199,14 @@ def test_health_report_reads_the_monitors(world: World) -> None:
     health = report["data"]["health"]
     assert (health["days"], health["adherence_mean"], health["falls"], health["desaturations"]) == (7, 0.4, 1, 2)
     assert health["resting_hr_slope_bpm_per_week"] == 7.0
-    assert keys(report["findings"]) == ["health.adherence", "health.hr_trend", "health.falls",
-                                        "health.desaturations"]
-    assert keys(report["advice"]) == ["health.adherence_low", "health.hr_rising", "health.falls",
-                                      "health.desaturation", "health.home_safety"]
+    assert keys(report["findings"]) == ["health.adherence", "health.hr_trend", "health.falls", "health.desaturations"]
+    assert keys(report["advice"]) == [
+        "health.adherence_low",
+        "health.hr_rising",
+        "health.falls",
+        "health.desaturation",
+        "health.home_safety",
+    ]
     assert "Adherence is low" in page
     assert "Adherence is low" in pdf_text(pdf)
 
@@ -153,8 +225,15 @@ def test_reports_work_with_no_data(world: World) -> None:
 
 
 def test_report_in_chinese_and_unknown_format(world: World) -> None:
-    world.post("/cases", case_body(id="K9", claim_id="CL-9", line="property", **{
-        "loss.cause": "burst pipe", "loss.vehicle": None, "claimant.language": "zh"}))
+    world.post(
+        "/cases",
+        case_body(
+            id="K9",
+            claim_id="CL-9",
+            line="property",
+            **{"loss.cause": "burst pipe", "loss.vehicle": None, "claimant.language": "zh"},
+        ),
+    )
     report, page, pdf = formats(world, "K9")
     assert report["title"] == "风险与预防报告"
     assert '<html lang="zh-Hans">' in page

@@ -30,8 +30,15 @@ def server(tmp_path: Path, state_url: str) -> Iterator[tuple[str, Stores]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    api = uvicorn.Server(uvicorn.Config(create_app(AppContext(stores=stores, admin_token=ADMIN)), host="127.0.0.1",
-                                        port=port, log_level="warning", lifespan="off"))
+    api = uvicorn.Server(
+        uvicorn.Config(
+            create_app(AppContext(stores=stores, admin_token=ADMIN)),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
     thread = threading.Thread(target=api.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

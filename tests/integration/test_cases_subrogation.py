@@ -29,19 +29,25 @@ def progress(world: World, case_id: str = "K1") -> list[dict[str, object]]:
 def test_recovery_file_from_investigation_to_recovered(world: World) -> None:
     world.post("/cases", case_body())
     file = world.post("/cases/K1/subrogation", {"third_party": {"name": "Zhang San", "insurer": "Other Mutual"}})
-    assert (file["stage"], file["claimed"], file["deductible"], file["currency"]) == ("investigation", 5000.0, 500.0,
-                                                                                      "CNY")
+    assert (file["stage"], file["claimed"], file["deductible"], file["currency"]) == (
+        "investigation",
+        5000.0,
+        500.0,
+        "CNY",
+    )
     assert file["allowed_next"] == ["evidence", "closed"]
     assert file["deadline_ms"] == DEADLINE_MS
     assert world.post("/cases/K1/subrogation", {"third_party": {"name": "X"}}, expect=409)["detail"].endswith(
-        "already has a recovery file")
+        "already has a recovery file"
+    )
     refused = world.post("/cases/K1/subrogation/events", {"stage": "demand"}, expect=409)["detail"]
     assert refused == "stage: a recovery file cannot go from investigation to demand (allowed: evidence, closed)"
     world.post("/cases/K1/subrogation/events", {"stage": "evidence", "note": "dashcam footage"})
     world.post("/cases/K1/subrogation/events", {"stage": "demand", "claimed": 5000})
     world.post("/cases/K1/subrogation/events", {"stage": "negotiation"})
     assert world.post("/cases/K1/subrogation/events", {"stage": "recovered"}, expect=409)["detail"].startswith(
-        "stage: a recovery file cannot go from negotiation to recovered")
+        "stage: a recovery file cannot go from negotiation to recovered"
+    )
     half = world.post("/cases/K1/subrogation/events", {"stage": "settlement", "recovered": 2500})
     assert (half["recovered"], half["deductible_refund_due"], half["deductible_refunded"]) == (2500.0, 250.0, 250.0)
     world.post("/cases/K1/subrogation/events", {"stage": "recovered"}, expect=201)
@@ -57,8 +63,15 @@ def test_recovery_file_from_investigation_to_recovered(world: World) -> None:
     assert done["interest"] == round(5000 * 0.04 * days / 365, 2)
     assert done["total_due"] == round(5000 + done["interest"], 2)
     assert done["outstanding"] == done["interest"]
-    assert [s["stage"] for s in done["steps"]] == ["investigation", "evidence", "demand", "negotiation", "settlement",
-                                                    "recovered", "recovered"]
+    assert [s["stage"] for s in done["steps"]] == [
+        "investigation",
+        "evidence",
+        "demand",
+        "negotiation",
+        "settlement",
+        "recovered",
+        "recovered",
+    ]
     world.post("/cases/K1/subrogation/events", {"stage": "closed"})
     assert world.post("/cases/K1/subrogation/events", {"recovered": 10}, expect=409)["detail"].endswith("is closed")
     notes = progress(world)
@@ -84,7 +97,9 @@ def test_no_recovery_without_a_liable_third_party(world: World) -> None:
     bad = world.post("/cases/K1/subrogation/events", {}, expect=422)["detail"][0]["msg"]
     assert bad.endswith("give a stage, an amount claimed or an amount recovered")
     assert world.post("/cases/K1/subrogation/events", {"recovered": -5}, expect=422)["detail"][0]["loc"] == [
-        "body", "recovered"]
+        "body",
+        "recovered",
+    ]
 
 
 def alerts(world: World) -> list[Alert]:
@@ -110,8 +125,9 @@ def test_deadline_alert_well_before_the_limitation_deadline(world: World) -> Non
     staff = world.get("/cases/K1/timeline")["entries"]
     assert any(e["kind"] == "subrogation_deadline" for e in staff)
     claimant = world.token(role="claimant", case_id="K1")
-    assert not any(e["kind"] == "subrogation_deadline" for e in world.get("/cases/K1/timeline", token=claimant)[
-        "entries"])
+    assert not any(
+        e["kind"] == "subrogation_deadline" for e in world.get("/cases/K1/timeline", token=claimant)["entries"]
+    )
     world.post("/cases/K1/subrogation/events", {"stage": "closed", "note": "third party insolvent"})
     (alert,) = alerts(world)
     assert alert.state == "resolved"

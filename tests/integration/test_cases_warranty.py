@@ -15,8 +15,11 @@ from tests.integration.test_cases_api import World, case_body, open_world
 
 pytestmark = pytest.mark.integration
 HOUR = 3_600_000
-JOB = {"shop_id": "S1", "severity": "moderate",
-       "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": True}}
+JOB = {
+    "shop_id": "S1",
+    "severity": "moderate",
+    "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": True},
+}
 
 
 @pytest.fixture
@@ -29,8 +32,18 @@ def deliver(world: World, job_id: str, start_ms: int, first_seq: int) -> None:
     with world.stores.state.session() as s:
         for seq, stage in enumerate(STAGES, start=first_seq):
             at = start_ms + (seq - first_seq) * HOUR
-            s.add(RepairEvent(job_id=job_id, shop_id="S1", device_id="g1", seq=seq, event="stage", stage=str(stage),
-                              at_ms=at, received_ms=at))
+            s.add(
+                RepairEvent(
+                    job_id=job_id,
+                    shop_id="S1",
+                    device_id="g1",
+                    seq=seq,
+                    event="stage",
+                    stage=str(stage),
+                    at_ms=at,
+                    received_ms=at,
+                )
+            )
         s.commit()
 
 

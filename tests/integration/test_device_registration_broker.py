@@ -19,8 +19,13 @@ ADMIN = "broker-admin-token-0123456789abcdef"
 
 
 def test_registration_writes_password_file_and_acl(tmp_path: Path, state_url: str) -> None:
-    settings = Settings(data_dir=tmp_path, state_url=state_url, mosquitto_passwd_file=tmp_path / "broker/passwd",
-                        mosquitto_acl_file=tmp_path / "broker/acl", mqtt_ingest_password="ingest-secret-1234567")
+    settings = Settings(
+        data_dir=tmp_path,
+        state_url=state_url,
+        mosquitto_passwd_file=tmp_path / "broker/passwd",
+        mosquitto_acl_file=tmp_path / "broker/acl",
+        mqtt_ingest_password="ingest-secret-1234567",
+    )
     stores = open_stores(settings)
     ctx = AppContext(stores=stores, admin_token=ADMIN)
     hook = broker_files_hook(settings, stores)
@@ -39,7 +44,8 @@ def test_registration_writes_password_file_and_acl(tmp_path: Path, state_url: st
     acl = (tmp_path / "broker/acl").read_text()
     assert "user W-7\ntopic write aftercare/v1/wearables/W-7/telemetry" in acl
     assert "topic write aftercare/v1/wearables/W-8/telemetry" not in acl
-    reserved = client.post("/api/v1/devices", json={"device_id": "aftercare-ingest", "kind": "wearable",
-                                                    "patient_id": "P1"})
+    reserved = client.post(
+        "/api/v1/devices", json={"device_id": "aftercare-ingest", "kind": "wearable", "patient_id": "P1"}
+    )
     assert reserved.status_code == 422
     stores.close()

@@ -30,8 +30,13 @@ ADMIN = "events-admin-token-0123456789abcdef"
 def server(tmp_path: Path) -> Iterator[tuple[str, Stores]]:
     stores = open_stores(Settings(data_dir=tmp_path))
     port = free_port()
-    config = uvicorn.Config(create_app(AppContext(stores=stores, admin_token=ADMIN)), host="127.0.0.1", port=port,
-                            log_level="warning", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        create_app(AppContext(stores=stores, admin_token=ADMIN)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -48,11 +53,14 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Stores]]:
     stores.close()
 
 
-def _collect(base: str, token: str, into: list[dict[str, object]], ready: threading.Event,
-             stop: threading.Event) -> None:
+def _collect(
+    base: str, token: str, into: list[dict[str, object]], ready: threading.Event, stop: threading.Event
+) -> None:
     try:
-        with httpx.Client(base_url=base, timeout=30) as c, c.stream(
-                "GET", "/api/v1/events", headers={"Authorization": f"Bearer {token}"}) as answer:
+        with (
+            httpx.Client(base_url=base, timeout=30) as c,
+            c.stream("GET", "/api/v1/events", headers={"Authorization": f"Bearer {token}"}) as answer,
+        ):
             kind = None
             for line in answer.iter_lines():
                 if line.startswith("retry: "):
@@ -88,8 +96,18 @@ def test_alerts_stream_live_and_per_tenant(server: tuple[str, Stores]) -> None:
     published = time.monotonic()
     with stores.state.session() as s:
         for pid in ("P1", "P2"):
-            alerts.raise_alert(s, AlertInput(kind="fall", subject=pid, subject_type="patient", severity="critical",
-                                             message="fall", at_ms=now_ms(), patient_id=pid))
+            alerts.raise_alert(
+                s,
+                AlertInput(
+                    kind="fall",
+                    subject=pid,
+                    subject_type="patient",
+                    severity="critical",
+                    message="fall",
+                    at_ms=now_ms(),
+                    patient_id=pid,
+                ),
+            )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and (len(seen_admin) < 2 or not seen_manager):
         time.sleep(0.05)

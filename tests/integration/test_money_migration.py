@@ -15,8 +15,10 @@ from store.state.schema_all import metadata
 from store.state.schema_cases import Subrogation, SubrogationEvent
 
 pytestmark = pytest.mark.integration
-MONEY = {"case_subrogations": ("claimed", "recovered", "deductible", "deductible_refunded"),
-         "case_subrogation_events": ("claimed", "recovered", "refund")}
+MONEY = {
+    "case_subrogations": ("claimed", "recovered", "deductible", "deductible_refunded"),
+    "case_subrogation_events": ("claimed", "recovered", "refund"),
+}
 
 
 def _first_release(store: StateStore) -> None:
@@ -38,21 +40,27 @@ def test_float_amounts_become_exact_numeric(state_url: str) -> None:
     store = StateStore(state_url)
     try:
         _first_release(store)
-        assert all(isinstance(c["type"], Float) for c in inspect(store.engine).get_columns("case_subrogations")
-                   if c["name"] == "claimed")
+        assert all(
+            isinstance(c["type"], Float)
+            for c in inspect(store.engine).get_columns("case_subrogations")
+            if c["name"] == "claimed"
+        )
         with store.engine.begin() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO cases (id, claim_id, line, state, claimant, payment, loss, paid_ms, offers, services, "
                 "milestones, plan_version, notice, opened_by, opened_ms, updated_ms, row_version) VALUES ('K1', 'C1', "
-                "'motor', 'open', '{}', '{}', '{}', 0, '[]', '{}', '[]', 1, '{}', 'x', 0, 0, 1)")
+                "'motor', 'open', '{}', '{}', '{}', 0, '[]', '{}', '[]', 1, '{}', 'x', 0, 0, 1)"
+            )
             conn.exec_driver_sql(
                 "INSERT INTO case_subrogations (case_id, stage, third_party, currency, claimed, interest_rate, "
                 "interest_from_ms, recovered, deductible, deductible_refunded, deadline_ms, last_progress_ms, "
                 "opened_by, opened_ms, updated_ms) VALUES ('K1', 'demand', '{}', 'CNY', 9100.1, 0.04, 0, 4550.07, "
-                "300.3, 150.15, 1, 0, 'x', 0, 0)")
+                "300.3, 150.15, 1, 0, 'x', 0, 0)"
+            )
             conn.exec_driver_sql(
                 "INSERT INTO case_subrogation_events (case_id, at_ms, stage, claimed, recovered, refund, by) "
-                "VALUES ('K1', 1, 'settlement', NULL, 0.1, 0.2, 'x')")
+                "VALUES ('K1', 1, 'settlement', NULL, 0.1, 0.2, 'x')"
+            )
         upgrade(store.engine)
         for table, names in MONEY.items():
             types = {c["name"]: c["type"] for c in inspect(store.engine).get_columns(table)}

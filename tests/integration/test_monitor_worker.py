@@ -69,15 +69,22 @@ def stores(tmp_path: Path, state_url: str) -> Iterator[Stores]:
 def _spo2(stores: Stores, p: int, values: list[float], seq: int) -> None:
     end = now_ms()
     t = np.arange(end - len(values) * 1000, end, 1000, dtype=np.int64)
-    write_series(stores.timeseries, stores.state, subject=patient_id(p), device_id=device_id(p),
-                 series={"spo2": (t, np.array(values))}, seq_start=seq)
+    write_series(
+        stores.timeseries,
+        stores.state,
+        subject=patient_id(p),
+        device_id=device_id(p),
+        series={"spo2": (t, np.array(values))},
+        seq_start=seq,
+    )
 
 
 def test_a_round_reads_only_the_patients_that_sent_data_and_alerts_once(stores: Stores) -> None:
     counting = CountingStore(stores.timeseries)
     monitor = RehabMonitor(Stores(counting, stores.state, stores.photos))
-    worker = MonitorWorker(leases=leases_for(stores.state), read_session=stores.state.session, monitors=[monitor],
-                           tick_s=3600)
+    worker = MonitorWorker(
+        leases=leases_for(stores.state), read_session=stores.state.session, monitors=[monitor], tick_s=3600
+    )
     _spo2(stores, 3, [97.0] * 30, 1)
     _spo2(stores, 7, [97.0] * 20 + [80.0] * 20 + [97.0] * 20, 1)
     worker.run_round(force_tick=True)
@@ -97,10 +104,17 @@ def test_a_round_reads_only_the_patients_that_sent_data_and_alerts_once(stores: 
     _spo2(stores, 7, [97.0] * 20 + [80.0] * 20 + [97.0] * 20, 1)
     worker.drain()
     with stores.state.session() as s:
-        assert s.execute(select(func.count(), func.sum(Alert.occurrences))
-                         .where(Alert.kind == "desaturation")).one() == (1, 1)
-        assert s.execute(select(func.count()).select_from(EventRow)
-                         .where(EventRow.kind == "alert", EventRow.patient_id == patient_id(7))).scalar_one() == 1
+        assert s.execute(
+            select(func.count(), func.sum(Alert.occurrences)).where(Alert.kind == "desaturation")
+        ).one() == (1, 1)
+        assert (
+            s.execute(
+                select(func.count())
+                .select_from(EventRow)
+                .where(EventRow.kind == "alert", EventRow.patient_id == patient_id(7))
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_on_sqlite_a_second_worker_stands_by(tmp_path: Path) -> None:
@@ -118,8 +132,9 @@ def test_on_sqlite_a_second_worker_stands_by(tmp_path: Path) -> None:
         stores.close()
 
 
-def test_one_active_alert_per_kind_and_subject_is_a_database_constraint(stores: Stores,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_active_alert_per_kind_and_subject_is_a_database_constraint(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sqlalchemy.exc import IntegrityError
 
     from monitor import alerts
@@ -127,10 +142,27 @@ def test_one_active_alert_per_kind_and_subject_is_a_database_constraint(stores: 
     from store.state.schema import Alert
 
     def row(alert_id: str, state: str) -> Alert:
-        return Alert(id=alert_id, kind="fall", subject="BP00001", subject_type="patient", severity="critical",
-                     state=state, message="m", value=None, patient_id="BP00001", shop_id=None, job_id=None,
-                     details={}, occurrences=1, opened_ms=1, updated_ms=1, acked_by=None, resolved_ms=None,
-                     shelved_until_ms=None, shelve_reason=None)
+        return Alert(
+            id=alert_id,
+            kind="fall",
+            subject="BP00001",
+            subject_type="patient",
+            severity="critical",
+            state=state,
+            message="m",
+            value=None,
+            patient_id="BP00001",
+            shop_id=None,
+            job_id=None,
+            details={},
+            occurrences=1,
+            opened_ms=1,
+            updated_ms=1,
+            acked_by=None,
+            resolved_ms=None,
+            shelved_until_ms=None,
+            shelve_reason=None,
+        )
 
     with stores.state.session() as s:
         s.add(row("A-old", "resolved"))
@@ -143,9 +175,18 @@ def test_one_active_alert_per_kind_and_subject_is_a_database_constraint(stores: 
     checks = iter([None])
     monkeypatch.setattr(alerts, "active_alert", lambda s, k, subj: next(checks, None) or real(s, k, subj))
     with stores.state.session() as s:
-        alert, opened = alerts.raise_alert(s, AlertInput(kind="fall", subject="BP00001", subject_type="patient",
-                                                         severity="critical", message="again", at_ms=2,
-                                                         patient_id="BP00001"))
+        alert, opened = alerts.raise_alert(
+            s,
+            AlertInput(
+                kind="fall",
+                subject="BP00001",
+                subject_type="patient",
+                severity="critical",
+                message="again",
+                at_ms=2,
+                patient_id="BP00001",
+            ),
+        )
         assert (alert.id, opened, alert.occurrences) == ("A-first", False, 2)
     with stores.state.session() as s:
         assert s.execute(select(func.count()).select_from(Alert).where(Alert.state != "resolved")).scalar_one() == 1

@@ -21,8 +21,15 @@ from tests.support.telemetry import write_series
 
 pytestmark = pytest.mark.integration
 ADMIN = "rehab-admin-token-0123456789abcdef"
-GOOD = PatientProfile(exercise_sessions=2, sets_per_session=3, reps_per_set=12, walking_bouts=8,
-                      walking_minutes=(6.0, 12.0), desaturations=0, falls=0)
+GOOD = PatientProfile(
+    exercise_sessions=2,
+    sets_per_session=3,
+    reps_per_set=12,
+    walking_bouts=8,
+    walking_minutes=(6.0, 12.0),
+    desaturations=0,
+    falls=0,
+)
 
 
 @pytest.fixture
@@ -31,17 +38,24 @@ def rehab(tmp_path: Path, state_url: str) -> Iterator[tuple[Stores, TestClient]]
     client = TestClient(create_app(AppContext(stores=stores, admin_token=ADMIN)))
     client.headers["Authorization"] = f"Bearer {ADMIN}"
     for pid in ("P-good", "P-events"):
-        assert client.post("/api/v1/patients", json={"id": pid, "name": pid, "manager_id": "M1", "resting_hr": 62,
-                                                     "max_hr": 172}).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/patients", json={"id": pid, "name": pid, "manager_id": "M1", "resting_hr": 62, "max_hr": 172}
+            ).status_code
+            == 201
+        )
         assert client.post(f"/api/v1/patients/{pid}/plans", json={}).status_code == 201
-        assert client.post("/api/v1/devices", json={"device_id": f"W-{pid}", "kind": "wearable",
-                                                    "patient_id": pid}).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/devices", json={"device_id": f"W-{pid}", "kind": "wearable", "patient_id": pid}
+            ).status_code
+            == 201
+        )
     yield stores, client
     stores.close()
 
 
-def test_injected_desaturation_and_fall_become_alerts_and_metrics_match_truth(
-        rehab: tuple[Stores, TestClient]) -> None:
+def test_injected_desaturation_and_fall_become_alerts_and_metrics_match_truth(rehab: tuple[Stores, TestClient]) -> None:
     stores, client = rehab
     today = day_start(now_ms())
     start = today - DAY_MS
@@ -81,14 +95,16 @@ def _week(stores: Stores, pid: str, days: int = 7) -> list[Any]:
     sims = []
     for i in range(days, 0, -1):
         sim = simulate_patient_day(100 + i, day_start_ms=today - i * DAY_MS, profile=GOOD)
-        seq = write_series(stores.timeseries, stores.state, subject=pid, device_id=f"W-{pid}", series=sim.series,
-                           seq_start=seq)
+        seq = write_series(
+            stores.timeseries, stores.state, subject=pid, device_id=f"W-{pid}", series=sim.series, seq_start=seq
+        )
         sims.append(sim)
     return sims
 
 
 def test_a_good_week_proposes_progression_that_changes_the_plan_only_when_approved(
-        rehab: tuple[Stores, TestClient]) -> None:
+    rehab: tuple[Stores, TestClient],
+) -> None:
     stores, client = rehab
     _week(stores, "P-good")
     RehabMonitor(stores).run_once(now_ms())
@@ -105,8 +121,11 @@ def test_a_good_week_proposes_progression_that_changes_the_plan_only_when_approv
     assert client.get("/api/v1/patients/P-good/plans/current").json()["version"] == 1
 
     manager = client.post("/api/v1/tokens", json={"role": "rehab_manager", "manager_id": "M1"}).json()["token"]
-    approved = client.post(f"/api/v1/plan-adjustments/{adj['id']}/approve", json={"note": "looks right"},
-                           headers={"Authorization": f"Bearer {manager}"})
+    approved = client.post(
+        f"/api/v1/plan-adjustments/{adj['id']}/approve",
+        json={"note": "looks right"},
+        headers={"Authorization": f"Bearer {manager}"},
+    )
     assert approved.status_code == 200, approved.text
     assert approved.json()["state"] == "approved"
     after = client.get("/api/v1/patients/P-good/plans/current").json()
@@ -120,9 +139,15 @@ def test_checkins_and_milestones_make_plan_versions(rehab: tuple[Stores, TestCli
     _, client = rehab
     plan = client.get("/api/v1/patients/P-good/plans/current").json()
     next_date = plan["content"]["psychological"]["check_ins"]["next_date"]
-    held = client.post("/api/v1/patients/P-good/checkins", json={"held_at": next_date + "T10:00:00Z",
-                                                                 "outcome": "concern", "mood": 2,
-                                                                 "note": "worried about returning to work"})
+    held = client.post(
+        "/api/v1/patients/P-good/checkins",
+        json={
+            "held_at": next_date + "T10:00:00Z",
+            "outcome": "concern",
+            "mood": 2,
+            "note": "worried about returning to work",
+        },
+    )
     assert held.status_code == 201, held.text
     after = client.get("/api/v1/patients/P-good/plans/current").json()
     assert after["version"] == plan["version"] + 1
@@ -145,8 +170,14 @@ def test_not_worn_is_raised_once_and_cleared_only_after_ten_minutes_of_wear(reha
 
     def wear(start: int, minutes: int, seq: int) -> int:
         t = np.arange(start, start + minutes * 60_000, 1000, dtype=np.int64)
-        return write_series(stores.timeseries, stores.state, subject="P-good", device_id="W-P-good",
-                            series={"heart_rate": (t, np.full(t.shape, 70.0))}, seq_start=seq)
+        return write_series(
+            stores.timeseries,
+            stores.state,
+            subject="P-good",
+            device_id="W-P-good",
+            series={"heart_rate": (t, np.full(t.shape, 70.0))},
+            seq_start=seq,
+        )
 
     def state() -> list[tuple[str, int]]:
         items = client.get("/api/v1/alerts", params={"subject": "P-good", "kind": "not_worn"}).json()["items"]

@@ -40,29 +40,62 @@ class Shop:
     """Sends one gateway's messages through the ingestion pipeline, like MQTT would."""
 
     def __init__(self, stores: Stores, client: TestClient, shop_id: str) -> None:
-        self.pipeline = IngestPipeline(timeseries=stores.timeseries, state=stores.state, registry=stores.registry,
-                                       photos=stores.photos)
+        self.pipeline = IngestPipeline(
+            timeseries=stores.timeseries, state=stores.state, registry=stores.registry, photos=stores.photos
+        )
         self.device = f"G-{shop_id}"
         self.seq = 0
-        assert client.post("/api/v1/shops", json={"id": shop_id, "name": shop_id, "lat": SHOP_LAT, "lon": SHOP_LON,
-                                                  "makes": ["Toyota"], "capacity": 10,
-                                                  "severities": ["minor", "moderate"]}).status_code == 201
-        assert client.post("/api/v1/devices", json={"device_id": self.device, "kind": "shop_gateway",
-                                                    "shop_id": shop_id}).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/shops",
+                json={
+                    "id": shop_id,
+                    "name": shop_id,
+                    "lat": SHOP_LAT,
+                    "lon": SHOP_LON,
+                    "makes": ["Toyota"],
+                    "capacity": 10,
+                    "severities": ["minor", "moderate"],
+                },
+            ).status_code
+            == 201
+        )
+        assert (
+            client.post(
+                "/api/v1/devices", json={"device_id": self.device, "kind": "shop_gateway", "shop_id": shop_id}
+            ).status_code
+            == 201
+        )
         self.shop_id = shop_id
         self.client = client
 
     def job(self, job_id: str, *, drivable: bool = True) -> None:
-        answer = self.client.post("/api/v1/repair-jobs", json={
-            "id": job_id, "claim_id": f"C-{job_id}", "shop_id": self.shop_id, "severity": "minor",
-            "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2021, "drivable": drivable}})
+        answer = self.client.post(
+            "/api/v1/repair-jobs",
+            json={
+                "id": job_id,
+                "claim_id": f"C-{job_id}",
+                "shop_id": self.shop_id,
+                "severity": "minor",
+                "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2021, "drivable": drivable},
+            },
+        )
         assert answer.status_code == 201, answer.text
 
     def send(self, leaf: str, doc: dict[str, Any]) -> None:
         self.seq += 1
-        result = self.pipeline.process([Inbound(topic=f"aftercare/v1/shops/{self.device}/{leaf}",
-                                                payload=json.dumps({"seq": self.seq, **doc}).encode(), mid=self.seq,
-                                                qos=1, generation=1, received_ms=now_ms())])
+        result = self.pipeline.process(
+            [
+                Inbound(
+                    topic=f"aftercare/v1/shops/{self.device}/{leaf}",
+                    payload=json.dumps({"seq": self.seq, **doc}).encode(),
+                    mid=self.seq,
+                    qos=1,
+                    generation=1,
+                    received_ms=now_ms(),
+                )
+            ]
+        )
         assert result.dead_letters == 0
 
     def stage(self, job_id: str, stage: str, at: int) -> None:
@@ -72,11 +105,29 @@ class Shop:
         self.send("beacon", {"event": "heartbeat", "at": at})
 
     def photo(self, job_id: str, stage: str, at: int, data: bytes) -> None:
-        self.send("photo", {"job_id": job_id, "stage": stage, "taken_at": at, "content_type": "image/jpeg",
-                            "image_b64": base64.b64encode(data).decode(), "lat": SHOP_LAT, "lon": SHOP_LON})
+        self.send(
+            "photo",
+            {
+                "job_id": job_id,
+                "stage": stage,
+                "taken_at": at,
+                "content_type": "image/jpeg",
+                "image_b64": base64.b64encode(data).decode(),
+                "lat": SHOP_LAT,
+                "lon": SHOP_LON,
+            },
+        )
 
-    def run(self, job_id: str, start: int, *, until: str = "delivered", skip: str | None = None,
-            photos: dict[str, bytes] | None = None, seed: int = 0) -> int:
+    def run(
+        self,
+        job_id: str,
+        start: int,
+        *,
+        until: str = "delivered",
+        skip: str | None = None,
+        photos: dict[str, bytes] | None = None,
+        seed: int = 0,
+    ) -> int:
         """Walk a minor job through its stages an hour apart, with a clean photo at each checkpoint."""
         at = start
         for stage in default_required_stages("minor"):
@@ -117,8 +168,9 @@ def _through(stores: Stores, runner: str, now: int) -> None:
     if runner == "run_once":
         monitor.run_once(now)
         return
-    worker = MonitorWorker(leases=leases_for(stores.state), read_session=stores.state.session, monitors=[monitor],
-                           clock=lambda: now)
+    worker = MonitorWorker(
+        leases=leases_for(stores.state), read_session=stores.state.session, monitors=[monitor], clock=lambda: now
+    )
     try:
         worker.drain()
     finally:
@@ -126,21 +178,32 @@ def _through(stores: Stores, runner: str, now: int) -> None:
 
 
 @pytest.mark.parametrize("runner", ["run_once", "worker"])
-def test_each_injected_fault_is_the_right_alert_and_a_clean_job_raises_none(world: tuple[Stores, TestClient],
-                                                                            runner: str) -> None:
+def test_each_injected_fault_is_the_right_alert_and_a_clean_job_raises_none(
+    world: tuple[Stores, TestClient], runner: str
+) -> None:
     stores, client = world
     now = now_ms()
     shop = Shop(stores, client, "S-main")
     offline = Shop(stores, client, "S-down")
-    for job_id in ("J-clean", "J-stall", "J-skip", "J-blurry", "J-dark", "J-reuse", "J-far", "J-nophoto",
-                   "J-offline-stall"):
+    for job_id in (
+        "J-clean",
+        "J-stall",
+        "J-skip",
+        "J-blurry",
+        "J-dark",
+        "J-reuse",
+        "J-far",
+        "J-nophoto",
+        "J-offline-stall",
+    ):
         (offline if job_id == "J-offline-stall" else shop).job(job_id)
     start = now - 14 * HOUR
     shop.run("J-clean", start, seed=10)
     shop.run("J-stall", now - 30 * 24 * HOUR, until="paint", seed=20)
     shop.run("J-skip", start, until="reassembly", skip="paint", seed=30)
-    blurry = checkpoint_photo(41, fault=PhotoFault.BLURRY, taken_at_ms=start + 4 * HOUR, lat=SHOP_LAT,
-                              lon=SHOP_LON).data
+    blurry = checkpoint_photo(
+        41, fault=PhotoFault.BLURRY, taken_at_ms=start + 4 * HOUR, lat=SHOP_LAT, lon=SHOP_LON
+    ).data
     shop.run("J-blurry", start, until="body", photos={"body": blurry}, seed=40)
     dark = checkpoint_photo(51, fault=PhotoFault.DARK, taken_at_ms=start + 4 * HOUR, lat=SHOP_LAT, lon=SHOP_LON).data
     shop.run("J-dark", start, until="body", photos={"body": dark}, seed=50)
@@ -212,13 +275,35 @@ def test_courtesy_car_spot_checks_and_recommendations(world: tuple[Stores, TestC
     assert client.post(f"/api/v1/spot-checks/{first['id']}/result", json={"passed": True}).status_code == 409
 
     for sid, lat in (("S-b", SHOP_LAT + 0.05), ("S-c", SHOP_LAT + 0.1), ("S-far", SHOP_LAT + 3)):
-        client.post("/api/v1/shops", json={"id": sid, "name": sid, "lat": lat, "lon": SHOP_LON, "makes": ["Toyota"],
-                                           "capacity": 4, "severities": ["minor", "moderate"]})
-    client.post("/api/v1/shops", json={"id": "S-bmw", "name": "BMW only", "lat": SHOP_LAT, "lon": SHOP_LON,
-                                       "makes": ["BMW"], "capacity": 4, "severities": ["minor"]})
+        client.post(
+            "/api/v1/shops",
+            json={
+                "id": sid,
+                "name": sid,
+                "lat": lat,
+                "lon": SHOP_LON,
+                "makes": ["Toyota"],
+                "capacity": 4,
+                "severities": ["minor", "moderate"],
+            },
+        )
+    client.post(
+        "/api/v1/shops",
+        json={
+            "id": "S-bmw",
+            "name": "BMW only",
+            "lat": SHOP_LAT,
+            "lon": SHOP_LON,
+            "makes": ["BMW"],
+            "capacity": 4,
+            "severities": ["minor"],
+        },
+    )
     RepairMonitor(stores).run_once(now)
-    answer = client.get("/api/v1/shops/recommendations", params={"lat": SHOP_LAT, "lon": SHOP_LON, "make": "toyota",
-                                                                 "severity": "moderate"})
+    answer = client.get(
+        "/api/v1/shops/recommendations",
+        params={"lat": SHOP_LAT, "lon": SHOP_LON, "make": "toyota", "severity": "moderate"},
+    )
     assert answer.status_code == 200, answer.text
     recs = answer.json()
     assert len(recs) == 3

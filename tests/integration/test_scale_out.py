@@ -30,13 +30,20 @@ DEVICES = 10
 STATS = re.compile(r"ingest stats: client_id=(\S+) messages=(\d+)")
 
 
-def _start(tmp_path: Path, broker: MosquittoBroker, state_url: str, group: str,
-           client_id: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_STATE_URL": state_url,
-           "AFTERCARE_MQTT_URL": f"mqtt://{broker.host}:{broker.port}",
-           "AFTERCARE_MQTT_CLIENT_ID": client_id, "AFTERCARE_MQTT_SHARED_GROUP": group,
-           "AFTERCARE_ADMIN_TOKEN": "scale-out-admin-token-0123456789", "AFTERCARE_STATS_INTERVAL_S": "0.5",
-           "AFTERCARE_LOG_LEVEL": "INFO"}
+def _start(
+    tmp_path: Path, broker: MosquittoBroker, state_url: str, group: str, client_id: str
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(tmp_path),
+        "AFTERCARE_STATE_URL": state_url,
+        "AFTERCARE_MQTT_URL": f"mqtt://{broker.host}:{broker.port}",
+        "AFTERCARE_MQTT_CLIENT_ID": client_id,
+        "AFTERCARE_MQTT_SHARED_GROUP": group,
+        "AFTERCARE_ADMIN_TOKEN": "scale-out-admin-token-0123456789",
+        "AFTERCARE_STATS_INTERVAL_S": "0.5",
+        "AFTERCARE_LOG_LEVEL": "INFO",
+    }
     log = open(tmp_path / f"{client_id}.log", "ab")  # noqa: SIM115 - the child owns it
     return subprocess.Popen([sys.executable, "-m", "aftercare.cli", "ingest"], env=env, stdout=log, stderr=log)
 
@@ -54,8 +61,9 @@ def _handled(tmp_path: Path, client_id: str) -> int:
     return total + last
 
 
-def test_three_ingest_processes_share_the_load_and_lose_nothing(tmp_path: Path, pg_url: str,
-                                                                 mosquitto_broker: MosquittoBroker) -> None:
+def test_three_ingest_processes_share_the_load_and_lose_nothing(
+    tmp_path: Path, pg_url: str, mosquitto_broker: MosquittoBroker
+) -> None:
     state = StateStore(pg_url)
     upgrade(state.engine)
     seed_registry(state, wearables=DEVICES, gateways=0)
@@ -68,16 +76,28 @@ def test_three_ingest_processes_share_the_load_and_lose_nothing(tmp_path: Path, 
         return int(ts._conn().execute("SELECT count(*) FROM chunks").fetchone()[0])
 
     try:
-        wait_until(lambda: all((tmp_path / f"{cid}.log").exists() and "subscribed to" in
-                               (tmp_path / f"{cid}.log").read_text() for cid in ids), 30, what="3 subscribers")
+        wait_until(
+            lambda: all(
+                (tmp_path / f"{cid}.log").exists() and "subscribed to" in (tmp_path / f"{cid}.log").read_text()
+                for cid in ids
+            ),
+            30,
+            what="3 subscribers",
+        )
         pub = Publisher(mosquitto_broker.host, mosquitto_broker.port, client_id=f"pub-{group}")
         t0 = now_ms() - 2 * 3_600_000
         infos = []
         for i in range(TOTAL):
             seq = i // DEVICES
-            infos.append(pub.publish(f"aftercare/v1/wearables/w{i % DEVICES}/telemetry",
-                                     {"seq": seq, "series": [{"metric": "heart_rate", "t0": t0 + seq * 1000,
-                                                              "fs": 1.0, "values": [60 + i % 40]}]}))
+            infos.append(
+                pub.publish(
+                    f"aftercare/v1/wearables/w{i % DEVICES}/telemetry",
+                    {
+                        "seq": seq,
+                        "series": [{"metric": "heart_rate", "t0": t0 + seq * 1000, "fs": 1.0, "values": [60 + i % 40]}],
+                    },
+                )
+            )
             if i == TOTAL // 3:
                 wait_until(lambda: stored() > TOTAL // 10, 120, 0.05, what="a tenth stored")
                 procs[1].send_signal(signal.SIGKILL)
@@ -90,8 +110,11 @@ def test_three_ingest_processes_share_the_load_and_lose_nothing(tmp_path: Path, 
         pub.close()
         wait_until(lambda: stored() >= TOTAL, 300, 0.5, what=f"{TOTAL} messages stored")
         time.sleep(2.0)
-        count, distinct, points = ts._conn().execute(
-            "SELECT count(*), count(DISTINCT device_id || ':' || seq), sum(n) FROM chunks").fetchone()
+        count, distinct, points = (
+            ts._conn()
+            .execute("SELECT count(*), count(DISTINCT device_id || ':' || seq), sum(n) FROM chunks")
+            .fetchone()
+        )
         assert (count, distinct, points) == (TOTAL, TOTAL, TOTAL)
         assert 0 < killed_at < TOTAL
     finally:

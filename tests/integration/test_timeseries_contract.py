@@ -58,18 +58,43 @@ def store(backend: Backend) -> Iterator[TimeSeriesStore]:
         opened.close()
 
 
-def regular(subject: str, metric: str, t0: int, fs: float, values: NDArray[np.float64] | list[float], *,
-            device_id: str = "dev-1", seq: int = 1, part: int = 0) -> Chunk:
+def regular(
+    subject: str,
+    metric: str,
+    t0: int,
+    fs: float,
+    values: NDArray[np.float64] | list[float],
+    *,
+    device_id: str = "dev-1",
+    seq: int = 1,
+    part: int = 0,
+) -> Chunk:
     """A chunk sampled at ``fs`` Hz from ``t0``, with times as the stores reconstruct them."""
     vals = np.asarray(values, dtype=np.float64)
     t_ms = t0 + np.round(np.arange(vals.shape[0], dtype=np.float64) * (1000.0 / fs)).astype(np.int64)
     return Chunk(subject, device_id, metric, seq, part, t_ms, vals, fs)
 
 
-def irregular(subject: str, metric: str, t_ms: list[int], values: list[float], *,
-              device_id: str = "dev-1", seq: int = 1, part: int = 0) -> Chunk:
-    return Chunk(subject, device_id, metric, seq, part, np.asarray(t_ms, dtype=np.int64),
-                 np.asarray(values, dtype=np.float64), None)
+def irregular(
+    subject: str,
+    metric: str,
+    t_ms: list[int],
+    values: list[float],
+    *,
+    device_id: str = "dev-1",
+    seq: int = 1,
+    part: int = 0,
+) -> Chunk:
+    return Chunk(
+        subject,
+        device_id,
+        metric,
+        seq,
+        part,
+        np.asarray(t_ms, dtype=np.int64),
+        np.asarray(values, dtype=np.float64),
+        None,
+    )
 
 
 def assert_series(actual: SeriesData, t_ms: NDArray[np.int64], values: NDArray[np.float64]) -> None:
@@ -120,11 +145,13 @@ def test_read_downsampled_by_every(store: TimeSeriesStore) -> None:
 
 def test_latest(store: TimeSeriesStore) -> None:
     assert store.latest("patient-1", "heart_rate") is None
-    store.write([
-        regular("patient-1", "heart_rate", T0, 1.0, [70, 71, 72], seq=1),
-        regular("patient-1", "heart_rate", T0 + 60_000, 1.0, [90, 91, 95], seq=2),
-        regular("patient-2", "heart_rate", T0 + 120_000, 1.0, [50], seq=1, device_id="dev-2"),
-    ])
+    store.write(
+        [
+            regular("patient-1", "heart_rate", T0, 1.0, [70, 71, 72], seq=1),
+            regular("patient-1", "heart_rate", T0 + 60_000, 1.0, [90, 91, 95], seq=2),
+            regular("patient-2", "heart_rate", T0 + 120_000, 1.0, [50], seq=1, device_id="dev-2"),
+        ]
+    )
 
     latest = store.latest("patient-1", "heart_rate")
 
@@ -178,8 +205,9 @@ def test_irregular_series_given_by_t(store: TimeSeriesStore) -> None:
 
     got = store.read("patient-1", "rr_interval", T0, T0 + 10_000)
     assert_series(got, np.array(times), np.array(rr))
-    assert_series(store.read("patient-1", "rr_interval", T0 + 1_457, T0 + 2_871), np.array(times[1:3]),
-                  np.array(rr[1:3]))
+    assert_series(
+        store.read("patient-1", "rr_interval", T0 + 1_457, T0 + 2_871), np.array(times[1:3]), np.array(rr[1:3])
+    )
 
 
 def test_empty_ranges(store: TimeSeriesStore) -> None:
@@ -203,22 +231,25 @@ def test_read_of_all_time(store: TimeSeriesStore) -> None:
 
 
 def test_two_devices_of_one_subject_at_the_same_times(store: TimeSeriesStore) -> None:
-    store.write([
-        regular("patient-1", "heart_rate", T0, 1.0, [70, 71, 72], device_id="wrist"),
-        regular("patient-1", "heart_rate", T0, 1.0, [70, 71, 72], device_id="chest"),
-    ])
+    store.write(
+        [
+            regular("patient-1", "heart_rate", T0, 1.0, [70, 71, 72], device_id="wrist"),
+            regular("patient-1", "heart_rate", T0, 1.0, [70, 71, 72], device_id="chest"),
+        ]
+    )
 
     got = store.read("patient-1", "heart_rate", T0, T0 + 60_000)
 
     assert_series(got, np.array([T0, T0 + 1_000, T0 + 2_000]), np.array([70.0, 71.0, 72.0]))
 
 
-@pytest.mark.parametrize("subject", ["patient 1,a=b", "o'brien \"junior\""])
+@pytest.mark.parametrize("subject", ["patient 1,a=b", 'o\'brien "junior"'])
 def test_subjects_with_characters_special_to_the_store(store: TimeSeriesStore, subject: str) -> None:
     store.write([regular(subject, "heart_rate", T0, 1.0, [70, 71])])
 
-    assert_series(store.read(subject, "heart_rate", T0, T0 + 10_000), np.array([T0, T0 + 1_000]),
-                  np.array([70.0, 71.0]))
+    assert_series(
+        store.read(subject, "heart_rate", T0, T0 + 10_000), np.array([T0, T0 + 1_000]), np.array([70.0, 71.0])
+    )
     assert store.read("patient 1", "heart_rate", T0, T0 + 10_000).n == 0
 
 
@@ -293,8 +324,12 @@ def test_influx_store_created_while_influxd_is_down_starts_working_when_it_is_up
 def test_influx_leaves_out_a_chunk_it_cannot_represent_and_writes_the_rest(influxd: InfluxServer) -> None:
     store = InfluxTimeSeriesStore.from_url(influxd.url(f"odd_{uuid.uuid4().hex[:12]}"))
     try:
-        written = store.write([regular("back\\slash", "heart_rate", T0, 1.0, [70, 71]),
-                               regular("patient-1", "heart_rate", T0, 1.0, [80, 81, 82])])
+        written = store.write(
+            [
+                regular("back\\slash", "heart_rate", T0, 1.0, [70, 71]),
+                regular("patient-1", "heart_rate", T0, 1.0, [80, 81, 82]),
+            ]
+        )
 
         assert written == 3
         assert store.read("patient-1", "heart_rate", T0, T0 + 10_000).n == 3

@@ -21,9 +21,14 @@ pytestmark = pytest.mark.integration
 
 
 def _up(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "aftercare.cli", "up", *args], cwd=tmp_path, text=True,
-                            env={**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path / "data"), **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "aftercare.cli", "up", *args],
+        cwd=tmp_path,
+        text=True,
+        env={**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path / "data"), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.mark.parametrize("variable", ["AFTERCARE_EMBEDDED_MQTT_PORT", "AFTERCARE_API_PORT"])
@@ -44,8 +49,18 @@ def test_a_taken_port_names_the_setting(tmp_path: Path, variable: str) -> None:
 
 def test_simulated_telemetry_is_readable_within_30_seconds_and_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     api = free_port()
-    proc = _up(tmp_path, "--simulate", "--patients", "2", "--shops", "1", "--history-days", "0",
-               AFTERCARE_EMBEDDED_MQTT_PORT=str(free_port()), AFTERCARE_API_PORT=str(api))
+    proc = _up(
+        tmp_path,
+        "--simulate",
+        "--patients",
+        "2",
+        "--shops",
+        "1",
+        "--history-days",
+        "0",
+        AFTERCARE_EMBEDDED_MQTT_PORT=str(free_port()),
+        AFTERCARE_API_PORT=str(api),
+    )
     started = time.monotonic()
     base = f"http://127.0.0.1:{api}"
     try:
@@ -56,8 +71,10 @@ def test_simulated_telemetry_is_readable_within_30_seconds_and_ctrl_c_stops_clea
             if not token_file.exists():
                 continue
             try:
-                answer = httpx.get(f"{base}/api/v1/patients/sim-P1/series/heart_rate",
-                                   headers={"Authorization": f"Bearer {token_file.read_text().strip()}"})
+                answer = httpx.get(
+                    f"{base}/api/v1/patients/sim-P1/series/heart_rate",
+                    headers={"Authorization": f"Bearer {token_file.read_text().strip()}"},
+                )
             except httpx.TransportError:
                 continue
             if answer.status_code == 200:

@@ -100,8 +100,7 @@ def stored_series(db: Path) -> dict[Key, list[float]]:
         conn.close()
     found: dict[Key, list[float]] = {}
     for device_id, seq, vals in rows:
-        found.setdefault((str(device_id), int(seq)), []).extend(
-            float(v) for v in np.frombuffer(vals, dtype="<f4"))
+        found.setdefault((str(device_id), int(seq)), []).extend(float(v) for v in np.frombuffer(vals, dtype="<f4"))
     return found
 
 
@@ -123,8 +122,10 @@ def assert_stored_as_sent(db: Path, sent: Sent) -> None:
     found = stored_series(db)
     missing = sorted(set(sent.good) - set(found))
     extra = sorted(set(found) - set(sent.good))
-    assert (missing, extra) == ([], []), (f"{len(missing)} sent but not stored (first {missing[:5]}), "
-                                          f"{len(extra)} stored but not sent (first {extra[:5]})")
+    assert (missing, extra) == ([], []), (
+        f"{len(missing)} sent but not stored (first {missing[:5]}), "
+        f"{len(extra)} stored but not sent (first {extra[:5]})"
+    )
     altered = [k for k, values in sent.good.items() if found[k] != values]
     assert not altered, f"{len(altered)} stored with other values, e.g. {altered[0]}: {found[altered[0]]}"
 
@@ -141,8 +142,10 @@ def assert_dead_letters_as_sent(state: StateStore, sent: Sent) -> None:
     got = Counter(dead_letters(state))
     want = Counter(sent.bad)
     extra, missing = got - want, want - got
-    assert got == want, (f"dead letters: {extra.total()} extra (e.g. {list(extra.items())[:3]}), "
-                         f"{missing.total()} missing (e.g. {list(missing.items())[:3]})")
+    assert got == want, (
+        f"dead letters: {extra.total()} extra (e.g. {list(extra.items())[:3]}), "
+        f"{missing.total()} missing (e.g. {list(missing.items())[:3]})"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,16 +166,22 @@ class IngestCounts:
         for family in text_string_to_metric_families(response.text):
             for sample in family.samples:
                 totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
-        return cls(received=totals.get("aftercare_ingest_received_total", 0.0),
-                   stored_messages=totals.get("aftercare_ingest_stored_messages_total", 0.0),
-                   duplicates=totals.get("aftercare_ingest_duplicates_total", 0.0),
-                   dead_letters=totals.get("aftercare_ingest_dead_letters_total", 0.0),
-                   store_failures=totals.get("aftercare_ingest_store_failures_total", 0.0))
+        return cls(
+            received=totals.get("aftercare_ingest_received_total", 0.0),
+            stored_messages=totals.get("aftercare_ingest_stored_messages_total", 0.0),
+            duplicates=totals.get("aftercare_ingest_duplicates_total", 0.0),
+            dead_letters=totals.get("aftercare_ingest_dead_letters_total", 0.0),
+            store_failures=totals.get("aftercare_ingest_store_failures_total", 0.0),
+        )
 
     def __sub__(self, other: IngestCounts) -> IngestCounts:
-        return IngestCounts(self.received - other.received, self.stored_messages - other.stored_messages,
-                            self.duplicates - other.duplicates, self.dead_letters - other.dead_letters,
-                            self.store_failures - other.store_failures)
+        return IngestCounts(
+            self.received - other.received,
+            self.stored_messages - other.stored_messages,
+            self.duplicates - other.duplicates,
+            self.dead_letters - other.dead_letters,
+            self.store_failures - other.store_failures,
+        )
 
 
 def assert_counted_as_sent(counts: IngestCounts, sent: Sent) -> None:
@@ -183,8 +192,10 @@ def assert_counted_as_sent(counts: IngestCounts, sent: Sent) -> None:
     assert counts.received == counts.stored_messages + counts.duplicates + counts.dead_letters, counts
 
 
-STATS = re.compile(r"ingest stats: client_id=\S+ messages=(\d+) batches=\d+ points=(\d+) duplicates=(\d+) "
-                   r"dead_letters=(\d+)")
+STATS = re.compile(
+    r"ingest stats: client_id=\S+ messages=(\d+) batches=\d+ points=(\d+) duplicates=(\d+) "
+    r"dead_letters=(\d+)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +214,15 @@ class LoggedStats:
         return cls(*(int(v) for v in found[-1]))
 
 
-def wait_for_sentinel(db: Path, state: StateStore, sentinel: Key, *, running: RunningIngest | None = None,
-                      timeout: float = 180, what: str = "the sentinel stored") -> None:
+def wait_for_sentinel(
+    db: Path,
+    state: StateStore,
+    sentinel: Key,
+    *,
+    running: RunningIngest | None = None,
+    timeout: float = 180,
+    what: str = "the sentinel stored",
+) -> None:
     """Wait until the sentinel (the last message sent) is committed and, in process, its batch counted.
 
     Sent after every other message was acknowledged by the broker, the sentinel is delivered after them
@@ -241,7 +259,9 @@ def stored(db: Path, *, exclude_device: str | None = None) -> Stored:
     try:
         row = conn.execute(
             "SELECT count(*), count(DISTINCT device_id || ':' || seq), coalesce(sum(n), 0) FROM chunks "
-            "WHERE device_id != ?", (exclude_device or "",)).fetchone()
+            "WHERE device_id != ?",
+            (exclude_device or "",),
+        ).fetchone()
     except sqlite3.OperationalError:
         return Stored(0, 0, 0)
     finally:
@@ -249,15 +269,24 @@ def stored(db: Path, *, exclude_device: str | None = None) -> Stored:
     return Stored(int(row[0]), int(row[1]), int(row[2]))
 
 
-def ingest_process(data_dir: Path, broker_url: str, client_id: str, *,
-                   extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def ingest_process(
+    data_dir: Path, broker_url: str, client_id: str, *, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """`aftercare ingest` in its own process, logging to ``data_dir/ingest.log``."""
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(data_dir), "AFTERCARE_MQTT_URL": broker_url,
-           "AFTERCARE_MQTT_CLIENT_ID": client_id, "AFTERCARE_ADMIN_TOKEN": ADMIN, "AFTERCARE_LOG_LEVEL": "WARNING",
-           "AFTERCARE_MQTT_BACKOFF_MAX_S": "2", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_MQTT_URL": broker_url,
+        "AFTERCARE_MQTT_CLIENT_ID": client_id,
+        "AFTERCARE_ADMIN_TOKEN": ADMIN,
+        "AFTERCARE_LOG_LEVEL": "WARNING",
+        "AFTERCARE_MQTT_BACKOFF_MAX_S": "2",
+        **(extra_env or {}),
+    }
     with open(data_dir / "ingest.log", "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "aftercare.cli", "ingest"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=log)
+        return subprocess.Popen(
+            [sys.executable, "-m", "aftercare.cli", "ingest"], env=env, stdout=subprocess.DEVNULL, stderr=log
+        )
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -67,8 +67,14 @@ def bad_messages(count: int, now: int) -> Iterator[tuple[str, bytes, str]]:
         elif k == 5:
             yield w, json.dumps({"seq": seq, "series": [{**good_series, "values": [412]}]}).encode(), "out_of_range"
         elif k == 6:
-            yield w, (b'{"seq": %d, "series": [{"metric": "heart_rate", "t0": %d, "fs": 1, "values": [NaN]}]}'
-                      % (seq, now - 5000)), "out_of_range"
+            yield (
+                w,
+                (
+                    b'{"seq": %d, "series": [{"metric": "heart_rate", "t0": %d, "fs": 1, "values": [NaN]}]}'
+                    % (seq, now - 5000)
+                ),
+                "out_of_range",
+            )
         elif k == 7:
             doc = {"seq": seq, "series": [{**good_series, "metric": "glucose"}]}
             yield w, json.dumps(doc).encode(), "unknown_metric"
@@ -86,13 +92,24 @@ def bad_messages(count: int, now: int) -> Iterator[tuple[str, bytes, str]]:
         elif k == 12:
             yield w, b'{"seq": ' + b"9" * 5000 + b"}", "bad_json"  # an integer beyond Python's digit limit
         elif k == 13 and i % 2:  # valid JSON, but an integer no float can hold (it once stalled a batch)
-            yield w, (b'{"seq": %d, "series": [{"metric": "heart_rate", "t0": %d, "fs": 1, "values": [%s]}]}'
-                      % (seq, now - 5000, b"9" * 400)), "invalid"
+            yield (
+                w,
+                (
+                    b'{"seq": %d, "series": [{"metric": "heart_rate", "t0": %d, "fs": 1, "values": [%s]}]}'
+                    % (seq, now - 5000, b"9" * 400)
+                ),
+                "invalid",
+            )
         elif k == 13:
             yield w, json.dumps({"seq": seq, "series": []}).encode(), "invalid"
         elif k == 14:
-            yield w, json.dumps({"seq": seq, "series": [{"metric": "accel", "t0": now - 1000, "fs": 50,
-                                                         "values": [[1, 2]]}]}).encode(), "invalid"
+            yield (
+                w,
+                json.dumps(
+                    {"seq": seq, "series": [{"metric": "accel", "t0": now - 1000, "fs": 50, "values": [[1, 2]]}]}
+                ).encode(),
+                "invalid",
+            )
         else:
             yield w, json.dumps({"seq": seq, "series": [{"metric": "heart_rate", "values": [70]}]}).encode(), "invalid"
 
@@ -146,8 +163,9 @@ def test_storm_of_malformed_messages(tmp_path: Path, mosquitto_broker: Mosquitto
         stop(proc)
         assert proc.returncode == 0, f"ingestion stopped with status {proc.returncode}"
         stats = LoggedStats.last_in(tmp_path / "ingest.log")
-        assert stats == LoggedStats(messages=len(sent.good) + BAD, points=len(sent.good), duplicates=0,
-                                    dead_letters=BAD), stats
+        assert stats == LoggedStats(
+            messages=len(sent.good) + BAD, points=len(sent.good), duplicates=0, dead_letters=BAD
+        ), stats
     finally:
         pub.close()
         stop(proc)

@@ -45,16 +45,25 @@ BAD_EVERY = 40  # every 40th message is out of range: a dead letter, with a key
 
 def test_broker_restart_mid_stream_loses_and_repeats_nothing(tmp_path: Path, mosquitto_broker: MosquittoBroker) -> None:
     broker = mosquitto_broker
-    settings = Settings(data_dir=tmp_path, mqtt_client_id=f"ingest-restart-{time.monotonic_ns()}",
-                        batch_max_seconds=0.02, mqtt_backoff_min_s=0.1, mqtt_backoff_max_s=1.0)
+    settings = Settings(
+        data_dir=tmp_path,
+        mqtt_client_id=f"ingest-restart-{time.monotonic_ns()}",
+        batch_max_seconds=0.02,
+        mqtt_backoff_min_s=0.1,
+        mqtt_backoff_max_s=1.0,
+    )
     stores = open_stores(settings)
     seed_registry(stores.state, wearables=WEARABLES, gateways=0)
     running = start_platform_ingest(settings, stores, broker.host, broker.port)
     service = running.service
     before = IngestCounts.scrape(running.api)
 
-    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"restart-pub-{time.monotonic_ns()}",
-                      protocol=mqtt.MQTTv311, clean_session=False)
+    pub = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"restart-pub-{time.monotonic_ns()}",
+        protocol=mqtt.MQTTv311,
+        clean_session=False,
+    )
     pub.max_inflight_messages_set(200)
     pub.max_queued_messages_set(0)
     pub.reconnect_delay_set(1, 2)
@@ -74,8 +83,11 @@ def test_broker_restart_mid_stream_loses_and_repeats_nothing(tmp_path: Path, mos
     def stream() -> None:  # about 4 s of steady publishing, paced so the restart lands mid-stream
         for i in range(TOTAL):
             device, seq = f"w{i % WEARABLES}", i // WEARABLES
-            message = (sent.out_of_range(device, seq, t0 + seq * 1000) if i % BAD_EVERY == BAD_EVERY - 1
-                       else sent.hr(device, seq, t0 + seq * 1000, [60 + i % 50]))
+            message = (
+                sent.out_of_range(device, seq, t0 + seq * 1000)
+                if i % BAD_EVERY == BAD_EVERY - 1
+                else sent.hr(device, seq, t0 + seq * 1000, [60 + i % 50])
+            )
             infos.append(publish(message))
             if i % 100 == 99:
                 time.sleep(0.05)
@@ -88,14 +100,19 @@ def test_broker_restart_mid_stream_loses_and_repeats_nothing(tmp_path: Path, mos
         at_restart = stored(db).rows
         # down until both sides notice: ingestion lost its connection and the publisher queues what it publishes
         wait_until(lambda: not service.status().connected, 30, 0.05, what="ingestion noticing the broker gone")
-        wait_until(lambda: sum(1 for info in list(infos) if info.rc == mqtt.MQTT_ERR_NO_CONN) >= 50, 30, 0.05,
-                   what="the publisher queuing while the broker is down")
+        wait_until(
+            lambda: sum(1 for info in list(infos) if info.rc == mqtt.MQTT_ERR_NO_CONN) >= 50,
+            30,
+            0.05,
+            what="the publisher queuing while the broker is down",
+        )
         broker.start()
         streamer.join(120)
         # paho marks a publish made while disconnected with rc NO_CONN, keeps it queued and sends it
         # on reconnect; so wait on the published flag, not wait_for_publish (which raises on that rc).
-        wait_until(lambda: all(info._published for info in infos), 90, 0.2,
-                   what="every publish acknowledged after the restart")
+        wait_until(
+            lambda: all(info._published for info in infos), 90, 0.2, what="every publish acknowledged after the restart"
+        )
         sentinel = publish(sent.hr("w0", TOTAL, t0 + TOTAL * 1000, [99]))
         sentinel.wait_for_publish(30)
         wait_for_sentinel(db, stores.state, ("w0", TOTAL), running=running)

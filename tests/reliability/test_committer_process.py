@@ -49,15 +49,25 @@ def _batch(first_seq: int, count: int, samples: int = 1) -> list[Inbound]:
     for i in range(count):
         seq = first_seq + i
         doc = hr(seq, t0 + seq * samples * 1000, [60 + k % 40 for k in range(samples)])
-        batch.append(Inbound(telemetry_topic(f"w{seq % 2}"), json.dumps(doc).encode(), mid=i + 1, qos=1,
-                             generation=1, received_ms=now_ms()))
+        batch.append(
+            Inbound(
+                telemetry_topic(f"w{seq % 2}"),
+                json.dumps(doc).encode(),
+                mid=i + 1,
+                qos=1,
+                generation=1,
+                received_ms=now_ms(),
+            )
+        )
     return batch
 
 
 def _values(first_seq: int, count: int, samples: int = 1) -> dict[Key, list[float]]:
     """What `_batch` sends: each message's values by ``(device_id, seq)``."""
-    return {(f"w{seq % 2}", seq): [float(60 + k % 40) for k in range(samples)]
-            for seq in range(first_seq, first_seq + count)}
+    return {
+        (f"w{seq % 2}", seq): [float(60 + k % 40) for k in range(samples)]
+        for seq in range(first_seq, first_seq + count)
+    }
 
 
 def _alive(pid: int) -> bool:

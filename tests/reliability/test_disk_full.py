@@ -70,11 +70,16 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True, timeout=30)
 
 
-def test_disk_full_is_reported_and_nothing_unstored_is_acknowledged(small_disk: Path,
-                                                                    mosquitto_broker: MosquittoBroker) -> None:
+def test_disk_full_is_reported_and_nothing_unstored_is_acknowledged(
+    small_disk: Path, mosquitto_broker: MosquittoBroker
+) -> None:
     broker = mosquitto_broker
-    settings = Settings(data_dir=small_disk, batch_max_seconds=0.02, batch_max_messages=100,
-                        mqtt_client_id=f"ingest-full-{time.monotonic_ns()}")
+    settings = Settings(
+        data_dir=small_disk,
+        batch_max_seconds=0.02,
+        batch_max_messages=100,
+        mqtt_client_id=f"ingest-full-{time.monotonic_ns()}",
+    )
     stores = open_stores(settings)
     seed_registry(stores.state, wearables=WEARABLES, gateways=0)
     stores.timeseries.ping()
@@ -108,19 +113,25 @@ def test_disk_full_is_reported_and_nothing_unstored_is_acknowledged(small_disk: 
         assert ready.json()["checks"]["ingest"]["ok"] is False
         assert "disk is full" in ready.json()["checks"]["ingest"]["detail"]
         failures = (IngestCounts.scrape(api) - before).store_failures
-        wait_until(lambda: (IngestCounts.scrape(api) - before).store_failures >= failures + 3, 60, 0.1,
-                   what="three more failed retries")  # retries keep failing; acknowledgements stay held
+        wait_until(
+            lambda: (IngestCounts.scrape(api) - before).store_failures >= failures + 3,
+            60,
+            0.1,
+            what="three more failed retries",
+        )  # retries keep failing; acknowledgements stay held
         at_full = stored(db).rows
         dead_at_full = len(dead_letters(stores.state))
         assert 0 < at_full < len(sent.good), f"the disk filled mid-stream ({at_full} stored)"
         assert service.messages <= at_full + dead_at_full, (
-            f"{service.messages} messages acknowledged but only {at_full} stored and {dead_at_full} dead letters")
+            f"{service.messages} messages acknowledged but only {at_full} stored and {dead_at_full} dead letters"
+        )
         assert not service.status().store_ok
 
         _mount(["-o", "remount,size=64m", str(small_disk)])  # space freed
         pub.publish(*sent.hr("w0", TOTAL, t0 + TOTAL // WEARABLES * SAMPLES * 1000, [99.0])).wait_for_publish(30)
-        wait_for_sentinel(db, stores.state, ("w0", TOTAL), running=running,
-                          what="the sentinel stored after freeing space")
+        wait_for_sentinel(
+            db, stores.state, ("w0", TOTAL), running=running, what="the sentinel stored after freeing space"
+        )
         assert service.status().store_ok
         assert api.get("/readyz").status_code == 200
         assert_stored_as_sent(db, sent)

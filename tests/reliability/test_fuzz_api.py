@@ -60,13 +60,38 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     seed_registry(stores.state, wearables=2, gateways=1, jobs=1)
     now = now_ms()
     with stores.state.session() as s:
-        s.add(Alert(id="A-fuzz000001", kind="hr_high", subject="P0", subject_type="patient", severity="warning",
-                    state="open", message="fuzz", value=None, patient_id="P0", shop_id=None, job_id=None, details={},
-                    occurrences=1, opened_ms=now, updated_ms=now, acked_by=None, resolved_ms=None,
-                    shelved_until_ms=None, shelve_reason=None))
+        s.add(
+            Alert(
+                id="A-fuzz000001",
+                kind="hr_high",
+                subject="P0",
+                subject_type="patient",
+                severity="warning",
+                state="open",
+                message="fuzz",
+                value=None,
+                patient_id="P0",
+                shop_id=None,
+                job_id=None,
+                details={},
+                occurrences=1,
+                opened_ms=now,
+                updated_ms=now,
+                acked_by=None,
+                resolved_ms=None,
+                shelved_until_ms=None,
+                shelve_reason=None,
+            )
+        )
     app = create_app(AppContext(stores=stores, admin_token=ADMIN))
-    known = {"patient_id": "P0", "shop_id": "S0", "job_id": "J0-0", "alert_id": "A-fuzz000001",
-             "metric": "heart_rate", "device_id": "w0"}
+    known = {
+        "patient_id": "P0",
+        "shop_id": "S0",
+        "job_id": "J0-0",
+        "alert_id": "A-fuzz000001",
+        "metric": "heart_rate",
+        "device_id": "w0",
+    }
     case = _a_case(app)
     if case is not None:
         known["case_id"] = case
@@ -76,12 +101,24 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 
 def _a_case(app: FastAPI) -> str | None:
     """Open one post-claim case through the API, so case routes have one that exists."""
-    body = {"id": "CASE-FUZZ-1", "claim_id": "CLM-FUZZ-1", "line": "motor",
-            "claimant": {"name": "Fuzz Claimant", "age": 40, "language": "en", "lat": 31.23, "lon": 121.47},
-            "payment": {"amount": 1200.0, "currency": "EUR", "components": [{"item": "repair", "amount": 1200.0}],
-                        "method": "bank_transfer", "paid_at": now_ms() - 86_400_000},
-            "loss": {"cause": "collision", "severity": "moderate",
-                     "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": True}}}
+    body = {
+        "id": "CASE-FUZZ-1",
+        "claim_id": "CLM-FUZZ-1",
+        "line": "motor",
+        "claimant": {"name": "Fuzz Claimant", "age": 40, "language": "en", "lat": 31.23, "lon": 121.47},
+        "payment": {
+            "amount": 1200.0,
+            "currency": "EUR",
+            "components": [{"item": "repair", "amount": 1200.0}],
+            "method": "bank_transfer",
+            "paid_at": now_ms() - 86_400_000,
+        },
+        "loss": {
+            "cause": "collision",
+            "severity": "moderate",
+            "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": True},
+        },
+    }
     answer = TestClient(app).post("/api/v1/cases", json=body, headers={"Authorization": f"Bearer {ADMIN}"})
     return str(answer.json()["id"]) if answer.status_code == 201 else None
 
@@ -89,8 +126,12 @@ def _a_case(app: FastAPI) -> str | None:
 def _fuzz(operation: Any, known: dict[str, str], found: dict[tuple[str, str], str]) -> None:
     key = (operation.method.upper(), operation.path)
 
-    @settings(max_examples=EXAMPLES_PER_ROUTE, deadline=None, phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_ROUTE,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(), use_known=st.booleans())
     def fuzz(case: Any, use_known: bool) -> None:
         if key in found:
@@ -98,8 +139,9 @@ def _fuzz(operation: Any, known: dict[str, str], found: dict[tuple[str, str], st
         if use_known and case.path_parameters:
             case.path_parameters = {k: known.get(k, v) for k, v in case.path_parameters.items()}
         try:
-            case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN}"},
-                                   checks=[not_a_server_error, response_schema_conformance])
+            case.call_and_validate(
+                headers={"Authorization": f"Bearer {ADMIN}"}, checks=[not_a_server_error, response_schema_conformance]
+            )
         except Exception as exc:
             summary = " ".join(str(exc).split())[:600]
             found[key] = f"{type(exc).__name__}: {summary}\n    reproduce: {case.as_curl_command()}"
@@ -124,4 +166,5 @@ def test_no_route_answers_5xx_or_breaks_its_schema(target: Target) -> None:
         else:
             new[(method, path)] = detail
     assert not new, "routes that answered 5xx or broke their response schema:\n" + "\n".join(
-        f"{m} {p}: {d}" for (m, p), d in sorted(new.items()))
+        f"{m} {p}: {d}" for (m, p), d in sorted(new.items())
+    )

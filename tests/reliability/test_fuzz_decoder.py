@@ -37,24 +37,57 @@ DEVICES = {
     "w1": RegisteredDevice("w1", DeviceKind.WEARABLE, "P1", None),
     "g1": RegisteredDevice("g1", DeviceKind.SHOP_GATEWAY, None, "S1"),
 }
-CODES = {"topic", "unregistered", "wrong_kind", "too_large", "bad_json", "invalid", "unknown_metric",
-         "out_of_range", "bad_time", "unknown_job", "wrong_shop"}
-TOPICS = ["aftercare/v1/wearables/w1/telemetry", "aftercare/v1/shops/g1/beacon", "aftercare/v1/shops/g1/photo",
-          "aftercare/v1/devices/w1/status", "aftercare/v1/devices/g1/status", "aftercare/v1/wearables/g1/telemetry",
-          "aftercare/v1/wearables/ghost/telemetry"]
-FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                        HealthCheck.data_too_large])
+CODES = {
+    "topic",
+    "unregistered",
+    "wrong_kind",
+    "too_large",
+    "bad_json",
+    "invalid",
+    "unknown_metric",
+    "out_of_range",
+    "bad_time",
+    "unknown_job",
+    "wrong_shop",
+}
+TOPICS = [
+    "aftercare/v1/wearables/w1/telemetry",
+    "aftercare/v1/shops/g1/beacon",
+    "aftercare/v1/shops/g1/photo",
+    "aftercare/v1/devices/w1/status",
+    "aftercare/v1/devices/g1/status",
+    "aftercare/v1/wearables/g1/telemetry",
+    "aftercare/v1/wearables/ghost/telemetry",
+]
+FUZZ = settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 # Text of every plane, lone surrogates included (JSON escapes like "\ud800" decode to them).
 text = st.text(max_size=40)
 nasty_ints = st.one_of(st.integers(-(2**70), 2**70), st.sampled_from([0, -1, 2**63 - 1, 2**63, -(2**63), 10**20]))
 nasty_floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([1e308, -1e308, 5e-324]))
 scalars = st.one_of(st.none(), st.booleans(), nasty_ints, nasty_floats, text)
-json_docs = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=6),
-                                                          st.dictionaries(text, inner, max_size=6)), max_leaves=40)
-times = st.one_of(nasty_ints, nasty_floats, text, st.integers(NOW - 500 * 86_400_000, NOW + 3_600_000),
-                  st.sampled_from(["2026-11-24T10:00:00Z", "2026-11-24T10:00:00", "2026-13-40T99:00:00Z",
-                                   "2026-11-24T10:00:00.123456789+14:00", "1970-01-01T00:00:00Z"]))
+json_docs = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=6), st.dictionaries(text, inner, max_size=6)),
+    max_leaves=40,
+)
+times = st.one_of(
+    nasty_ints,
+    nasty_floats,
+    text,
+    st.integers(NOW - 500 * 86_400_000, NOW + 3_600_000),
+    st.sampled_from(
+        [
+            "2026-11-24T10:00:00Z",
+            "2026-11-24T10:00:00",
+            "2026-13-40T99:00:00Z",
+            "2026-11-24T10:00:00.123456789+14:00",
+            "1970-01-01T00:00:00Z",
+        ]
+    ),
+)
 values = st.one_of(
     st.lists(st.one_of(nasty_floats, nasty_ints, st.integers(20, 250)), max_size=50),
     st.lists(st.lists(st.one_of(nasty_floats, st.integers(-20, 20)), min_size=0, max_size=4), max_size=20),
@@ -64,14 +97,25 @@ values = st.one_of(
 )
 series = st.fixed_dictionaries(
     {"metric": st.one_of(st.sampled_from(sorted(METRICS)), text)},
-    optional={"t0": times, "fs": st.one_of(nasty_floats, nasty_ints, text), "t": st.one_of(st.lists(times, max_size=50),
-              scalars), "values": values, "extra": json_docs})
-telemetry_docs = st.fixed_dictionaries({"seq": st.one_of(nasty_ints, scalars),
-                                        "series": st.one_of(st.lists(series, max_size=5), json_docs)})
+    optional={
+        "t0": times,
+        "fs": st.one_of(nasty_floats, nasty_ints, text),
+        "t": st.one_of(st.lists(times, max_size=50), scalars),
+        "values": values,
+        "extra": json_docs,
+    },
+)
+telemetry_docs = st.fixed_dictionaries(
+    {"seq": st.one_of(nasty_ints, scalars), "series": st.one_of(st.lists(series, max_size=5), json_docs)}
+)
 beacon_docs = st.fixed_dictionaries(
-    {"seq": nasty_ints, "event": st.one_of(st.sampled_from(["stage", "progress", "hold", "resume", "heartbeat"]), text),
-     "at": times},
-    optional={"job_id": text, "stage": text, "progress": nasty_floats, "note": text, "reason": text})
+    {
+        "seq": nasty_ints,
+        "event": st.one_of(st.sampled_from(["stage", "progress", "hold", "resume", "heartbeat"]), text),
+        "at": times,
+    },
+    optional={"job_id": text, "stage": text, "progress": nasty_floats, "note": text, "reason": text},
+)
 
 
 def _check(out: Decoded, payload: bytes) -> None:
@@ -139,7 +183,10 @@ def test_deep_nesting(depth: int, kind: str) -> None:
 @given(digits=st.integers(1, 20_000))
 def test_huge_integers(digits: int) -> None:
     doc = b'{"seq": %s, "series": [{"metric": "steps", "t0": %d, "fs": 1, "values": [%s]}]}' % (
-        b"9" * digits, NOW - 10_000, b"1" * digits)
+        b"9" * digits,
+        NOW - 10_000,
+        b"1" * digits,
+    )
     _decode(TOPICS[0], doc)
 
 
@@ -147,8 +194,13 @@ def test_huge_integers(digits: int) -> None:
 @settings(max_examples=150, deadline=None)
 @given(fs=st.floats(min_value=5e-324, max_value=1e-3), n=st.integers(2, 50))
 def test_tiny_sampling_rates(fs: float, n: int) -> None:
-    doc = {"seq": 1, "series": [{"metric": "heart_rate", "t0": NOW - 60_000, "fs": fs, "values": [70] * n},
-                                {"metric": "spo2", "t0": NOW - 60_000, "fs": 1, "values": [97]}]}
+    doc = {
+        "seq": 1,
+        "series": [
+            {"metric": "heart_rate", "t0": NOW - 60_000, "fs": fs, "values": [70] * n},
+            {"metric": "spo2", "t0": NOW - 60_000, "fs": 1, "values": [97]},
+        ],
+    }
     out = _decode(TOPICS[0], json.dumps(doc).encode())
     assert [c.metric for c in out.chunks] == ["spo2"], "the good series stands"
     assert [r.code for r in out.rejections] in (["bad_time"], ["invalid"]), out.rejections
@@ -161,12 +213,13 @@ def test_lone_surrogate_in_a_metric_name_becomes_a_dead_letter(tmp_path: Path) -
     stores = open_stores(Settings(data_dir=tmp_path))
     try:
         seed_registry(stores.state, wearables=1, gateways=0)
-        pipeline = IngestPipeline(timeseries=stores.timeseries, state=stores.state, registry=stores.registry,
-                                  photos=stores.photos)
-        payload = b'{"seq": 1, "series": [{"metric": "\\ud800x", "t0": %d, "fs": 1, "values": [70]}]}' % (
-            NOW - 10_000)
-        message = Inbound(topic="aftercare/v1/wearables/w0/telemetry", payload=payload, mid=1, qos=1, generation=1,
-                          received_ms=NOW)
+        pipeline = IngestPipeline(
+            timeseries=stores.timeseries, state=stores.state, registry=stores.registry, photos=stores.photos
+        )
+        payload = b'{"seq": 1, "series": [{"metric": "\\ud800x", "t0": %d, "fs": 1, "values": [70]}]}' % (NOW - 10_000)
+        message = Inbound(
+            topic="aftercare/v1/wearables/w0/telemetry", payload=payload, mid=1, qos=1, generation=1, received_ms=NOW
+        )
         result = pipeline.process([message])
         assert result.dead_letters == 1
     finally:

@@ -63,8 +63,11 @@ def test_killed_twice_mid_stream_stores_every_message_once(tmp_path: Path, mosqu
     def stream() -> None:  # a steady stream that outlives both kills
         for i in range(TOTAL):
             device, seq = f"w{i % WEARABLES}", i // WEARABLES
-            message = (sent.out_of_range(device, seq, t0 + seq * 1000) if i % BAD_EVERY == BAD_EVERY - 1
-                       else sent.hr(device, seq, t0 + seq * 1000, [60 + i % 50]))
+            message = (
+                sent.out_of_range(device, seq, t0 + seq * 1000)
+                if i % BAD_EVERY == BAD_EVERY - 1
+                else sent.hr(device, seq, t0 + seq * 1000, [60 + i % 50])
+            )
             infos.append(pub.publish(*message))
             if i % 200 == 199:
                 time.sleep(0.05)
@@ -83,8 +86,7 @@ def test_killed_twice_mid_stream_stores_every_message_once(tmp_path: Path, mosqu
         kill(proc)
         proc = ingest_process(tmp_path, broker.url, client_id)
         first_restart = kills[0]
-        wait_until(lambda: stored(db).rows > first_restart + 500, 120, 0.01,
-                   what="the restarted process storing again")
+        wait_until(lambda: stored(db).rows > first_restart + 500, 120, 0.01, what="the restarted process storing again")
         kill(proc)
         proc = ingest_process(tmp_path, broker.url, client_id)
         streamer.join(120)

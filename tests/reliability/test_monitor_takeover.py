@@ -48,20 +48,36 @@ def stores(tmp_path: Path, pg_url: str) -> Iterator[Stores]:
 
 
 def _worker(tmp_path: Path, pg_url: str, name: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_STATE_URL": pg_url,
-           "AFTERCARE_ADMIN_TOKEN": ADMIN, "AFTERCARE_LOG_LEVEL": "INFO", "AFTERCARE_MONITOR_POLL_S": "0.05",
-           "AFTERCARE_MONITOR_INTERVAL_S": "1"}
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(tmp_path),
+        "AFTERCARE_STATE_URL": pg_url,
+        "AFTERCARE_ADMIN_TOKEN": ADMIN,
+        "AFTERCARE_LOG_LEVEL": "INFO",
+        "AFTERCARE_MONITOR_POLL_S": "0.05",
+        "AFTERCARE_MONITOR_INTERVAL_S": "1",
+    }
     with (tmp_path / f"{name}.log").open("ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "aftercare.cli", "monitor"], env=env, stdout=log,
-                                stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
+        return subprocess.Popen(
+            [sys.executable, "-m", "aftercare.cli", "monitor"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parents[2],
+        )
 
 
 def _holders(stores: Stores) -> dict[int, int]:
     """Partitions held per backend pid."""
     with stores.state.session() as s:
-        rows = s.execute(text("SELECT pid, count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :c "
-                              "AND granted AND database = (SELECT oid FROM pg_database "
-                              "WHERE datname = current_database()) GROUP BY pid"), {"c": PARTITION_CLASS}).all()
+        rows = s.execute(
+            text(
+                "SELECT pid, count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :c "
+                "AND granted AND database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database()) GROUP BY pid"
+            ),
+            {"c": PARTITION_CLASS},
+        ).all()
     return {int(pid): int(n) for pid, n in rows}
 
 
@@ -70,34 +86,62 @@ def _desaturate(stores: Stores, patients: range) -> None:
     t = np.arange(end - 60_000, end, 1000, dtype=np.int64)
     spo2 = np.array([97.0] * 20 + [80.0] * 20 + [97.0] * 20)
     for p in patients:
-        write_series(stores.timeseries, stores.state, subject=patient_id(p), device_id=device_id(p),
-                     series={"spo2": (t, spo2)}, seq_start=1)
+        write_series(
+            stores.timeseries,
+            stores.state,
+            subject=patient_id(p),
+            device_id=device_id(p),
+            series={"spo2": (t, spo2)},
+            seq_start=1,
+        )
 
 
-def test_a_killed_worker_is_taken_over_with_each_event_alerted_once(stores: Stores, tmp_path: Path,
-                                                                     pg_url: str) -> None:
+def test_a_killed_worker_is_taken_over_with_each_event_alerted_once(
+    stores: Stores, tmp_path: Path, pg_url: str
+) -> None:
     workers = [_worker(tmp_path, pg_url, "monitor-a"), _worker(tmp_path, pg_url, "monitor-b")]
     try:
-        wait_until(lambda: len(_holders(stores)) == 2 and sum(_holders(stores).values()) == PARTITIONS, 60, 0.1,
-                   what="two workers splitting every partition")
+        wait_until(
+            lambda: len(_holders(stores)) == 2 and sum(_holders(stores).values()) == PARTITIONS,
+            60,
+            0.1,
+            what="two workers splitting every partition",
+        )
         _desaturate(stores, range(0, 20))
         victim = workers[0]
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
         _desaturate(stores, range(20, 40))  # while its partitions have no live owner
-        wait_until(lambda: list(_holders(stores).values()) == [PARTITIONS], 10, 0.05,
-                   what="the survivor holding every partition within 10 s")
+        wait_until(
+            lambda: list(_holders(stores).values()) == [PARTITIONS],
+            10,
+            0.05,
+            what="the survivor holding every partition within 10 s",
+        )
         _desaturate(stores, range(40, PATIENTS))
-        wait_until(lambda: _count(stores, select(func.count()).select_from(Alert)
-                                  .where(Alert.kind == "desaturation")) >= PATIENTS, 60, 0.1,
-                   what="every desaturation alerted")
-        wait_until(lambda: _count(stores, select(func.count()).select_from(text("monitor_inbox"))) == 0, 30, 0.1,
-                   what="the inbox drained")
+        wait_until(
+            lambda: (
+                _count(stores, select(func.count()).select_from(Alert).where(Alert.kind == "desaturation")) >= PATIENTS
+            ),
+            60,
+            0.1,
+            what="every desaturation alerted",
+        )
+        wait_until(
+            lambda: _count(stores, select(func.count()).select_from(text("monitor_inbox"))) == 0,
+            30,
+            0.1,
+            what="the inbox drained",
+        )
         with stores.state.session() as s:
-            alerts = s.execute(select(Alert.subject, func.count(), func.sum(Alert.occurrences))
-                               .where(Alert.kind == "desaturation").group_by(Alert.subject)).all()
-            events = s.execute(select(EventRow.patient_id, func.count()).where(EventRow.kind == "alert")
-                               .group_by(EventRow.patient_id)).all()
+            alerts = s.execute(
+                select(Alert.subject, func.count(), func.sum(Alert.occurrences))
+                .where(Alert.kind == "desaturation")
+                .group_by(Alert.subject)
+            ).all()
+            events = s.execute(
+                select(EventRow.patient_id, func.count()).where(EventRow.kind == "alert").group_by(EventRow.patient_id)
+            ).all()
         expected = {patient_id(p) for p in range(PATIENTS)}
         assert {a[0] for a in alerts} == expected
         assert [a for a in alerts if (a[1], a[2]) != (1, 1)] == []

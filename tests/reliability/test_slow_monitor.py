@@ -97,23 +97,37 @@ def _stored_messages(db: Path) -> set[tuple[str, int]]:
 
 
 def _send(pub: Publisher, first_seq: int, count: int, t0: int) -> None:
-    pub.publish_all((telemetry_topic(f"w{i % WEARABLES}"),
-                     hr((first_seq + i) // WEARABLES, t0 + ((first_seq + i) // WEARABLES) * 1000, [66]))
-                    for i in range(count))
+    pub.publish_all(
+        (
+            telemetry_topic(f"w{i % WEARABLES}"),
+            hr((first_seq + i) // WEARABLES, t0 + ((first_seq + i) // WEARABLES) * 1000, [66]),
+        )
+        for i in range(count)
+    )
 
 
 def test_a_slow_monitor_does_not_hold_up_ingestion(tmp_path: Path, mosquitto_broker: object) -> None:
     broker = mosquitto_broker
-    settings = Settings(data_dir=tmp_path, batch_max_seconds=0.02, monitor_interval_s=0.05,
-                        mqtt_client_id=f"ingest-slowmon-{time.monotonic_ns()}")
+    settings = Settings(
+        data_dir=tmp_path,
+        batch_max_seconds=0.02,
+        monitor_interval_s=0.05,
+        mqtt_client_id=f"ingest-slowmon-{time.monotonic_ns()}",
+    )
     stores = open_stores(settings)
     seed_registry(stores.state, wearables=WEARABLES, gateways=0)
     service = build_ingest(settings, stores, BrokerUrl(broker.host, broker.port))  # type: ignore[attr-defined]
     service.start()
     assert service.source.connected.wait(10)
     stuck = StuckMonitor(stores)
-    worker = MonitorWorker(leases=leases_for(stores.state), read_session=stores.state.session, monitors=[stuck],
-                           duties=[FailingDuty()], poll_s=0.02, tick_s=0.05)
+    worker = MonitorWorker(
+        leases=leases_for(stores.state),
+        read_session=stores.state.session,
+        monitors=[stuck],
+        duties=[FailingDuty()],
+        poll_s=0.02,
+        tick_s=0.05,
+    )
     pub = Publisher(broker.host, broker.port, client_id=f"slowmon-pub-{time.monotonic_ns()}")  # type: ignore[attr-defined]
     db = tmp_path / "timeseries.db"
     t0 = now_ms() - 6 * 3_600_000
@@ -129,19 +143,24 @@ def test_a_slow_monitor_does_not_hold_up_ingestion(tmp_path: Path, mosquitto_bro
         _send(pub, PER_PHASE, PER_PHASE, t0)
         wait_until(lambda: stored(db).rows >= 2 * PER_PHASE, 120, 0.02, what="the stream beside the stuck monitor")
         beside = PER_PHASE / (time.monotonic() - started)
-        print(f"\ningestion alone: {alone:,.0f} msg/s; beside a monitor stuck in its round: {beside:,.0f} msg/s "
-              f"(ratio {beside / alone:.2f})")
+        print(
+            f"\ningestion alone: {alone:,.0f} msg/s; beside a monitor stuck in its round: {beside:,.0f} msg/s "
+            f"(ratio {beside / alone:.2f})"
+        )
         assert stuck.inside.is_set(), "everything was stored while the monitor was stuck"
         assert stuck.rounds == 1
         with stores.state.session() as s:
             assert s.execute(select(func.count()).select_from(DedupMark)).scalar_one() == 2 * PER_PHASE
-        assert _stored_messages(db) == ({(f"w{i % WEARABLES}", i // WEARABLES)
-                                                 for i in range(2 * PER_PHASE)})
+        assert _stored_messages(db) == ({(f"w{i % WEARABLES}", i // WEARABLES) for i in range(2 * PER_PHASE)})
         assert service.status().store_ok
         assert service.status().connected
         stuck.release.set()
-        wait_until(lambda: any("always fails" in e for e in worker.errors.values()), 30,
-                   0.02, what="the failing duty reported (and the worker still going)")
+        wait_until(
+            lambda: any("always fails" in e for e in worker.errors.values()),
+            30,
+            0.02,
+            what="the failing duty reported (and the worker still going)",
+        )
         ok, detail = worker.health()
         assert not ok
         assert "always fails" in detail

@@ -51,8 +51,10 @@ def database_refusing(admin_url: str, name: str) -> Iterator[None]:
     """The database ``name`` refuses connections and its sessions are ended, until the block exits."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                     "pg_backend_pid()", (name,))
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
     try:
         yield
     finally:
@@ -60,11 +62,16 @@ def database_refusing(admin_url: str, name: str) -> Iterator[None]:
             conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
 
-def test_state_store_outage_holds_acks_and_recovers(tmp_path: Path, pg_server: str, pg_url: str,
-                                                    mosquitto_broker: MosquittoBroker) -> None:
+def test_state_store_outage_holds_acks_and_recovers(
+    tmp_path: Path, pg_server: str, pg_url: str, mosquitto_broker: MosquittoBroker
+) -> None:
     broker = mosquitto_broker
-    settings = Settings(data_dir=tmp_path, state_url=pg_url, batch_max_seconds=0.02,
-                        mqtt_client_id=f"ingest-outage-{time.monotonic_ns()}")
+    settings = Settings(
+        data_dir=tmp_path,
+        state_url=pg_url,
+        batch_max_seconds=0.02,
+        mqtt_client_id=f"ingest-outage-{time.monotonic_ns()}",
+    )
     stores = open_stores(settings)
     seed_registry(stores.state, wearables=WEARABLES, gateways=0)
     running = start_platform_ingest(settings, stores, broker.host, broker.port)
@@ -113,7 +120,8 @@ def test_state_store_outage_holds_acks_and_recovers(tmp_path: Path, pg_server: s
             assert ready.status_code == 503
             assert ready.json()["checks"]["ingest"]["ok"] is False
             assert 0 < worst_pending <= settings.mqtt_receive_maximum, (
-                f"held {worst_pending} messages; the broker's receive maximum bounds it")
+                f"held {worst_pending} messages; the broker's receive maximum bounds it"
+            )
         wait_until(lambda: service.status().store_ok, 60, 0.1, what="ingestion recovering")
         wait_until(lambda: api.get("/readyz").status_code == 200, 30, 0.2, what="/readyz back to 200")
         streamer.join(120)

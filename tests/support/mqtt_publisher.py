@@ -15,8 +15,16 @@ __all__ = ["Publisher", "wait_until"]
 
 
 class Publisher:
-    def __init__(self, host: str, port: int, *, client_id: str = "test-publisher", username: str | None = None,
-                 password: str | None = None, protocol: MQTTProtocolVersion = mqtt.MQTTv311) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        client_id: str = "test-publisher",
+        username: str | None = None,
+        password: str | None = None,
+        protocol: MQTTProtocolVersion = mqtt.MQTTv311,
+    ) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
         if username:
             self.client.username_pw_set(username, password)
@@ -30,8 +38,9 @@ class Publisher:
                 raise TimeoutError(f"cannot connect to {host}:{port}")
             time.sleep(0.02)
 
-    def publish(self, topic: str, payload: bytes | str | dict[str, object], *, qos: int = 1,
-                retain: bool = False) -> mqtt.MQTTMessageInfo:
+    def publish(
+        self, topic: str, payload: bytes | str | dict[str, object], *, qos: int = 1, retain: bool = False
+    ) -> mqtt.MQTTMessageInfo:
         data = json.dumps(payload).encode() if isinstance(payload, dict) else payload
         return self.client.publish(topic, data, qos=qos, retain=retain)
 

@@ -11,9 +11,16 @@ from store.state.inbox import note_batch
 from store.timeseries.base import Chunk, TimeSeriesStore
 
 
-def write_series(store: TimeSeriesStore, state: StateStore, *, subject: str, device_id: str,
-                 series: dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]], seq_start: int = 0,
-                 chunk: int = 5000) -> int:
+def write_series(
+    store: TimeSeriesStore,
+    state: StateStore,
+    *,
+    subject: str,
+    device_id: str,
+    series: dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]],
+    seq_start: int = 0,
+    chunk: int = 5000,
+) -> int:
     """Store each metric in chunks of ``chunk`` samples, each its own (device_id, seq), and write the monitors'
     inbox as ingestion does; returns the next seq."""
     seq = seq_start
@@ -24,8 +31,17 @@ def write_series(store: TimeSeriesStore, state: StateStore, *, subject: str, dev
         keep = np.isfinite(v).all(axis=1) if v.ndim > 1 else np.isfinite(v)
         t, v = t[keep], v[keep]
         for start in range(0, t.shape[0], chunk):
-            batch.append(Chunk(subject=subject, device_id=device_id, metric=metric, seq=seq, part=0,
-                               t_ms=t[start:start + chunk], values=v[start:start + chunk]))
+            batch.append(
+                Chunk(
+                    subject=subject,
+                    device_id=device_id,
+                    metric=metric,
+                    seq=seq,
+                    part=0,
+                    t_ms=t[start : start + chunk],
+                    values=v[start : start + chunk],
+                )
+            )
             seq += 1
             if len(batch) >= 200:
                 _commit(store, state, batch)

@@ -11,8 +11,13 @@ from store.state.alert_kinds import ALERT_KINDS, FRAUD_KINDS, LATE_KINDS, SAFETY
 ROOT = Path(__file__).resolve().parents[2]
 #: `kind="..."` of an alert candidate or input in the code that raises alerts
 KIND = re.compile(r'kind="([a-z_]+)"')
-RAISERS = ("monitor/rehab_rules.py", "monitor/rehab_monitor.py", "monitor/repair/rules.py",
-           "monitor/repair_monitor.py", "cases/subrogation.py")
+RAISERS = (
+    "monitor/rehab_rules.py",
+    "monitor/rehab_monitor.py",
+    "monitor/repair/rules.py",
+    "monitor/repair_monitor.py",
+    "cases/subrogation.py",
+)
 
 
 def _raised_kinds() -> set[str]:

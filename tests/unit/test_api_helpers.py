@@ -58,11 +58,18 @@ def test_get_visible_returns_the_row_the_caller_sees(session: Session) -> None:
     assert (thing.id, thing.owner) == ("T1", "a")
 
 
-@pytest.mark.parametrize(("caller", "key", "expected"), [
-    (ADMIN, "T0", 200), (HANDLER, "T0", 200), (SHOP_A, "T1", 200),
-    (ADMIN, "nope", 404), (HANDLER, "nope", 404),   # staff may learn that it does not exist
-    (SHOP_A, "T0", 403), (SHOP_A, "nope", 403),     # the others cannot tell missing from not theirs
-])
+@pytest.mark.parametrize(
+    ("caller", "key", "expected"),
+    [
+        (ADMIN, "T0", 200),
+        (HANDLER, "T0", 200),
+        (SHOP_A, "T1", 200),
+        (ADMIN, "nope", 404),
+        (HANDLER, "nope", 404),  # staff may learn that it does not exist
+        (SHOP_A, "T0", 403),
+        (SHOP_A, "nope", 403),  # the others cannot tell missing from not theirs
+    ],
+)
 def test_get_visible_status(session: Session, caller: Caller, key: str, expected: int) -> None:
     assert _status(session, key, caller) == expected
 

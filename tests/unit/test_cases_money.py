@@ -20,9 +20,16 @@ PAID_AT = "2025-01-03T10:00:00+08:00"
 
 
 def payment(amount: Any, parts: list[Any], deductible: Any = 0) -> Payment:
-    return Payment.model_validate({"amount": amount, "currency": "EUR", "method": "bank_transfer", "paid_at": PAID_AT,
-                                   "deductible": deductible,
-                                   "components": [{"item": f"part {i}", "amount": a} for i, a in enumerate(parts)]})
+    return Payment.model_validate(
+        {
+            "amount": amount,
+            "currency": "EUR",
+            "method": "bank_transfer",
+            "paid_at": PAID_AT,
+            "deductible": deductible,
+            "components": [{"item": f"part {i}", "amount": a} for i, a in enumerate(parts)],
+        }
+    )
 
 
 def test_float_components_that_add_up_in_cents_are_accepted_exactly() -> None:
@@ -35,19 +42,30 @@ def test_float_components_that_add_up_in_cents_are_accepted_exactly() -> None:
     assert payment("1000000.01", ["999999.99", "0.02"]).amount == Decimal("1000000.01")
 
 
-@pytest.mark.parametrize(("amount", "parts", "message"), [
-    (100, ["33.33", "33.33", "33.33"], "components add up to 99.99, not the amount 100.00"),
-    (10, [5, 5.01], "components add up to 10.01, not the amount 10.00"),
-])
+@pytest.mark.parametrize(
+    ("amount", "parts", "message"),
+    [
+        (100, ["33.33", "33.33", "33.33"], "components add up to 99.99, not the amount 100.00"),
+        (10, [5, 5.01], "components add up to 10.01, not the amount 10.00"),
+    ],
+)
 def test_components_off_by_a_cent_are_refused(amount: Any, parts: list[Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         payment(amount, parts)
 
 
-@pytest.mark.parametrize(("given", "cents"), [
-    (12.345, "12.34"), (12.355, "12.36"), ("0.005", "0.00"), ("0.015", "0.02"),  # banker's rounding to the cent
-    (4500, "4500.00"), ("99999999999.99", "99999999999.99"), (0.1, "0.10"),
-])
+@pytest.mark.parametrize(
+    ("given", "cents"),
+    [
+        (12.345, "12.34"),
+        (12.355, "12.36"),
+        ("0.005", "0.00"),
+        ("0.015", "0.02"),  # banker's rounding to the cent
+        (4500, "4500.00"),
+        ("99999999999.99", "99999999999.99"),
+        (0.1, "0.10"),
+    ],
+)
 def test_amounts_are_quantised_to_cents(given: Any, cents: str) -> None:
     assert to_money(given) == Decimal(cents)
     assert str(to_money(given)) == cents
@@ -73,8 +91,16 @@ def test_stored_payment_holds_strings_and_reads_back_exactly() -> None:
 
 
 def test_answers_carry_money_as_json_numbers() -> None:
-    step = SubrogationStepPublic(at_ms=1, from_stage=None, stage="demand", claimed=Decimal("9100.10"),
-                                 recovered=None, refund=Decimal("0.30"), note=None, by="x")
+    step = SubrogationStepPublic(
+        at_ms=1,
+        from_stage=None,
+        stage="demand",
+        claimed=Decimal("9100.10"),
+        recovered=None,
+        refund=Decimal("0.30"),
+        note=None,
+        by="x",
+    )
     assert json.loads(step.model_dump_json())["claimed"] == 9100.1
     assert json.loads(step.model_dump_json())["refund"] == 0.3
     assert money_number(Decimal("99999999999.99")) == 99999999999.99
@@ -87,15 +113,24 @@ def test_money_text_is_the_same_for_a_float_a_decimal_and_a_stored_string() -> N
 
 
 def _case(doc: dict[str, Any]) -> dict[str, Any]:
-    return {"id": "K1", "claim_id": "CL-1", "line": "motor", "payment": doc,
-            "claimant": {"name": "Ann Lee", "age": 45, "language": "en", "lat": 31.2, "lon": 121.4},
-            "loss": {"cause": "collision", "severity": "moderate"}}
+    return {
+        "id": "K1",
+        "claim_id": "CL-1",
+        "line": "motor",
+        "payment": doc,
+        "claimant": {"name": "Ann Lee", "age": 45, "language": "en", "lat": 31.2, "lon": 121.4},
+        "loss": {"cause": "collision", "severity": "moderate"},
+    }
 
 
 def test_notice_of_a_stored_payment_reads_as_before() -> None:
     new = payment("4500", ["3000", "1500"], deductible="300").document()
-    legacy = {**new, "amount": 4500.0, "deductible": 300.0,
-              "components": [{**c, "amount": float(c["amount"])} for c in new["components"]]}
+    legacy = {
+        **new,
+        "amount": 4500.0,
+        "deductible": 300.0,
+        "components": [{**c, "amount": float(c["amount"])} for c in new["components"]],
+    }
     notice, before = build_notice(_case(new), [], "en"), build_notice(_case(legacy), [], "en")
     assert notice == before
     assert "We have paid 4,500.00 EUR" in notice["why"]

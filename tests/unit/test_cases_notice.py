@@ -14,16 +14,43 @@ from cases.plan_rules import CaseFacts, generate
 OFFERS = [{"shop_id": "S1", "name": "North Garage", "score": 0.8, "distance_km": 2.0, "reasons": []}]
 
 
-def case(method: str = "bank_transfer", paid_at: str = "2025-01-03T10:00:00+08:00", language: str = "en",
-         drivable: bool = False) -> dict[str, object]:
-    return {"id": "K1", "claim_id": "CL-1", "line": "motor",
-            "claimant": {"name": "Ann Lee", "age": 45, "language": language, "lat": 31.2, "lon": 121.4,
-                         "mobility": "normal", "channel": "email"},
-            "payment": {"amount": 4500.0, "currency": "EUR", "method": method, "paid_at": paid_at, "deductible": 300.0,
-                        "components": [{"item": "Bodywork", "amount": 3000.0, "note": "front bumper and wing"},
-                                       {"item": "Paint", "amount": 1500.0, "note": None}]},
-            "loss": {"cause": "rear-end collision", "severity": "moderate", "third_party_liable": True,
-                     "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": drivable}}}
+def case(
+    method: str = "bank_transfer",
+    paid_at: str = "2025-01-03T10:00:00+08:00",
+    language: str = "en",
+    drivable: bool = False,
+) -> dict[str, object]:
+    return {
+        "id": "K1",
+        "claim_id": "CL-1",
+        "line": "motor",
+        "claimant": {
+            "name": "Ann Lee",
+            "age": 45,
+            "language": language,
+            "lat": 31.2,
+            "lon": 121.4,
+            "mobility": "normal",
+            "channel": "email",
+        },
+        "payment": {
+            "amount": 4500.0,
+            "currency": "EUR",
+            "method": method,
+            "paid_at": paid_at,
+            "deductible": 300.0,
+            "components": [
+                {"item": "Bodywork", "amount": 3000.0, "note": "front bumper and wing"},
+                {"item": "Paint", "amount": 1500.0, "note": None},
+            ],
+        },
+        "loss": {
+            "cause": "rear-end collision",
+            "severity": "moderate",
+            "third_party_liable": True,
+            "vehicle": {"make": "Toyota", "model": "Corolla", "year": 2020, "drivable": drivable},
+        },
+    }
 
 
 def items(data: dict[str, object]) -> list[dict[str, object]]:
@@ -31,15 +58,18 @@ def items(data: dict[str, object]) -> list[dict[str, object]]:
     return generate(facts, {}, OFFERS).items
 
 
-@pytest.mark.parametrize(("start", "days", "expected"), [
-    (date(2025, 1, 1), 1, date(2025, 1, 2)),    # Wednesday -> Thursday
-    (date(2025, 1, 3), 1, date(2025, 1, 6)),    # Friday -> Monday
-    (date(2025, 1, 3), 2, date(2025, 1, 7)),    # Friday -> Tuesday
-    (date(2025, 1, 4), 1, date(2025, 1, 6)),    # Saturday -> Monday
-    (date(2025, 1, 5), 2, date(2025, 1, 7)),    # Sunday -> Tuesday
-    (date(2025, 1, 2), 5, date(2025, 1, 9)),    # Thursday -> next Thursday
-    (date(2025, 1, 2), 7, date(2025, 1, 13)),   # Thursday -> the Monday after next
-])
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        (date(2025, 1, 1), 1, date(2025, 1, 2)),  # Wednesday -> Thursday
+        (date(2025, 1, 3), 1, date(2025, 1, 6)),  # Friday -> Monday
+        (date(2025, 1, 3), 2, date(2025, 1, 7)),  # Friday -> Tuesday
+        (date(2025, 1, 4), 1, date(2025, 1, 6)),  # Saturday -> Monday
+        (date(2025, 1, 5), 2, date(2025, 1, 7)),  # Sunday -> Tuesday
+        (date(2025, 1, 2), 5, date(2025, 1, 9)),  # Thursday -> next Thursday
+        (date(2025, 1, 2), 7, date(2025, 1, 13)),  # Thursday -> the Monday after next
+    ],
+)
 def test_business_days_skip_weekends(start: date, days: int, expected: date) -> None:
     assert add_business_days(start, days) == expected
 
@@ -65,7 +95,8 @@ def test_english_notice_says_what_why_when_and_what_next() -> None:
     assert notice["language"] == "en"
     assert notice["components"] == [
         {"item": "Bodywork", "amount": 3000.0, "text": "- Bodywork: 3,000.00 EUR (front bumper and wing)"},
-        {"item": "Paint", "amount": 1500.0, "text": "- Paint: 1,500.00 EUR"}]
+        {"item": "Paint", "amount": 1500.0, "text": "- Paint: 1,500.00 EUR"},
+    ]
     assert "4,500.00 EUR" in notice["why"]
     assert "rear-end collision" in notice["why"]
     assert notice["arrival"]["earliest"] == "2025-01-06"

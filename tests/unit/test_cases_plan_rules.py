@@ -7,22 +7,44 @@ from typing import Any
 from cases.plan_rules import CaseFacts, PlanDraft, Preference, RehabOutline, diff, generate
 from monitor.repair.warranty import term_months
 
-OFFERS = [{"shop_id": f"S{i}", "name": f"Garage {i}", "score": 0.9 - i / 10, "distance_km": 2.0 + i, "reasons": []}
-          for i in range(1, 4)]
+OFFERS = [
+    {"shop_id": f"S{i}", "name": f"Garage {i}", "score": 0.9 - i / 10, "distance_km": 2.0 + i, "reasons": []}
+    for i in range(1, 4)
+]
 REHAB = RehabOutline(dimensions=("medical", "psychological", "daily life"), plan={"medical": {}})
 
 
-def facts(line: str = "motor", *, age: int = 40, mobility: str = "normal", channel: str = "app",
-          language: str = "en", drivable: bool = True, vehicle: bool = True, injury: bool = False,
-          prior: int = 0, cause: str = "collision", severity: str = "moderate") -> CaseFacts:
-    return CaseFacts(line=line, age=age, mobility=mobility, channel=channel, language=language, severity=severity,
-                     cause=cause, prior_claims_same_cause=prior,
-                     vehicle={"make": "Toyota", "model": "Yaris", "year": 2021, "drivable": drivable} if vehicle
-                     else None, injury={"description": "whiplash", "body_part": "neck"} if injury else None)
+def facts(
+    line: str = "motor",
+    *,
+    age: int = 40,
+    mobility: str = "normal",
+    channel: str = "app",
+    language: str = "en",
+    drivable: bool = True,
+    vehicle: bool = True,
+    injury: bool = False,
+    prior: int = 0,
+    cause: str = "collision",
+    severity: str = "moderate",
+) -> CaseFacts:
+    return CaseFacts(
+        line=line,
+        age=age,
+        mobility=mobility,
+        channel=channel,
+        language=language,
+        severity=severity,
+        cause=cause,
+        prior_claims_same_cause=prior,
+        vehicle={"make": "Toyota", "model": "Yaris", "year": 2021, "drivable": drivable} if vehicle else None,
+        injury={"description": "whiplash", "body_part": "neck"} if injury else None,
+    )
 
 
-def plan(f: CaseFacts, prefs: dict[str, Preference] | None = None, offers: list[dict[str, Any]] | None = None
-         ) -> PlanDraft:
+def plan(
+    f: CaseFacts, prefs: dict[str, Preference] | None = None, offers: list[dict[str, Any]] | None = None
+) -> PlanDraft:
     return generate(f, prefs or {}, OFFERS if offers is None else offers, rehab=REHAB)
 
 
@@ -132,8 +154,11 @@ def test_motor_without_vehicle_plans_no_repair() -> None:
 
 def test_preferences_change_the_plan_and_the_diff_says_why() -> None:
     before = plan(facts(drivable=False))
-    prefs = {"courtesy_car": Preference(False, "claimant"), "shop_id": Preference("S2", "claimant"),
-             "pickup_delivery": Preference(True, "claimant")}
+    prefs = {
+        "courtesy_car": Preference(False, "claimant"),
+        "shop_id": Preference("S2", "claimant"),
+        "pickup_delivery": Preference(True, "claimant"),
+    }
     after = plan(facts(drivable=False), prefs)
     assert "courtesy_car" not in after.item_keys()
     assert omitted(after, "courtesy_car") == "You declined it."

@@ -26,19 +26,36 @@ def ms(text: str) -> int:
     return int(datetime.fromisoformat(text).timestamp() * 1000)
 
 
-@pytest.mark.parametrize(("current", "target"), [
-    ("investigation", "evidence"), ("evidence", "demand"), ("demand", "negotiation"), ("negotiation", "settlement"),
-    ("negotiation", "litigation"), ("litigation", "settlement"), ("settlement", "recovered"), ("recovered", "closed"),
-    ("demand", "recovered"), ("investigation", "closed"),
-])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        ("investigation", "evidence"),
+        ("evidence", "demand"),
+        ("demand", "negotiation"),
+        ("negotiation", "settlement"),
+        ("negotiation", "litigation"),
+        ("litigation", "settlement"),
+        ("settlement", "recovered"),
+        ("recovered", "closed"),
+        ("demand", "recovered"),
+        ("investigation", "closed"),
+    ],
+)
 def test_allowed_transitions(current: str, target: str) -> None:
     check_transition(current, target)
 
 
-@pytest.mark.parametrize(("current", "target"), [
-    ("investigation", "demand"), ("evidence", "recovered"), ("recovered", "negotiation"), ("closed", "investigation"),
-    ("settlement", "negotiation"), ("investigation", "investigation"),
-])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        ("investigation", "demand"),
+        ("evidence", "recovered"),
+        ("recovered", "negotiation"),
+        ("closed", "investigation"),
+        ("settlement", "negotiation"),
+        ("investigation", "investigation"),
+    ],
+)
 def test_refused_transitions_name_what_is_allowed(current: str, target: str) -> None:
     with pytest.raises(CaseConflict, match=f"cannot go from {current} to {target}"):
         check_transition(current, target)
@@ -102,12 +119,22 @@ def test_both_languages_have_every_template_with_the_same_placeholders(table: di
         assert not re.search(r"[\u4e00-\u9fff]", template), f"Chinese in the English {key}"
 
 
-@pytest.mark.parametrize(("line", "cause", "family"), [
-    ("property", "Kitchen fire", "fire"), ("property", "burst pipe", "water"), ("property", "burglary", "theft"),
-    ("property", "hail storm", "storm"), ("property", "meteorite", "other"), ("motor", "hail", "storm"),
-    ("motor", "rear-end collision", "collision"), ("motor", "collision with a deer", "animal"),
-    ("health", "slipped on ice", "fall"), ("health", "football", "sport"), ("property", "厨房火灾", "fire"),
-])
+@pytest.mark.parametrize(
+    ("line", "cause", "family"),
+    [
+        ("property", "Kitchen fire", "fire"),
+        ("property", "burst pipe", "water"),
+        ("property", "burglary", "theft"),
+        ("property", "hail storm", "storm"),
+        ("property", "meteorite", "other"),
+        ("motor", "hail", "storm"),
+        ("motor", "rear-end collision", "collision"),
+        ("motor", "collision with a deer", "animal"),
+        ("health", "slipped on ice", "fall"),
+        ("health", "football", "sport"),
+        ("property", "厨房火灾", "fire"),
+    ],
+)
 def test_causes_map_to_advice_families(line: str, cause: str, family: str) -> None:
     assert cause_family(line, cause) == family
 

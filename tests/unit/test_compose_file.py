@@ -132,10 +132,13 @@ def module_problem(module: str) -> str | None:
         return None if importlib.util.find_spec(f"{module}.__main__") else f"python -m {module}: no __main__"
     tree = ast.parse(Path(spec.origin).read_text())
     for node in tree.body:
-        if (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
-                and ast.unparse(node.test) in ('__name__ == "__main__"', "__name__ == '__main__'")):
+        if (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Compare)
+            and ast.unparse(node.test) in ('__name__ == "__main__"', "__name__ == '__main__'")
+        ):
             return None
-    return f"python -m {module}: the module has no `if __name__ == \"__main__\":` block, so it would do nothing"
+    return f'python -m {module}: the module has no `if __name__ == "__main__":` block, so it would do nothing'
 
 
 def aftercare_subcommands(service: dict[str, Any]) -> list[str]:
@@ -143,8 +146,7 @@ def aftercare_subcommands(service: dict[str, Any]) -> list[str]:
 
 
 def test_services_and_images(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == {"mosquitto", "influxdb", "postgres", "grafana", "broker-init", "api", *INGESTS,
-                             *MONITORS}
+    assert set(services) == {"mosquitto", "influxdb", "postgres", "grafana", "broker-init", "api", *INGESTS, *MONITORS}
     assert services["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert services["influxdb"]["image"] == "influxdb:2.7"
     assert services["postgres"]["image"] == "postgres:16"
@@ -175,36 +177,46 @@ def test_aftercare_services_run_existing_commands(services: dict[str, dict[str, 
         for step in steps:
             problem = command_problem(step)
             assert problem is None, f"{name}: {problem}"
-    expected = {"broker-init": ["migrate"], "api": ["api"], **{name: ["monitor"] for name in MONITORS},
-                **{name: ["ingest"] for name in INGESTS}}
+    expected = {
+        "broker-init": ["migrate"],
+        "api": ["api"],
+        **{name: ["monitor"] for name in MONITORS},
+        **{name: ["ingest"] for name in INGESTS},
+    }
     for name, commands in expected.items():
         assert aftercare_subcommands(services[name]) == commands, name
     assert command_steps(command_words(services["broker-init"]))[1] == ["python", "-m", "store.broker_files"]
 
 
-@pytest.mark.parametrize(("words", "problem"), [
-    (["aftercare", "ingset"], "no such command"),
-    (["aftercare", "simulate"], "is a group"),
-    (["aftercare", "simulate", "trucks"], "no such command"),
-    (["aftercare", "ingest", "--workers", "3"], "No such option"),
-    (["python", "-m", "store.no_such_module"], "no such module"),
-    (["python", "-m", "nowhere.at_all"], "python -m nowhere.at_all"),
-    (["python", "-m", "ingest.counters"], "no `if __name__"),
-    (["uvicorn", "api.app:app"], "neither"),
-    (["sh", "-c", "aftercare migrate; python -m store.broker_files"], "shell operator ;"),
-    (["sh", "-c", "aftercare migrate && aftercare migrat"], "no such command"),
-])
+@pytest.mark.parametrize(
+    ("words", "problem"),
+    [
+        (["aftercare", "ingset"], "no such command"),
+        (["aftercare", "simulate"], "is a group"),
+        (["aftercare", "simulate", "trucks"], "no such command"),
+        (["aftercare", "ingest", "--workers", "3"], "No such option"),
+        (["python", "-m", "store.no_such_module"], "no such module"),
+        (["python", "-m", "nowhere.at_all"], "python -m nowhere.at_all"),
+        (["python", "-m", "ingest.counters"], "no `if __name__"),
+        (["uvicorn", "api.app:app"], "neither"),
+        (["sh", "-c", "aftercare migrate; python -m store.broker_files"], "shell operator ;"),
+        (["sh", "-c", "aftercare migrate && aftercare migrat"], "no such command"),
+    ],
+)
 def test_the_command_check_refuses_what_does_not_exist(words: list[str], problem: str) -> None:
     problems = [p for p in map(command_problem, command_steps(words)) if p is not None]
     assert problems, f"{words} passed the check"
     assert problem in problems[-1], problems
 
 
-@pytest.mark.parametrize("words", [
-    ["aftercare", "simulate", "wearables", "--count", "3"],
-    ["sh", "-c", "aftercare migrate && python -m store.broker_files"],
-    ["python", "-m", "aftercare.cli", "ingest"],
-])
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["aftercare", "simulate", "wearables", "--count", "3"],
+        ["sh", "-c", "aftercare migrate && python -m store.broker_files"],
+        ["python", "-m", "aftercare.cli", "ingest"],
+    ],
+)
 def test_the_command_check_accepts_existing_commands(words: list[str]) -> None:
     assert [command_problem(step) for step in command_steps(words)] == [None] * len(command_steps(words))
 
@@ -218,8 +230,12 @@ def test_production_mode_everywhere(services: dict[str, dict[str, Any]]) -> None
     for name in AFTERCARE_SERVICES:
         env = env_of(services[name])
         assert env["AFTERCARE_MODE"] == "production", name
-        for required in ("AFTERCARE_STATE_URL", "AFTERCARE_TIMESERIES_URL", "AFTERCARE_MQTT_URL",
-                         "AFTERCARE_ADMIN_TOKEN"):
+        for required in (
+            "AFTERCARE_STATE_URL",
+            "AFTERCARE_TIMESERIES_URL",
+            "AFTERCARE_MQTT_URL",
+            "AFTERCARE_ADMIN_TOKEN",
+        ):
             assert env.get(required), f"{name} lacks {required} (production refuses to start without it)"
         assert env["AFTERCARE_TIMESERIES_URL"].startswith("influxdb2://influxdb:8086/")
         assert env["AFTERCARE_STATE_URL"].startswith("postgresql://aftercare:")
@@ -299,9 +315,11 @@ def test_broker_files_are_shared_between_the_api_and_mosquitto(services: dict[st
     for writer in ("broker-init", "api"):
         app_dir = dict(v.split(":")[:2] for v in services[writer]["volumes"])["broker-auth"]
         env = env_of(services[writer])
-        for option, variable in (("password_file", "AFTERCARE_MOSQUITTO_PASSWD_FILE"),
-                                 ("acl_file", "AFTERCARE_MOSQUITTO_ACL_FILE"),
-                                 ("pid_file", "AFTERCARE_MOSQUITTO_PID_FILE")):
+        for option, variable in (
+            ("password_file", "AFTERCARE_MOSQUITTO_PASSWD_FILE"),
+            ("acl_file", "AFTERCARE_MOSQUITTO_ACL_FILE"),
+            ("pid_file", "AFTERCARE_MOSQUITTO_PID_FILE"),
+        ):
             name = Path(options[option]).relative_to(broker_dir)
             assert Path(env[variable]) == Path(app_dir) / name, f"{writer}: {variable}"
     assert services["api"]["pid"] == "service:mosquitto"  # to send it SIGHUP
@@ -314,8 +332,9 @@ def test_no_secret_is_committed(services: dict[str, dict[str, Any]]) -> None:
                 assert VARIABLE.fullmatch(value), f"{name}: {key} must come from .env, not {value!r}"
             if "://" in value:
                 password = urlsplit(interpolated(value)).password
-                assert password is None or re.fullmatch(r"__[A-Z0-9_]+__", password), \
+                assert password is None or re.fullmatch(r"__[A-Z0-9_]+__", password), (
                     f"{name}: {key} has a literal password"
+                )
     env_example = (ROOT / ".env.example").read_text()
     for line in env_example.splitlines():
         if line and not line.startswith("#"):
@@ -326,8 +345,11 @@ def test_no_secret_is_committed(services: dict[str, dict[str, Any]]) -> None:
 
 def test_every_variable_is_documented_and_secrets_are_required() -> None:
     text = COMPOSE.read_text()
-    documented = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
-                  if line and not line.startswith("#")}
+    documented = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     for variable, operator in VARIABLE.findall(text):
         assert variable in documented, f"${{{variable}}} is not in .env.example"
         if SECRET_KEY.search(variable):
@@ -342,8 +364,11 @@ def test_grafana_provisioning_and_dashboards(services: dict[str, dict[str, Any]]
     assert influx["jsonData"]["version"] == "Flux"
     assert influx["secureJsonData"]["token"] == "$INFLUXDB_TOKEN"
     grafana_env = env_of(services["grafana"])
-    for value in (influx["secureJsonData"]["token"], influx["jsonData"]["organization"],
-                  influx["jsonData"]["defaultBucket"]):
+    for value in (
+        influx["secureJsonData"]["token"],
+        influx["jsonData"]["organization"],
+        influx["jsonData"]["defaultBucket"],
+    ):
         assert value.removeprefix("$") in grafana_env
 
     providers = yaml.safe_load((provisioning / "dashboards/aftercare.yml").read_text())["providers"]

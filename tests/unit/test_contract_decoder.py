@@ -34,13 +34,20 @@ def telemetry(*series: dict[str, object], seq: int = 1) -> dict[str, object]:
 
 
 def test_contract_example_is_accepted() -> None:
-    doc = {"seq": 1042, "series": [
-        {"metric": "heart_rate", "t0": "2026-11-24T10:00:00Z", "fs": 1.0, "values": [81, 82, 82, 83, 84]},
-        {"metric": "rr_interval", "t": [1795558119412, 1795558120138], "values": [731, 726]},
-        {"metric": "spo2", "t0": 1795558119000, "fs": 1.0, "values": [97, 97, 96, 97, 97]},
-        {"metric": "accel", "t0": "2026-11-24T10:00:00Z", "fs": 50.0,
-         "values": [[0.01, -0.98, 0.12], [0.02, -0.97, 0.11]]},
-    ]}
+    doc = {
+        "seq": 1042,
+        "series": [
+            {"metric": "heart_rate", "t0": "2026-11-24T10:00:00Z", "fs": 1.0, "values": [81, 82, 82, 83, 84]},
+            {"metric": "rr_interval", "t": [1795558119412, 1795558120138], "values": [731, 726]},
+            {"metric": "spo2", "t0": 1795558119000, "fs": 1.0, "values": [97, 97, 96, 97, 97]},
+            {
+                "metric": "accel",
+                "t0": "2026-11-24T10:00:00Z",
+                "fs": 50.0,
+                "values": [[0.01, -0.98, 0.12], [0.02, -0.97, 0.11]],
+            },
+        ],
+    }
     out = run(TELEMETRY, doc)
     assert out.rejections == []
     chunks = out.chunks
@@ -53,9 +60,13 @@ def test_contract_example_is_accepted() -> None:
 
 
 def test_out_of_range_value_names_index_and_range_and_keeps_good_series() -> None:
-    out = run(TELEMETRY, telemetry(
-        {"metric": "heart_rate", "t0": NOW - 10_000, "fs": 1, "values": [80, 81, 82, 412]},
-        {"metric": "spo2", "t0": NOW - 10_000, "fs": 1, "values": [97, 96]}))
+    out = run(
+        TELEMETRY,
+        telemetry(
+            {"metric": "heart_rate", "t0": NOW - 10_000, "fs": 1, "values": [80, 81, 82, 412]},
+            {"metric": "spo2", "t0": NOW - 10_000, "fs": 1, "values": [97, 96]},
+        ),
+    )
     assert [r.reason for r in out.rejections] == ["heart_rate[3]=412 outside 20..250"]
     assert [c.metric for c in out.chunks] == ["spo2"]
 
@@ -92,36 +103,64 @@ def test_too_many_values_in_a_batch() -> None:
 def test_an_integer_past_float_range_is_refused_not_raised() -> None:
     """A 400-digit integer is valid JSON (Python parses up to 4,300 digits); it once raised OverflowError in
     the numpy conversion, which made the whole batch fail and be redelivered for ever."""
-    huge = b'{"seq": 7, "series": [{"metric": "heart_rate", "t0": %d, "fs": 1, "values": [60, %s]}, ' \
-           b'{"metric": "accel", "t0": %d, "fs": 50, "values": [[0, 0, %s]]}, ' \
-           b'{"metric": "spo2", "t0": %d, "fs": 1, "values": [97]}]}' % (
-               NOW - 5000, b"9" * 400, NOW - 5000, b"9" * 400, NOW - 5000)
+    huge = (
+        b'{"seq": 7, "series": [{"metric": "heart_rate", "t0": %d, "fs": 1, "values": [60, %s]}, '
+        b'{"metric": "accel", "t0": %d, "fs": 50, "values": [[0, 0, %s]]}, '
+        b'{"metric": "spo2", "t0": %d, "fs": 1, "values": [97]}]}'
+        % (NOW - 5000, b"9" * 400, NOW - 5000, b"9" * 400, NOW - 5000)
+    )
     out = run(TELEMETRY, huge)
     assert [r.reason for r in out.rejections] == [
         "heart_rate: a value is too large to be a number (range 20..250)",
-        "accel: a value is too large to be a number (range -16..16)"]
+        "accel: a value is too large to be a number (range -16..16)",
+    ]
     assert [c.metric for c in out.chunks] == ["spo2"]
 
 
 def test_vector_shape_and_boolean_values_refused() -> None:
-    out = run(TELEMETRY, telemetry({"metric": "accel", "t0": NOW - 1000, "fs": 50, "values": [[1, 2]]},
-                                   {"metric": "heart_rate", "t0": NOW - 1000, "fs": 1, "values": [True]}))
+    out = run(
+        TELEMETRY,
+        telemetry(
+            {"metric": "accel", "t0": NOW - 1000, "fs": 50, "values": [[1, 2]]},
+            {"metric": "heart_rate", "t0": NOW - 1000, "fs": 1, "values": [True]},
+        ),
+    )
     reasons = [r.reason for r in out.rejections]
     assert reasons[0] == "accel: values must be [x, y, z] triples"
     assert "boolean" in reasons[1]
 
 
 def test_beacon_photo_status_decode() -> None:
-    beacon = run("aftercare/v1/shops/g1/beacon", {"seq": 88, "job_id": "J-1", "event": "stage", "stage": "paint",
-                                                  "at": NOW - 1000, "progress": 0.55})
+    beacon = run(
+        "aftercare/v1/shops/g1/beacon",
+        {"seq": 88, "job_id": "J-1", "event": "stage", "stage": "paint", "at": NOW - 1000, "progress": 0.55},
+    )
     assert beacon.beacon is not None
     assert beacon.beacon.stage == "paint"
     img = base64.b64encode(b"\xff\xd8\xff\xe0 fake jpeg").decode()
-    photo = run("aftercare/v1/shops/g1/photo", {"seq": 91, "job_id": "J-1", "stage": "paint", "taken_at": NOW - 500,
-                                                "content_type": "image/jpeg", "image_b64": img})
+    photo = run(
+        "aftercare/v1/shops/g1/photo",
+        {
+            "seq": 91,
+            "job_id": "J-1",
+            "stage": "paint",
+            "taken_at": NOW - 500,
+            "content_type": "image/jpeg",
+            "image_b64": img,
+        },
+    )
     assert photo.photo_bytes == b"\xff\xd8\xff\xe0 fake jpeg"
-    bad_b64 = run("aftercare/v1/shops/g1/photo", {"seq": 92, "job_id": "J-1", "stage": "paint", "taken_at": NOW,
-                                                  "content_type": "image/jpeg", "image_b64": "***"})
+    bad_b64 = run(
+        "aftercare/v1/shops/g1/photo",
+        {
+            "seq": 92,
+            "job_id": "J-1",
+            "stage": "paint",
+            "taken_at": NOW,
+            "content_type": "image/jpeg",
+            "image_b64": "***",
+        },
+    )
     assert bad_b64.rejections[0].reason == "image_b64 is not valid base64"
     status = run("aftercare/v1/devices/w1/status", {"online": False})
     assert status.status is not None
@@ -133,8 +172,13 @@ def test_beacon_photo_status_decode() -> None:
 def test_topics_roundtrip_and_refuse_bad_ids() -> None:
     for kind in MessageKind:
         assert parse_topic(topic_for(kind, "dev_1-A")).kind is kind
-    for bad in ("aftercare/v1/wearables/has space/telemetry", "aftercare/v2/wearables/w/telemetry",
-                "aftercare/v1/wearables/" + "x" * 65 + "/telemetry", "", "a/b/c/d/e/f"):
+    for bad in (
+        "aftercare/v1/wearables/has space/telemetry",
+        "aftercare/v2/wearables/w/telemetry",
+        "aftercare/v1/wearables/" + "x" * 65 + "/telemetry",
+        "",
+        "a/b/c/d/e/f",
+    ):
         with pytest.raises(TopicError, match=r"contract|device id"):
             parse_topic(bad)
 
@@ -142,19 +186,37 @@ def test_topics_roundtrip_and_refuse_bad_ids() -> None:
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
-    max_leaves=30)
-series_like = st.fixed_dictionaries({
-    "metric": st.sampled_from(["heart_rate", "accel", "spo2", "steps", "nope", 3]),
-    "values": st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.lists(
-        st.floats(-20, 20), min_size=2, max_size=4)), max_size=20),
-}, optional={"t0": st.one_of(st.integers(-5, 2 * NOW), st.text(max_size=30)), "fs": st.floats(-1, 2000),
-             "t": st.lists(st.integers(NOW - 10_000, NOW + 10_000), max_size=20)})
+    max_leaves=30,
+)
+series_like = st.fixed_dictionaries(
+    {
+        "metric": st.sampled_from(["heart_rate", "accel", "spo2", "steps", "nope", 3]),
+        "values": st.lists(
+            st.one_of(
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.integers(),
+                st.lists(st.floats(-20, 20), min_size=2, max_size=4),
+            ),
+            max_size=20,
+        ),
+    },
+    optional={
+        "t0": st.one_of(st.integers(-5, 2 * NOW), st.text(max_size=30)),
+        "fs": st.floats(-1, 2000),
+        "t": st.lists(st.integers(NOW - 10_000, NOW + 10_000), max_size=20),
+    },
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(doc=st.one_of(json_values, st.fixed_dictionaries({"seq": st.integers(-5, 2**64), "series": st.lists(
-    series_like, max_size=4)})), topic=st.sampled_from(
-    [TELEMETRY, "aftercare/v1/shops/g1/beacon", "aftercare/v1/shops/g1/photo", "aftercare/v1/devices/w1/status"]))
+@given(
+    doc=st.one_of(
+        json_values, st.fixed_dictionaries({"seq": st.integers(-5, 2**64), "series": st.lists(series_like, max_size=4)})
+    ),
+    topic=st.sampled_from(
+        [TELEMETRY, "aftercare/v1/shops/g1/beacon", "aftercare/v1/shops/g1/photo", "aftercare/v1/devices/w1/status"]
+    ),
+)
 def test_any_payload_validates_or_gives_a_reason(doc: object, topic: str) -> None:
     payload = json.dumps(doc, allow_nan=True).encode()
     out = decode(topic, payload, DEVICES.get, LIMITS)

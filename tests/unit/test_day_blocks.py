@@ -30,13 +30,16 @@ ZONE = (95.0, 130.0)
 PROFILES = {
     "brace, falls and desaturations": (3, PatientProfile(falls=2, desaturations=3, exercise_sessions=2)),
     "gyro without brace, device steps": (11, PatientProfile(has_brace=False, device_steps=True, falls=1)),
-    "low SpO2 baseline, long walks": (5, PatientProfile(spo2_baseline=91.0, walking_bouts=10,
-                                                       walking_minutes=(8.0, 20.0), desaturations=2)),
+    "low SpO2 baseline, long walks": (
+        5,
+        PatientProfile(spo2_baseline=91.0, walking_bouts=10, walking_minutes=(8.0, 20.0), desaturations=2),
+    ),
 }
 
 
 def _reader(series: dict[str, tuple[TimesMs, Values]], arrived: list[tuple[int, int]]) -> Any:
     """Reads what has arrived so far: samples in any arrived time range."""
+
     def read(metric: str, start: int, end: int) -> tuple[TimesMs, Values]:
         t, v = series[metric]
         keep = (t >= start) & (t < end)
@@ -45,6 +48,7 @@ def _reader(series: dict[str, tuple[TimesMs, Values]], arrived: list[tuple[int, 
             got |= (t >= lo) & (t < hi)
         keep &= got
         return t[keep], v[keep]
+
     return read
 
 
@@ -56,6 +60,7 @@ def _session_hr(series: dict[str, tuple[TimesMs, Values]]) -> Any:
             return session_heart_rate(t[ok], v[ok], start, end)
         t, v = hr_from_rr(*series["rr_interval"]) if source == "rr_interval" else hr_from_ppg(*series["ppg"])
         return session_heart_rate(t, v, start, end)
+
     return hr
 
 
@@ -83,8 +88,16 @@ def _incremental(day: SimulatedDay, order: str, spo2_baseline: float | None) -> 
     for lo, hi in _pieces(order):
         arrived.append((lo, hi))
         partials, _changed, merged = update_day(
-            partials, blocks_touched(lo, hi - 1), _reader(series, arrived), list(series), (START, START + DAY),
-            zone=ZONE, spo2_baseline=spo2_baseline, resting_hr_baseline=62.0, session_hr=_session_hr(series))
+            partials,
+            blocks_touched(lo, hi - 1),
+            _reader(series, arrived),
+            list(series),
+            (START, START + DAY),
+            zone=ZONE,
+            spo2_baseline=spo2_baseline,
+            resting_hr_baseline=62.0,
+            session_hr=_session_hr(series),
+        )
     assert merged is not None
     return merged
 
@@ -95,12 +108,28 @@ def test_merged_blocks_equal_the_whole_day(name: str, order: str) -> None:
     seed, profile = PROFILES[name]
     day = simulate_patient_day(seed, day_start_ms=START, profile=profile)
     for spo2_baseline in (None, 96.0):
-        full = compute_day_metrics(day.series, zone=ZONE, resting_hr_baseline=62.0, spo2_baseline=spo2_baseline,
-                                   day_bounds_ms=(START, START + DAY))
+        full = compute_day_metrics(
+            day.series,
+            zone=ZONE,
+            resting_hr_baseline=62.0,
+            spo2_baseline=spo2_baseline,
+            day_bounds_ms=(START, START + DAY),
+        )
         got = _incremental(day, order, spo2_baseline)
-        exact = ("day_start_ms", "hr_source", "hr_zone", "spo2_baseline", "spo2_median",
-                 "max_hr_sustained", "max_hr_sustained_at_ms", "desaturations", "falls", "wear_hours",
-                 "nonwear_gaps", "active_minutes")
+        exact = (
+            "day_start_ms",
+            "hr_source",
+            "hr_zone",
+            "spo2_baseline",
+            "spo2_median",
+            "max_hr_sustained",
+            "max_hr_sustained_at_ms",
+            "desaturations",
+            "falls",
+            "wear_hours",
+            "nonwear_gaps",
+            "active_minutes",
+        )
         for field in exact:
             assert getattr(got, field) == getattr(full, field), field
         close = ("resting_hr", "resting_hr_delta", "mean_hr", "hr_zone_minutes", "minutes_below_90")

@@ -55,15 +55,16 @@ def test_a_route_is_documented_only_when_written_out() -> None:
     text = "| `GET /patients/{id}/plans`, `POST /alerts/{id}/ack` | `GET /alerts?state` |"
     assert documented("GET /patients/{patient_id}/plans", text)
     assert documented("GET /alerts", text)
-    assert not documented("GET /patients/{patient_id}", text)     # only the start of a longer path
+    assert not documented("GET /patients/{patient_id}", text)  # only the start of a longer path
     assert not documented("POST /patients/{patient_id}/plans", text)  # another method
     assert not documented("POST /alerts/{alert_id}/resolve", text)
 
 
 def test_every_setting_is_documented() -> None:
     text = (DOCS / "operations.md").read_text()
-    missing = [f"AFTERCARE_{name.upper()}" for name in Settings.model_fields
-               if f"`AFTERCARE_{name.upper()}`" not in text]
+    missing = [
+        f"AFTERCARE_{name.upper()}" for name in Settings.model_fields if f"`AFTERCARE_{name.upper()}`" not in text
+    ]
     assert missing == []
 
 

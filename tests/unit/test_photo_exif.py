@@ -37,9 +37,7 @@ def test_roundtrip_through_a_checkpoint_photo() -> None:
     assert check.exif_lon == pytest.approx(PARIS[1], abs=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("lat", "lon"), [(-33.8688, 151.2093), (40.7128, -74.0060), (-22.9068, -43.1729)]
-)
+@pytest.mark.parametrize(("lat", "lon"), [(-33.8688, 151.2093), (40.7128, -74.0060), (-22.9068, -43.1729)])
 def test_southern_and_western_hemispheres_keep_their_sign(lat: float, lon: float) -> None:
     info = exif_info_from_bytes(_small_jpeg(make_exif(lat=lat, lon=lon)))
     assert info.lat == pytest.approx(lat, abs=1e-6)
@@ -85,9 +83,7 @@ def test_garbage_bytes_have_no_exif() -> None:
         (12345, None, None, None),
     ],
 )
-def test_parse_exif_datetime(
-    value: object, offset: object, subsec: object, expected: int | None
-) -> None:
+def test_parse_exif_datetime(value: object, offset: object, subsec: object, expected: int | None) -> None:
     assert parse_exif_datetime(value, offset, subsec) == expected
 
 

@@ -119,8 +119,7 @@ def test_index_matches_brute_force_and_sorts_by_distance() -> None:
     index.add_many((f"p{i}", h) for i, h in enumerate(stored))
     assert len(index) == 3000
     expected = sorted(
-        ((f"p{i}", hamming_distance(h, query)) for i, h in enumerate(stored)
-         if hamming_distance(h, query) <= 20),
+        ((f"p{i}", hamming_distance(h, query)) for i, h in enumerate(stored) if hamming_distance(h, query) <= 20),
         key=lambda item: item[1],
     )
     found = index.nearest(query, max_distance=20)

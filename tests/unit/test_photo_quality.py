@@ -46,8 +46,7 @@ def test_clean_photo_raises_no_flag(seed: int) -> None:
 
 @pytest.mark.parametrize(
     "fault",
-    [PhotoFault.BLURRY, PhotoFault.DARK, PhotoFault.OVEREXPOSED, PhotoFault.TOO_SMALL,
-     PhotoFault.NOT_IMAGE],
+    [PhotoFault.BLURRY, PhotoFault.DARK, PhotoFault.OVEREXPOSED, PhotoFault.TOO_SMALL, PhotoFault.NOT_IMAGE],
 )
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_each_fault_raises_exactly_its_flags(fault: PhotoFault, seed: int) -> None:
@@ -133,8 +132,9 @@ def _png_header_only(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 def test_decompression_bomb_is_refused_from_the_header() -> None:

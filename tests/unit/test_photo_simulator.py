@@ -45,8 +45,7 @@ def test_scene_has_texture_and_detail_not_flat_colour() -> None:
     # Many distinct colours, and fine-scale variation everywhere (grain and grime).
     packed = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
     assert len(np.unique(packed)) > 20_000
-    local_std = np.sqrt(np.maximum(
-        ndimage.uniform_filter(gray**2, 9) - ndimage.uniform_filter(gray, 9) ** 2, 0.0))
+    local_std = np.sqrt(np.maximum(ndimage.uniform_filter(gray**2, 9) - ndimage.uniform_filter(gray, 9) ** 2, 0.0))
     assert np.mean(local_std > 1.0) > 0.95
     # Edges: a good share of pixels sit on strong gradients (panels, lines, text).
     edges = np.hypot(ndimage.sobel(gray, 0), ndimage.sobel(gray, 1))

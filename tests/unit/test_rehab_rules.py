@@ -216,7 +216,10 @@ def test_safety_alerts_on_a_simulated_day() -> None:
     sim = simulate_patient_day(51, day_start_ms=DAY0, profile=PatientProfile(falls=1))
     plan = _plan()
     day = compute_day_metrics(
-        sim.series, zone=plan.zone_bpm(), resting_hr_baseline=None, spo2_baseline=None,
+        sim.series,
+        zone=plan.zone_bpm(),
+        resting_hr_baseline=None,
+        spo2_baseline=None,
         day_bounds_ms=(DAY0, DAY0 + 86_400_000),
     )
     alerts = safety_alerts(plan, [day], subject="p", thresholds=SafetyThresholds())

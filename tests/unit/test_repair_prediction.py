@@ -51,10 +51,8 @@ def test_an_overrunning_stage_keeps_a_tenth_of_its_time() -> None:
 
 
 def test_hold_time_does_not_count_as_work() -> None:
-    hold = [BeaconEvent("hold", T0 + 6 * H, reason="booth broken"),
-            BeaconEvent("resume", T0 + 10 * H)]
-    prediction = predict_completion(_at_paint(extra=hold), now_ms=T0 + 12 * H,
-                                    severity="moderate")
+    hold = [BeaconEvent("hold", T0 + 6 * H, reason="booth broken"), BeaconEvent("resume", T0 + 10 * H)]
+    prediction = predict_completion(_at_paint(extra=hold), now_ms=T0 + 12 * H, severity="moderate")
     assert prediction.current_stage_remaining_hours == pytest.approx(10.0 - 3.0)
 
 
@@ -91,11 +89,16 @@ def test_history_factor_is_the_clipped_median_ratio() -> None:
 
 
 def test_samples_come_from_finished_visits_without_hold_time() -> None:
-    events = [BeaconEvent("stage", T0, stage="disassembly"),
-              BeaconEvent("hold", T0 + 1 * H), BeaconEvent("resume", T0 + 3 * H),
-              BeaconEvent("stage", T0 + 8 * H, stage="body"),
-              BeaconEvent("stage", T0 + 20 * H, stage="paint")]
+    events = [
+        BeaconEvent("stage", T0, stage="disassembly"),
+        BeaconEvent("hold", T0 + 1 * H),
+        BeaconEvent("resume", T0 + 3 * H),
+        BeaconEvent("stage", T0 + 8 * H, stage="body"),
+        BeaconEvent("stage", T0 + 20 * H, stage="paint"),
+    ]
     state = replay(MODERATE, events)
     samples = samples_from_visits(state.visits, "moderate")
     assert [(s.stage, s.actual_hours, s.expected_hours) for s in samples] == [
-        (Stage.DISASSEMBLY, 6.0, 4.0), (Stage.BODY, 12.0, 10.0)]  # paint is still open
+        (Stage.DISASSEMBLY, 6.0, 4.0),
+        (Stage.BODY, 12.0, 10.0),
+    ]  # paint is still open

@@ -17,8 +17,14 @@ HOME = (48.8566, 2.3522)
 def shop(shop_id: str, km: float, **overrides: Any) -> ShopProfile:
     lat, lon = offset_position(*HOME, km, 45.0)
     base = ShopProfile(
-        shop_id=shop_id, lat=lat, lon=lon, certified_makes=frozenset({"Toyota", "Renault"}),
-        max_severity=Severity.SEVERE, capacity=10, active_jobs=5, score=0.8,
+        shop_id=shop_id,
+        lat=lat,
+        lon=lon,
+        certified_makes=frozenset({"Toyota", "Renault"}),
+        max_severity=Severity.SEVERE,
+        capacity=10,
+        active_jobs=5,
+        score=0.8,
     )
     return replace(base, **overrides)
 
@@ -32,8 +38,7 @@ def test_hard_filters() -> None:
         shop("over-full", 5, active_jobs=12),
         shop("far", 80),
     ]
-    found = recommend(shops, lat=HOME[0], lon=HOME[1], make="toyota", severity="moderate",
-                      top=10)
+    found = recommend(shops, lat=HOME[0], lon=HOME[1], make="toyota", severity="moderate", top=10)
     assert [r.shop_id for r in found] == ["ok"]
 
 
@@ -54,8 +59,13 @@ def test_ranking_weighs_quality_distance_load_and_specialization() -> None:
     assert [r.shop_id for r in found] == ["mid-good-specialist", "mid-good-busy", "far-good"]
     best = found[0]
     assert best.distance_km == pytest.approx(15.0, abs=0.01)
-    assert best.reasons == ["certified for Toyota", "15.0 km away", "shop score 0.90",
-                            "5 of 10 bays free", "specializes in Toyota"]
+    assert best.reasons == [
+        "certified for Toyota",
+        "15.0 km away",
+        "shop score 0.90",
+        "5 of 10 bays free",
+        "specializes in Toyota",
+    ]
     assert 0.0 < best.score <= 1.0
 
 
@@ -68,7 +78,6 @@ def test_top_and_distance_tiebreak() -> None:
 def test_weights_are_configurable() -> None:
     shops = [shop("near-poor", 2, score=0.3), shop("far-good", 40, score=0.95)]
     distance_only = RecommendWeights(quality=0, distance=1, load=0, specialization=0)
-    found = recommend(shops, lat=HOME[0], lon=HOME[1], make="Toyota", severity="minor",
-                      weights=distance_only)
+    found = recommend(shops, lat=HOME[0], lon=HOME[1], make="Toyota", severity="minor", weights=distance_only)
     assert found[0].shop_id == "near-poor"
     assert found[0].score == pytest.approx(1 - 2 / 50, abs=1e-3)

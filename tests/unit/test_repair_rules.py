@@ -43,14 +43,14 @@ def test_stall_after_one_and_a_half_times_the_expected_hours() -> None:
     assert alert is not None
     assert (alert.kind, alert.subject, alert.stage) == ("stall", "J1", Stage.BODY)
     assert alert.at_ms == T0 + 19 * H  # 4 h + 1.5 x 10 h
-    assert alert.message == ("body has taken 16.0 h of work (holds excluded), more than "
-                             "1.5 x the expected 10 h = 15.0 h")
+    assert alert.message == (
+        "body has taken 16.0 h of work (holds excluded), more than 1.5 x the expected 10 h = 15.0 h"
+    )
     assert alert.key == "stall:J1:body"
 
 
 def test_hold_time_is_excluded_from_the_stall_clock() -> None:
-    state = _job(BeaconEvent("hold", T0 + 6 * H, reason="parts"),
-                 BeaconEvent("resume", T0 + 12 * H))
+    state = _job(BeaconEvent("hold", T0 + 6 * H, reason="parts"), BeaconEvent("resume", T0 + 12 * H))
     assert check_stall("J1", state, now_ms=T0 + 24 * H, severity="moderate") is None  # 14 h
     alert = check_stall("J1", state, now_ms=T0 + 26 * H, severity="moderate")
     assert alert is not None
@@ -67,15 +67,12 @@ def test_stall_is_cleared_only_by_progress_or_stage_change() -> None:
     assert progressed.last_activity_at_ms is not None
     # After clearing, the clock restarts at the progress report.
     since = progressed.last_activity_at_ms
-    assert check_stall("J1", progressed, now_ms=T0 + 30 * H, severity="moderate",
-                       since_ms=since) is None
-    assert check_stall("J1", progressed, now_ms=T0 + 39 * H, severity="moderate",
-                       since_ms=since) is not None
+    assert check_stall("J1", progressed, now_ms=T0 + 30 * H, severity="moderate", since_ms=since) is None
+    assert check_stall("J1", progressed, now_ms=T0 + 39 * H, severity="moderate", since_ms=since) is not None
 
 
 def test_delivered_and_empty_jobs_never_stall() -> None:
-    delivered = replay(MODERATE, [BeaconEvent("stage", T0 + i * H, stage=s)
-                                  for i, s in enumerate(MODERATE)])
+    delivered = replay(MODERATE, [BeaconEvent("stage", T0 + i * H, stage=s) for i, s in enumerate(MODERATE)])
     assert check_stall("J", delivered, now_ms=T0 + 900 * H, severity="moderate") is None
     assert check_stall("J", replay(MODERATE, []), now_ms=T0, severity="moderate") is None
 
@@ -92,11 +89,9 @@ def test_long_hold() -> None:
 
 
 def test_sequence_violations_become_alerts() -> None:
-    state = _job(BeaconEvent("stage", T0 + 6 * H, stage="reassembly"),
-                 BeaconEvent("stage", T0 + 7 * H, stage="body"))
+    state = _job(BeaconEvent("stage", T0 + 6 * H, stage="reassembly"), BeaconEvent("stage", T0 + 7 * H, stage="body"))
     alerts = sequence_alerts("J1", state)
-    assert [(a.kind, a.stage) for a in alerts] == [
-        ("stage_skipped", Stage.REASSEMBLY), ("stage_backwards", Stage.BODY)]
+    assert [(a.kind, a.stage) for a in alerts] == [("stage_skipped", Stage.REASSEMBLY), ("stage_backwards", Stage.BODY)]
     assert "skipping required 1 stage(s): paint" in alerts[0].message
 
 
@@ -116,9 +111,11 @@ def test_missing_photo_after_leaving_a_checkpoint_stage() -> None:
 
 
 def test_stage_not_required_needs_no_photo() -> None:
-    events = [BeaconEvent("stage", T0, stage="disassembly"),
-              BeaconEvent("stage", T0 + H, stage="structural"),
-              BeaconEvent("stage", T0 + 2 * H, stage="body")]
+    events = [
+        BeaconEvent("stage", T0, stage="disassembly"),
+        BeaconEvent("stage", T0 + H, stage="structural"),
+        BeaconEvent("stage", T0 + 2 * H, stage="body"),
+    ]
     state = replay(default_required_stages("minor"), events)
     alerts = check_missing_photos("J1", state, {"disassembly"}, now_ms=T0 + 5 * H)
     assert alerts == []
@@ -159,22 +156,28 @@ def test_stall_alerts_of_offline_shops_are_inhibited() -> None:
         RepairAlertCandidate("shop_offline", "S1", "m", T0),
     ]
     kept = drop_inhibited(candidates, {"J1": "S1", "J2": "S2"}, {"S1"})
-    assert [(c.kind, c.subject) for c in kept] == [
-        ("stall", "J2"), ("long_hold", "J1"), ("shop_offline", "S1")]
+    assert [(c.kind, c.subject) for c in kept] == [("stall", "J2"), ("long_hold", "J1"), ("shop_offline", "S1")]
 
 
 def test_evaluate_job_collects_every_rule() -> None:
-    state = _job(BeaconEvent("stage", T0 + 6 * H, stage="reassembly"),
-                 BeaconEvent("hold", T0 + 7 * H, reason="insurer approval"))
+    state = _job(
+        BeaconEvent("stage", T0 + 6 * H, stage="reassembly"), BeaconEvent("hold", T0 + 7 * H, reason="insurer approval")
+    )
     prediction = predict_completion(state, now_ms=T0 + 80 * H, severity="moderate")
-    alerts = evaluate_job("J1", state, now_ms=T0 + 80 * H, severity="moderate",
-                          prediction=prediction, promised_at_ms=T0 + 24 * H,
-                          photo_stages={"disassembly"})
+    alerts = evaluate_job(
+        "J1",
+        state,
+        now_ms=T0 + 80 * H,
+        severity="moderate",
+        prediction=prediction,
+        promised_at_ms=T0 + 24 * H,
+        photo_stages={"disassembly"},
+    )
     kinds = sorted(a.kind for a in alerts)
     assert kinds == ["long_hold", "missing_photo", "sla_breach", "stage_skipped"]
-    offline = evaluate_job("J1", _job(), now_ms=T0 + 30 * H, severity="moderate",
-                           shop_offline=True, photo_stages={"disassembly"})
+    offline = evaluate_job(
+        "J1", _job(), now_ms=T0 + 30 * H, severity="moderate", shop_offline=True, photo_stages={"disassembly"}
+    )
     assert offline == []
-    online = evaluate_job("J1", _job(), now_ms=T0 + 30 * H, severity="moderate",
-                          photo_stages={"disassembly"})
+    online = evaluate_job("J1", _job(), now_ms=T0 + 30 * H, severity="moderate", photo_stages={"disassembly"})
     assert [a.kind for a in online] == ["stall"]

@@ -55,8 +55,7 @@ def test_missing_feedback_is_left_out_not_counted_as_zero() -> None:
     with_feedback = shop_score(95, 100, 90, 100, 5, 100, 2, 5.0)
     without = shop_score(95, 100, 90, 100, 5, 100, 2, None)
     assert "feedback" not in without.components
-    assert without.score == pytest.approx(
-        (with_feedback.score - 0.10 * 1.0) / 0.90, rel=1e-9)
+    assert without.score == pytest.approx((with_feedback.score - 0.10 * 1.0) / 0.90, rel=1e-9)
 
 
 def test_worse_record_scores_lower() -> None:

@@ -35,10 +35,8 @@ def test_draws_are_uniform_and_rates_are_met() -> None:
     draws = [sampling_draw(7, f"J-{i}", "paint") for i in range(10_000)]
     assert all(0.0 <= d < 1.0 for d in draws)
     assert sum(d < 0.25 for d in draws) / len(draws) == pytest.approx(0.25, abs=0.02)
-    good = sum(should_sample(7, f"J-{i}", "paint", 0.05, 1.0, False).sampled
-               for i in range(10_000))
-    poor = sum(should_sample(7, f"J-{i}", "paint", 0.05, 0.2, False).sampled
-               for i in range(10_000))
+    good = sum(should_sample(7, f"J-{i}", "paint", 0.05, 1.0, False).sampled for i in range(10_000))
+    poor = sum(should_sample(7, f"J-{i}", "paint", 0.05, 0.2, False).sampled for i in range(10_000))
     assert good / 10_000 == pytest.approx(0.05, abs=0.008)
     assert poor / 10_000 == pytest.approx(0.05 * 3.4, abs=0.015)
 

@@ -21,8 +21,19 @@ from monitor.repair.stages import (
 
 def test_stages_follow_the_contract_order() -> None:
     assert [str(s) for s in STAGES] == [
-        "intake", "estimate", "parts_ordered", "disassembly", "structural", "body", "paint",
-        "reassembly", "adas_calibration", "quality_check", "detail", "ready", "delivered",
+        "intake",
+        "estimate",
+        "parts_ordered",
+        "disassembly",
+        "structural",
+        "body",
+        "paint",
+        "reassembly",
+        "adas_calibration",
+        "quality_check",
+        "detail",
+        "ready",
+        "delivered",
     ]
     assert stage_index("intake") == 0
     assert stage_index(Stage.DELIVERED) == 12
@@ -44,8 +55,7 @@ def test_default_required_stages(severity: str, absent: set[Stage]) -> None:
 
 def test_checkpoint_stages_are_intersected_with_the_required_ones() -> None:
     minor = checkpoint_stages(default_required_stages("minor"))
-    assert minor == (Stage.DISASSEMBLY, Stage.BODY, Stage.PAINT, Stage.REASSEMBLY,
-                     Stage.QUALITY_CHECK)
+    assert minor == (Stage.DISASSEMBLY, Stage.BODY, Stage.PAINT, Stage.REASSEMBLY, Stage.QUALITY_CHECK)
     assert set(checkpoint_stages(STAGES)) == CHECKPOINT_STAGES
     assert checkpoint_stages(["intake", "estimate"]) == ()
 
@@ -75,5 +85,4 @@ def test_unknown_names_are_refused_with_the_valid_ones() -> None:
 
 
 def test_in_order_sorts_and_deduplicates() -> None:
-    assert in_order(["paint", "intake", "paint", Stage.BODY]) == (
-        Stage.INTAKE, Stage.BODY, Stage.PAINT)
+    assert in_order(["paint", "intake", "paint", Stage.BODY]) == (Stage.INTAKE, Stage.BODY, Stage.PAINT)

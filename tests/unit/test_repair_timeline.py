@@ -18,8 +18,12 @@ def stage(name: str, hours: float, progress: float | None = None) -> BeaconEvent
 
 
 def test_normal_run_through_the_first_stages() -> None:
-    events = [stage("intake", 0), stage("estimate", 1), stage("parts_ordered", 3),
-              BeaconEvent("progress", T0 + 5 * H, progress=0.5)]
+    events = [
+        stage("intake", 0),
+        stage("estimate", 1),
+        stage("parts_ordered", 3),
+        BeaconEvent("progress", T0 + 5 * H, progress=0.5),
+    ]
     state = replay(MODERATE, events, severity="moderate")
     assert state.current_stage is Stage.PARTS_ORDERED
     assert state.stage_entered_at_ms == T0 + 3 * H
@@ -41,8 +45,13 @@ def test_events_are_applied_in_time_order() -> None:
 
 
 def test_skipping_a_required_stage_is_a_violation() -> None:
-    events = [stage("intake", 0), stage("estimate", 1), stage("parts_ordered", 2),
-              stage("disassembly", 3), stage("paint", 5)]
+    events = [
+        stage("intake", 0),
+        stage("estimate", 1),
+        stage("parts_ordered", 2),
+        stage("disassembly", 3),
+        stage("paint", 5),
+    ]
     state = replay(MODERATE, events)
     (violation,) = state.violations
     assert violation.kind == "stage_skipped"
@@ -67,9 +76,15 @@ def test_first_stage_seen_late_reports_the_missing_ones() -> None:
 
 
 def test_going_back_without_hold_is_a_violation_and_undoes_completion() -> None:
-    events = [stage("intake", 0), stage("estimate", 1), stage("parts_ordered", 2),
-              stage("disassembly", 3), stage("body", 4), stage("paint", 6),
-              stage("body", 8)]
+    events = [
+        stage("intake", 0),
+        stage("estimate", 1),
+        stage("parts_ordered", 2),
+        stage("disassembly", 3),
+        stage("body", 4),
+        stage("paint", 6),
+        stage("body", 8),
+    ]
     state = replay(MODERATE, events)
     (violation,) = state.violations
     assert violation.kind == "stage_backwards"
@@ -80,10 +95,16 @@ def test_going_back_without_hold_is_a_violation_and_undoes_completion() -> None:
 
 
 def test_going_back_while_on_hold_is_allowed() -> None:
-    events = [stage("intake", 0), stage("estimate", 1), stage("parts_ordered", 2),
-              stage("disassembly", 3), stage("body", 4),
-              BeaconEvent("hold", T0 + 5 * H, reason="hidden damage found"),
-              stage("disassembly", 6), BeaconEvent("resume", T0 + 7 * H, reason="parts in")]
+    events = [
+        stage("intake", 0),
+        stage("estimate", 1),
+        stage("parts_ordered", 2),
+        stage("disassembly", 3),
+        stage("body", 4),
+        BeaconEvent("hold", T0 + 5 * H, reason="hidden damage found"),
+        stage("disassembly", 6),
+        BeaconEvent("resume", T0 + 7 * H, reason="parts in"),
+    ]
     state = replay(MODERATE, events)
     assert state.violations == ()
     assert state.current_stage is Stage.DISASSEMBLY
@@ -95,10 +116,14 @@ def test_going_back_while_on_hold_is_allowed() -> None:
 
 
 def test_hold_and_resume_track_time_and_reason() -> None:
-    events = [stage("intake", 0), stage("estimate", 1), stage("parts_ordered", 2),
-              BeaconEvent("hold", T0 + 3 * H, reason="waiting for parts"),
-              BeaconEvent("resume", T0 + 7 * H),
-              BeaconEvent("hold", T0 + 8 * H, reason="insurer approval")]
+    events = [
+        stage("intake", 0),
+        stage("estimate", 1),
+        stage("parts_ordered", 2),
+        BeaconEvent("hold", T0 + 3 * H, reason="waiting for parts"),
+        BeaconEvent("resume", T0 + 7 * H),
+        BeaconEvent("hold", T0 + 8 * H, reason="insurer approval"),
+    ]
     state = replay(MODERATE, events)
     assert state.on_hold
     assert state.hold_reason == "insurer approval"

@@ -33,12 +33,14 @@ numbers = st.one_of(
     st.booleans(),
     st.sampled_from([60, 60.0, 60.5, 250, 250.0000001, 19.999, 1e308, -0.0]),
 )
-series = st.fixed_dictionaries({
-    "metric": st.sampled_from(["heart_rate", "spo2", "joint_angle", "steps", "rr_interval"]),
-    "t0": st.integers(min_value=NOW - 401 * 86_400_000, max_value=NOW + 400_000),
-    "fs": st.sampled_from([0.001, 0.5, 1, 1.0, 3.0, 25, 50.0, 10_000]),
-    "values": st.lists(numbers, min_size=1, max_size=messages.SMALL_SERIES),
-})
+series = st.fixed_dictionaries(
+    {
+        "metric": st.sampled_from(["heart_rate", "spo2", "joint_angle", "steps", "rr_interval"]),
+        "t0": st.integers(min_value=NOW - 401 * 86_400_000, max_value=NOW + 400_000),
+        "fs": st.sampled_from([0.001, 0.5, 1, 1.0, 3.0, 25, 50.0, 10_000]),
+        "values": st.lists(numbers, min_size=1, max_size=messages.SMALL_SERIES),
+    }
+)
 
 
 def _full_checks(raw: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Series | str:
@@ -82,6 +84,8 @@ def test_the_fast_path_is_taken_for_a_clean_short_series(monkeypatch: pytest.Mon
     assert isinstance(result, Series)
     assert result.t_ms.tolist() == [NOW - 60_000, NOW - 60_000 + 333, NOW - 60_000 + 667]
     assert calls == [True]
-    assert validate_series({**raw, "values": [60, True]}, index=0, **WINDOW) == \
-        "heart_rate: values must be numbers, not booleans"
+    assert (
+        validate_series({**raw, "values": [60, True]}, index=0, **WINDOW)
+        == "heart_rate: values must be numbers, not booleans"
+    )
     assert calls == [True, False]

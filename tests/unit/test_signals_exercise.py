@@ -37,9 +37,7 @@ def test_sessions_over_a_day(has_brace: bool) -> None:
     day = simulate_patient_day(31, day_start_ms=DAY0, profile=PatientProfile(has_brace=has_brace))
     metric = "joint_angle" if has_brace else "gyro"
     assert metric in day.series
-    sessions = (
-        detect_sessions(*day.series[metric]) if has_brace else detect_sessions_from_gyro(*day.series[metric])
-    )
+    sessions = detect_sessions(*day.series[metric]) if has_brace else detect_sessions_from_gyro(*day.series[metric])
     assert len(sessions) == len(day.truth.sessions) == 2
     for found, real in zip(sessions, day.truth.sessions, strict=True):
         assert [s.reps for s in found.sets] == [s.reps for s in real.sets]

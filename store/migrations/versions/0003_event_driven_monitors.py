@@ -25,11 +25,14 @@ def upgrade() -> None:
     # 0001 creates the tables of the current models, so on a new store these exist already
     metadata.create_all(bind, tables=[metadata.tables[t] for t in _TABLES], checkfirst=True)
     # a store written before the constraint may hold two active alerts of one kind and subject: keep the newest
-    bind.execute(text(
-        "UPDATE alerts SET state = 'resolved', resolved_ms = updated_ms WHERE state != 'resolved' AND EXISTS ("
-        " SELECT 1 FROM alerts newer WHERE newer.kind = alerts.kind AND newer.subject = alerts.subject"
-        " AND newer.state != 'resolved' AND (newer.opened_ms > alerts.opened_ms"
-        " OR (newer.opened_ms = alerts.opened_ms AND newer.id > alerts.id)))"))
+    bind.execute(
+        text(
+            "UPDATE alerts SET state = 'resolved', resolved_ms = updated_ms WHERE state != 'resolved' AND EXISTS ("
+            " SELECT 1 FROM alerts newer WHERE newer.kind = alerts.kind AND newer.subject = alerts.subject"
+            " AND newer.state != 'resolved' AND (newer.opened_ms > alerts.opened_ms"
+            " OR (newer.opened_ms = alerts.opened_ms AND newer.id > alerts.id)))"
+        )
+    )
     for index in metadata.tables["alerts"].indexes:
         if index.name == "uq_alerts_one_active":
             index.create(bind, checkfirst=True)
