@@ -229,12 +229,16 @@ class Topology:
     state: StateStore
     processes: dict[str, subprocess.Popen[bytes]]
     logs: list[Path]
+    broker_pid: int | None = None
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds of each component process and its children (the ingestion committers)."""
         out = {}
         for name, proc in self.processes.items():
             out[name] = cpu_seconds(proc.pid) + sum(cpu_seconds(c) for c in _children(proc.pid))
+        if self.broker_pid is not None:
+            out["mosquitto"] = cpu_seconds(self.broker_pid)
+        out["postgresql (all backends)"] = sum(_cpu_or_zero(pid) for pid in _pids_named("postgres"))
         return out
 
     def stop(self) -> None:
@@ -252,6 +256,26 @@ class Topology:
             Path(keep).mkdir(parents=True, exist_ok=True)
             for log in self.logs:
                 (Path(keep) / f"{self.name}-{log.name}").write_bytes(log.read_bytes())
+
+
+def _cpu_or_zero(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except OSError:  # exited meanwhile
+        return 0.0
+
+
+def _pids_named(name: str) -> list[int]:
+    """Processes whose command name is ``name`` (all of them: the machine's PostgreSQL serves the bench)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def _children(pid: int) -> list[int]:
@@ -376,7 +400,16 @@ def start_production(ctx: BenchContext, folder: Path, wearables: int) -> Topolog
         procs[name] = proc
         logs.append(log)
     api = f"http://127.0.0.1:{api_port}"
-    topo = Topology("production", api, (broker.host, broker.port), mqtt.MQTTv5, state, procs, logs)
+    topo = Topology(
+        "production",
+        api,
+        (broker.host, broker.port),
+        mqtt.MQTTv5,
+        state,
+        procs,
+        logs,
+        broker_pid=broker.proc.pid if broker.proc is not None else None,
+    )
     try:
         _wait_ready(api, procs, logs)
         time.sleep(3)  # the ingest members subscribe, the monitor workers split the partitions
