@@ -316,27 +316,36 @@ class RehabMonitor:
             if time.perf_counter() - started >= budget_s:
                 break
             lo, hi = self._dirty.pop(patient_id)
-            with sessions.read() as read:
-                found = self._context(read, patient_id, now_ms)
-                if found is None:
-                    continue
-                patient, plan = found
-                cursor = self._cursor(read, patient_id, now_ms)
-                blocks, days = self._compute_days(read, patient, plan, lo, hi, now_ms)
-            with sessions.write() as write:
-                handled += self._store_days(write, patient, blocks, days)
-                cursor.data["days_at_ms"] = now_ms
-                cursor.data.pop("dirty", None)
-                # the weekly proposal, tried whenever the day metrics were refreshed until one is made
-                if (
-                    now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
-                    and now_ms - int(cursor.data.get("proposal_tried_ms", 0)) >= PROPOSAL_RETRY_MS
-                ):
-                    cursor.data["proposal_tried_ms"] = now_ms
-                    if propose_for_patient(write, patient, now_ms) is not None:
-                        cursor.data["proposal_at_ms"] = now_ms
-                _save_cursor(write, f"rehab:{patient_id}", cursor)
-            self._days_at[patient_id] = now_ms
+            try:
+                handled += self._refresh(sessions, patient_id, lo, hi, now_ms)
+            except BaseException:
+                self._mark_dirty(patient_id, lo, hi)  # still to do: a failed refresh is tried again
+                raise
+        return handled
+
+    def _refresh(self, sessions: Sessions, patient_id: str, lo: int, hi: int, now_ms: int) -> int:
+        """One patient's day metrics for the data in ``[lo, hi]``; returns the days stored."""
+        with sessions.read() as read:
+            found = self._context(read, patient_id, now_ms)
+            if found is None:
+                return 0  # a patient deleted since
+            patient, plan = found
+            cursor = self._cursor(read, patient_id, now_ms)
+            blocks, days = self._compute_days(read, patient, plan, lo, hi, now_ms)
+        with sessions.write() as write:
+            handled = self._store_days(write, patient, blocks, days)
+            cursor.data["days_at_ms"] = now_ms
+            cursor.data.pop("dirty", None)
+            # the weekly proposal, tried whenever the day metrics were refreshed until one is made
+            if (
+                now_ms - int(cursor.data.get("proposal_at_ms", 0)) >= WEEK_MS
+                and now_ms - int(cursor.data.get("proposal_tried_ms", 0)) >= PROPOSAL_RETRY_MS
+            ):
+                cursor.data["proposal_tried_ms"] = now_ms
+                if propose_for_patient(write, patient, now_ms) is not None:
+                    cursor.data["proposal_at_ms"] = now_ms
+            _save_cursor(write, f"rehab:{patient_id}", cursor)
+        self._days_at[patient_id] = now_ms
         return handled
 
     def _load_dirty(self, read: Session, partitions: frozenset[int], now_ms: int) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from aftercare.bench.mqtt_load import prime_session
 from devices.timestamps import now_ms
 from devices.topics import SUBSCRIPTIONS
-from simulators.bench.mqtt_load import prime_session
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
 from tests.integration.conftest_services import MosquittoBroker
