@@ -25,9 +25,9 @@ from typing import IO, Protocol
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from store.state.engine import StateStore, make_engine
+from store.state.engine import StateStore
 from store.state.partitions import PARTITIONS
 
 log = logging.getLogger(__name__)
@@ -141,8 +141,7 @@ class FileLease:
         self.partitions = partitions
         self._file: IO[bytes] | None = None
         self._standby_logged = False
-        self._engine = make_engine(state.url, immediate=True)
-        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._writer = StateStore(state.url, immediate=True)  # its own connections, IMMEDIATE transactions
 
     def refresh(self) -> frozenset[int]:
         if self.lock_path is None:  # an in-memory store: nobody else can reach it
@@ -163,16 +162,11 @@ class FileLease:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with self._writer.session() as session:
+            yield session
 
     def close(self) -> None:
-        self._engine.dispose()
+        self._writer.close()
         if self._file is not None:
             self._file.close()  # releases the lock
             self._file = None

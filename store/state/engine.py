@@ -58,9 +58,9 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
 class StateStore:
     """The state store: an engine plus a session factory. Repositories take a Session."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, immediate: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, immediate=immediate)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
