@@ -239,6 +239,8 @@ class Topology:
         if self.broker_pid is not None:
             out["mosquitto"] = cpu_seconds(self.broker_pid)
         out["postgresql (all backends)"] = sum(_cpu_or_zero(pid) for pid in _pids_named("postgres"))
+        out["influxd"] = sum(_cpu_or_zero(pid) for pid in _pids_named("influxd"))
+        out["the bench itself (SSE reader, sampling)"] = cpu_seconds(os.getpid())
         return out
 
     def stop(self) -> None:
