@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from prometheus_client import Histogram
 
 from api import errors
+from api.body_limit import BodyLimit, UploadRoute
 from api.context import AppContext
+from api.deps import token_refusal
 from api.routers import (
     alerts,
     cases,
@@ -60,7 +64,18 @@ ROUTERS = (
 )
 
 
-def create_app(ctx: AppContext, *, max_request_bytes: int = 12 * 1024 * 1024) -> FastAPI:
+async def _token_refusal(ctx: AppContext, token: str) -> str | None:
+    return await asyncio.to_thread(token_refusal, ctx, token)
+
+
+#: The photo upload: the one route whose body may be larger than `max_request_bytes`.
+PHOTO_UPLOAD = re.compile(r"/api/v1/repair-jobs/[^/]+/photos")
+
+
+def create_app(
+    ctx: AppContext, *, max_request_bytes: int = 1024 * 1024, max_upload_bytes: int = 9 * 1024 * 1024
+) -> FastAPI:
+    """The application; bodies above `max_request_bytes` (`max_upload_bytes` for photo uploads) are refused 413."""
     app = FastAPI(
         title="Aftercare API",
         version="1.0",
@@ -71,16 +86,21 @@ def create_app(ctx: AppContext, *, max_request_bytes: int = 12 * 1024 * 1024) ->
     errors.install(app)
 
     @app.middleware("http")
-    async def _limits_and_timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > max_request_bytes):
-            return JSONResponse({"detail": f"request body larger than {max_request_bytes} bytes"}, status_code=413)
+    async def _timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         API_LATENCY.labels(request.method, template).observe(time.perf_counter() - started)
         return response
+
+    # added last, so outermost: bodies are limited and tokens of uploads checked before anything reads them
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max_request_bytes,
+        uploads=(UploadRoute("POST", PHOTO_UPLOAD, max_upload_bytes),),
+        check_token=functools.partial(_token_refusal, ctx),
+    )
 
     v1 = APIRouter(prefix="/api/v1")
     for module in ROUTERS:

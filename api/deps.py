@@ -43,7 +43,11 @@ def get_caller(
 ) -> Caller:
     if credentials is None or not credentials.credentials:
         raise HTTPException(401, "missing bearer token", headers=_UNAUTHORIZED)
-    token = credentials.credentials
+    return resolve_caller(ctx, session, credentials.credentials)
+
+
+def resolve_caller(ctx: AppContext, session: Session, token: str) -> Caller:
+    """The caller a bearer token stands for; 401 when it is unknown, revoked or expired."""
     if same_secret(token, ctx.admin_token):
         return Caller(role=Role.ADMIN, token_id="bootstrap")  # noqa: S106 - an id, not a secret
     row = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
@@ -96,3 +100,13 @@ def forbid(what: str) -> HTTPException:
 
 def not_found(what: str) -> HTTPException:
     return HTTPException(404, f"{what} not found")
+
+
+def token_refusal(ctx: AppContext, token: str) -> str | None:
+    """None when the token is valid now, else why it is refused (for checks made outside a route's dependencies)."""
+    with ctx.stores.state.session() as session:
+        try:
+            resolve_caller(ctx, session, token)
+        except HTTPException as exc:
+            return str(exc.detail)
+    return None

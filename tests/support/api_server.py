@@ -1,0 +1,106 @@
+"""A real uvicorn server running an app in a thread, and a raw HTTP/1.1 client that can stop mid-body."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+
+from aftercare.embedded_broker import free_port
+
+
+@contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """Serve `app` on a fresh loopback port until the block ends; yields the base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        raise RuntimeError(f"uvicorn did not start on port {port}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@dataclass(frozen=True, slots=True)
+class RawAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> object:
+        return json.loads(self.body)
+
+
+class RawRequest:
+    """An HTTP/1.1 request written by hand on a socket: headers first, then the body piece by piece."""
+
+    def __init__(self, base: str, method: str, path: str, headers: dict[str, str]) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.sent = 0
+
+    def send_chunk(self, data: bytes) -> bool:
+        """Send one chunk of a chunked body; False once the server has closed the connection."""
+        try:
+            self.sock.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        except OSError:
+            return False
+        self.sent += len(data)
+        return True
+
+    def send_raw(self, data: bytes) -> bool:
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            return False
+        self.sent += len(data)
+        return True
+
+    def answer(self, timeout: float = 10) -> RawAnswer:
+        """The response, read while the request body is still unfinished; AssertionError if none comes."""
+        self.sock.settimeout(timeout)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                piece = self.sock.recv(65536)
+                if not piece:
+                    break
+                data += piece
+        except TimeoutError:
+            raise AssertionError(f"no response within {timeout} s while the body was unfinished") from None
+        head, _, body = data.partition(b"\r\n\r\n")
+        if not head:
+            raise AssertionError("the server closed the connection without a response")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in header_lines)}
+        length = int(headers.get("content-length", "0"))
+        try:
+            while len(body) < length:
+                piece = self.sock.recv(65536)
+                if not piece:
+                    break
+                body += piece
+        except (TimeoutError, ConnectionResetError):
+            pass
+        return RawAnswer(int(status_line.split()[1]), headers, body)
+
+    def close(self) -> None:
+        self.sock.close()
