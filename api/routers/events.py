@@ -1,18 +1,26 @@
-"""`GET /events`: server-sent events of new alerts, stage changes and plan adjustments, per tenant."""
+"""`GET /events`: server-sent events of new alerts, stage changes and plan adjustments, per tenant.
+
+At most `hub.max_streams_per_token` streams per token (429 beyond); each ends when its token is revoked or
+expires (re-checked every `hub.recheck_s`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 
 from api.auth import Caller, Role
-from api.deps import CallerDep, ContextDep
-from api.errors import ERROR_RESPONSES
+from api.body_limit import bearer_token
+from api.deps import CallerDep, ContextDep, token_refusal
+from api.errors import ERROR_RESPONSES, ErrorOut
+from api.events import TooManyStreams
 from store.state.engine import StateStore
 from store.state.schema import EventRow, Patient, RepairJob
 
@@ -57,7 +65,10 @@ def visibility(state: StateStore, caller: Caller) -> Callable[[EventRow], bool]:
 @router.get(
     "/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+        429: {"model": ErrorOut, "description": "this token already holds the most event streams allowed"},
+    },
 )
 async def events(
     request: Request,
@@ -66,7 +77,22 @@ async def events(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
 ) -> StreamingResponse:
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-    stream = ctx.hub.stream(ctx.stores.state, visibility(ctx.stores.state, caller), after, request.is_disconnected)
+    token = bearer_token(request.headers) or ""
+    try:
+        sub = ctx.hub.subscribe(caller.token_id, visibility(ctx.stores.state, caller))
+    except TooManyStreams as exc:
+        raise HTTPException(
+            429, f"this token already holds {exc.limit} event streams; close one first", headers={"Retry-After": "5"}
+        ) from None
+
+    async def still_valid() -> bool:
+        return await asyncio.to_thread(token_refusal, ctx, token) is None
+
+    stream = ctx.hub.stream(ctx.stores.state, sub, after, request.is_disconnected, still_valid)
     return StreamingResponse(
-        stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        # gives the slot back even when the stream never started (the client left before the headers)
+        background=BackgroundTask(ctx.hub.unsubscribe, sub),
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, BackgroundTasks, HTTPException
 
 from api.auth import hash_token, new_token
-from api.deps import AdminDep, SessionDep
+from api.deps import AdminDep, ContextDep, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.ids import new_id
 from api.schemas.registry import TokenCreate, TokenPublic
@@ -45,8 +45,12 @@ def issue_token(body: TokenCreate, session: SessionDep, _caller: AdminDep) -> To
 
 
 @router.delete("/{token_id}", status_code=204)
-def revoke_token(token_id: str, session: SessionDep, _caller: AdminDep) -> None:
+def revoke_token(
+    token_id: str, session: SessionDep, _caller: AdminDep, ctx: ContextDep, after: BackgroundTasks
+) -> None:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise HTTPException(404, f"token {token_id!r} not found")
     row.revoked = True
+    # once the revocation is committed, the token's open event streams end (the re-check would end them later)
+    after.add_task(ctx.hub.close_token, token_id)

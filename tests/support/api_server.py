@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import uvicorn
@@ -103,4 +103,53 @@ class RawRequest:
         return RawAnswer(int(status_line.split()[1]), headers, body)
 
     def close(self) -> None:
+        self.sock.close()
+
+
+class RawStream:
+    """`GET /api/v1/events` on a socket of its own: read up to a marker, close it whenever the test likes."""
+
+    def __init__(self, base: str, token: str, last_event_id: int | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        self._request = RawRequest(base, "GET", "/api/v1/events", headers)
+        self.sock = self._request.sock
+        self.buffer = b""
+
+    def read_until(self, marker: bytes, timeout: float = 10) -> bool:
+        """True once `marker` has arrived; False when the server closed first or `timeout` passed."""
+        deadline = time.monotonic() + timeout
+        while marker not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.sock.settimeout(left)
+            try:
+                piece = self.sock.recv(65536)
+            except TimeoutError:
+                return False
+            except OSError:
+                return marker in self.buffer
+            if not piece:
+                return marker in self.buffer
+            self.buffer += piece
+        return True
+
+    @property
+    def status(self) -> int:
+        head = self.buffer.partition(b"\r\n")[0].decode("latin-1")
+        return int(head.split()[1]) if head.startswith("HTTP/") else 0
+
+    def opened(self, timeout: float = 10) -> bool:
+        """The stream is established: 200 and the first `retry:` line (sent once its start is fixed)."""
+        return self.read_until(b"retry: ", timeout) and self.status == 200
+
+    def ended(self, timeout: float = 10) -> bool:
+        """The server finished the stream (the last chunk of the chunked body)."""
+        return self.read_until(b"\r\n0\r\n\r\n", timeout)
+
+    def close(self) -> None:
+        with suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
