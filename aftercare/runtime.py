@@ -17,6 +17,7 @@ from aftercare.settings import Settings
 from aftercare.wiring import build_ingest, build_monitor_worker, open_stores
 from api.app import create_app
 from api.context import AppContext
+from api.events import EventHub
 from devices.broker_url import BrokerUrl
 from ingest.service import IngestService
 from monitor.worker import MonitorWorker
@@ -104,6 +105,11 @@ def make_app_context(platform: Platform) -> AppContext:
         admin_token=platform.admin_token,
         health_checks=platform.health_checks,
         max_photo_bytes=platform.settings.max_photo_bytes,
+        hub=EventHub(
+            poll_s=platform.settings.events_poll_s,
+            max_streams_per_token=platform.settings.events_max_streams_per_token,
+            recheck_s=platform.settings.events_token_recheck_s,
+        ),
     )
     ctx.extras["mount_dashboards"] = mount_dashboards
     ctx.extras["settings"] = platform.settings
@@ -137,7 +143,11 @@ def broker_files_hook(settings: Settings, stores: Stores) -> Callable[[], None] 
 
 def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = None) -> None:
     """Serve the API in this thread until Ctrl-C / SIGTERM."""
-    app = create_app(make_app_context(platform), max_request_bytes=platform.settings.max_request_bytes)
+    app = create_app(
+        make_app_context(platform),
+        max_request_bytes=platform.settings.max_request_bytes,
+        max_upload_bytes=platform.settings.max_upload_bytes,
+    )
     config = uvicorn.Config(
         app,
         host=platform.settings.api_host,

@@ -56,7 +56,29 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, ge=0, le=65535, description="port the API listens on")
     admin_token: str | None = Field(None, description="bootstrap admin bearer token; generated in embedded mode")
     max_photo_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest photo accepted (413 above)")
-    max_request_bytes: int = Field(12 * 1024 * 1024, ge=1024, description="largest HTTP request body (413 above)")
+    max_request_bytes: int = Field(
+        1024 * 1024, ge=1024, description="largest HTTP request body but a photo upload (413 as soon as it is passed)"
+    )
+
+    # --- API hardening (issue 15, helper A): upload body limit, live event streams ---
+    max_upload_bytes: int = Field(
+        9 * 1024 * 1024,
+        ge=1024,
+        description="largest body of a photo upload, multipart framing included (413 as soon as it is passed); "
+        "must exceed AFTERCARE_MAX_PHOTO_BYTES",
+    )
+    events_max_streams_per_token: int = Field(
+        5, ge=1, le=1000, description="open /api/v1/events streams one token may hold (429 beyond)"
+    )
+    events_token_recheck_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="how often an open event stream re-checks its token (ends when revoked/expired)",
+    )
+    events_poll_s: float = Field(
+        0.25, gt=0, le=10, description="how often the API process's one event poller reads new events"
+    )
 
     monitor_interval_s: float = Field(
         5.0,
@@ -114,6 +136,8 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (webhook bodies are signed)"
                 )
+        if self.max_upload_bytes <= self.max_photo_bytes:
+            raise ValueError("AFTERCARE_MAX_UPLOAD_BYTES must exceed AFTERCARE_MAX_PHOTO_BYTES (multipart framing)")
         if self.mqtt_backoff_min_s > self.mqtt_backoff_max_s:
             raise ValueError("AFTERCARE_MQTT_BACKOFF_MIN_S must not exceed AFTERCARE_MQTT_BACKOFF_MAX_S")
         return self
