@@ -34,6 +34,7 @@ from api.routers import (
     tokens,
     vocabulary,
 )
+from api.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ def create_app(
         uploads=(UploadRoute("POST", PHOTO_UPLOAD, max_upload_bytes),),
         check_token=functools.partial(_token_refusal, ctx),
     )
+    # outermost of all: every answer, the refusals above included, carries the security headers
+    app.add_middleware(SecurityHeaders)
 
     v1 = APIRouter(prefix="/api/v1")
     for module in ROUTERS:
