@@ -81,7 +81,7 @@ def test_no_demo_tokens_for_any_other_host_header(server: Server, host: str) -> 
 def _assert_common(headers: httpx.Headers, where: str) -> str:
     assert headers.get("x-content-type-options") == "nosniff", where
     assert headers.get("referrer-policy") == "no-referrer", where
-    csp = headers.get("content-security-policy", "")
+    csp = str(headers.get("content-security-policy", ""))
     assert "frame-ancestors 'none'" in csp, where
     return csp
 
