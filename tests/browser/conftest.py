@@ -3,7 +3,9 @@
 ``platform`` (module scope) starts the whole platform in a temporary data folder on free ports, waits
 for ``/healthz``, the demo tokens and the first telemetry, and stops it with SIGINT at the end (its
 log is printed when a test fails to start it). ``browser`` launches /usr/bin/chromium (never a
-downloaded browser); ``page`` is a fresh page that fails the test on any uncaught JavaScript error.
+downloaded browser); ``page`` is a fresh page that fails the test on any uncaught JavaScript error or
+Content-Security-Policy violation. The pages are served with a CSP without 'unsafe-eval': give
+``wait_for_function`` an arrow function (``"() => ..."``), since a bare expression is evaluated as a string.
 Screenshots go to ``artifacts/screenshots/``.
 """
 

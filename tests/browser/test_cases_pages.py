@@ -175,7 +175,7 @@ def test_staff_see_cases_late_services_deadlines_and_a_case(
     with page.expect_popup() as popup_info:
         page.click("#risk-html")
     popup = popup_info.value
-    popup.wait_for_function(f"document.body && document.body.innerText.includes('{EN_CASE}')", timeout=30_000)
+    popup.wait_for_function(f"() => document.body && document.body.innerText.includes('{EN_CASE}')", timeout=30_000)
     popup.close()
 
 

@@ -62,11 +62,11 @@ def test_manager_sees_charts_and_approves_an_adjustment(
     listed = page.eval_on_selector_all("[data-patient]", "els => els.map(e => e.dataset.patient)")
     assert "sim-P1" in listed
     assert "sim-P4" not in listed
-    page.wait_for_function("document.querySelector(\"[data-patient='sim-P1'] [data-last]\")?.dataset.last !== ''")
+    page.wait_for_function("() => document.querySelector(\"[data-patient='sim-P1'] [data-last]\")?.dataset.last !== ''")
     shoot(page, "02-manager-patients")
 
     page.click("[data-patient='sim-P1']")
-    page.wait_for_function("Number(document.querySelector('#hr-chart path.line')?.dataset.n) > 10")
+    page.wait_for_function("() => Number(document.querySelector('#hr-chart path.line')?.dataset.n) > 10")
     assert path_points(page, "#hr-chart path.line") > 10, "the heart-rate chart draws no data"
     page.wait_for_selector("#chart-spo2 svg, #chart-spo2 .empty", state="attached")
     if page.query_selector("#spo2-chart path.line"):
@@ -85,7 +85,7 @@ def test_manager_sees_charts_and_approves_an_adjustment(
     assert int(page.get_attribute("#plan-version", "data-version")) == before
     shoot(page, "04-manager-adjustment")
     button.click()
-    page.wait_for_function(f"Number(document.querySelector('#plan-version')?.dataset.version) === {before + 1}")
+    page.wait_for_function(f"() => Number(document.querySelector('#plan-version')?.dataset.version) === {before + 1}")
     assert platform.get("patients/sim-P1/plans/current").json()["version"] == before + 1
     page.wait_for_selector(f"[data-adjustment='{adjustment['id']}']", state="detached")
     shoot(page, "05-manager-approved")
@@ -150,7 +150,7 @@ def test_shop_sees_board_and_job_photos(page: Any, platform: Platform, shoot: Ca
     page.goto(f"{platform.base}/#/jobs/{job}")
     page.wait_for_selector("#job-title")
     page.wait_for_selector("img[data-photo]")
-    loaded = "[...document.querySelectorAll('img[data-photo]')].every(i => i.complete && i.naturalWidth > 0)"
+    loaded = "() => [...document.querySelectorAll('img[data-photo]')].every(i => i.complete && i.naturalWidth > 0)"
     page.wait_for_function(loaded, timeout=30_000)
     widths = page.eval_on_selector_all("img[data-photo]", "els => els.map(e => e.naturalWidth)")
     assert widths
@@ -190,7 +190,7 @@ def test_stage_changes_arrive_live(page: Any, platform: Platform, shoot: Callabl
     page.wait_for_selector("#live-dot.on")
     page.evaluate("window.__sameDocument = true")
     before = len(page.query_selector_all("#job-timeline li"))
-    page.wait_for_function(f"document.querySelectorAll('#job-timeline li').length > {before}", timeout=180_000)
+    page.wait_for_function(f"() => document.querySelectorAll('#job-timeline li').length > {before}", timeout=180_000)
     assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
     shoot(page, "10-live-stage-change")
 
