@@ -171,9 +171,10 @@ def test_a_shop_sees_only_its_own_side_of_a_reuse_alert(world: World) -> None:
     assert not [x for x in other_side if x in text], text
     job_b = json.dumps(client.get("/api/v1/repair-jobs/J-b", headers=as_(tokens, "shop_b")).json())
     assert not [x for x in other_side if x in job_b], job_b
-    assert client.get("/api/v1/alerts", params={"kind": "photo_reuse"}, headers=as_(tokens, "shop_a")).json()[
-        "items"
-    ] == []
+    assert (
+        client.get("/api/v1/alerts", params={"kind": "photo_reuse"}, headers=as_(tokens, "shop_a")).json()["items"]
+        == []
+    )
 
 
 def _gateway(stores: Stores, client: TestClient, shop_id: str) -> Shop:
