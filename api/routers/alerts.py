@@ -15,6 +15,7 @@ from api.schemas.alerts import AlertAction, AlertPublic, AlertStateQ, ShelveRequ
 from api.timeparams import parse_instant
 from devices.timestamps import now_ms
 from monitor import alerts as lifecycle
+from store.state.alert_kinds import alert_kind, may_close
 from store.state.schema import Alert, Patient, RepairJob
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
@@ -86,6 +87,18 @@ def _mine(session: SessionDep, caller: Caller, alert_id: str) -> Alert:
     return alert
 
 
+def _closable(session: SessionDep, caller: Caller, alert_id: str) -> Alert:
+    """The alert if the caller may resolve or shelve it: its kind's ``closed_by`` decides (403 otherwise)."""
+    alert = _mine(session, caller, alert_id)
+    if not may_close(alert.kind, caller.role.value):
+        kind = alert_kind(alert.kind)
+        roles = ", ".join(sorted(kind.closed_by)) if kind is not None and kind.closed_by else "staff"
+        raise HTTPException(
+            403, f"role {caller.role.value} may acknowledge a {alert.kind} alert but only {roles} resolve or shelve it"
+        )
+    return alert
+
+
 @router.post("/{alert_id}/ack", response_model=AlertPublic)
 def acknowledge(alert_id: str, session: SessionDep, caller: CallerDep, body: AlertAction | None = None) -> Alert:
     alert = _mine(session, caller, alert_id)
@@ -97,7 +110,7 @@ def acknowledge(alert_id: str, session: SessionDep, caller: CallerDep, body: Ale
 
 @router.post("/{alert_id}/resolve", response_model=AlertPublic)
 def resolve(alert_id: str, session: SessionDep, caller: CallerDep, body: AlertAction | None = None) -> Alert:
-    alert = _mine(session, caller, alert_id)
+    alert = _closable(session, caller, alert_id)
     try:
         return lifecycle.resolve(session, alert, by=caller.name, now_ms=now_ms(), note=body.note if body else None)
     except lifecycle.LifecycleError as exc:
@@ -106,7 +119,7 @@ def resolve(alert_id: str, session: SessionDep, caller: CallerDep, body: AlertAc
 
 @router.post("/{alert_id}/shelve", response_model=AlertPublic)
 def shelve(alert_id: str, body: ShelveRequest, session: SessionDep, caller: CallerDep) -> Alert:
-    alert = _mine(session, caller, alert_id)
+    alert = _closable(session, caller, alert_id)
     now = now_ms()
     if body.until is not None:
         until = parse_instant("until", str(body.until), now)
