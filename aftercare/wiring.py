@@ -96,7 +96,7 @@ def build_monitor_worker(settings: Settings, stores: Stores) -> MonitorWorker:
     repair = RepairMonitor(
         stores,
         spot_base_rate=settings.spot_check_rate,
-        spot_seed=settings.spot_check_seed,
+        spot_seed=settings.ensure_spot_check_seed(),
         feedback=shop_feedback_mean,
         max_photo_bytes=settings.max_photo_bytes,
     )
