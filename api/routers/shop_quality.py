@@ -10,7 +10,7 @@ from sqlalchemy import select
 from api.auth import Role
 from api.deps import CallerDep, SessionDep, StaffDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
-from api.pagination import LimitQ, OffsetQ, Page, paginate
+from api.pagination import LimitQ, OffsetQ, OrderBy, Page, paginate
 from api.routers.shops import visible_shop
 from api.schemas.shops_quality import (
     RecommendationPublic,
@@ -101,7 +101,7 @@ def list_spot_checks(
         query = query.where(SpotCheck.state == state)
     if job_id is not None:
         query = query.where(SpotCheck.job_id == job_id)
-    order = [SpotCheck.created_ms.desc(), SpotCheck.id]
+    order: OrderBy = [SpotCheck.created_ms.desc(), SpotCheck.id]
     if caller.is_staff:
         return paginate(session, query, limit=limit, offset=offset, order_by=order, view=SpotCheckPublic.model_validate)
     return paginate(session, query, limit=limit, offset=offset, order_by=order, view=SpotCheckShopPublic.model_validate)

@@ -60,7 +60,7 @@ def test_everything_under_the_data_folder_is_private_from_creation(tmp_path: Pat
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        preexec_fn=lambda: os.umask(0o022),  # noqa: PLW1509 - the usual umask, so the platform must not rely on it
+        preexec_fn=lambda: os.umask(0o022),  # the usual umask: the platform must not rely on it
     )
     watchdog = threading.Timer(120, proc.kill)  # a hung start fails the test instead of blocking it
     watchdog.start()

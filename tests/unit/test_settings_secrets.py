@@ -26,7 +26,7 @@ def test_production_refuses_to_start_without_a_spot_check_secret(monkeypatch: py
 
 @pytest.mark.parametrize("seed", ["aftercare", "x" * 31])
 def test_production_refuses_a_short_spot_check_secret(seed: str) -> None:
-    with pytest.raises(ValidationError, match="AFTERCARE_SPOT_CHECK_SEED.*32 bytes"):
+    with pytest.raises(ValidationError, match=r"AFTERCARE_SPOT_CHECK_SEED .*32 bytes"):
         Settings(_env_file=None, spot_check_seed=seed, **PRODUCTION)  # type: ignore[arg-type]
 
 
@@ -37,8 +37,8 @@ def test_production_takes_a_long_spot_check_secret() -> None:
 
 def test_development_generates_one_secret_stored_0600(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AFTERCARE_SPOT_CHECK_SEED", raising=False)
-    first = Settings(_env_file=None, data_dir=tmp_path / "data").ensure_spot_check_seed()  # type: ignore[call-arg]
-    again = Settings(_env_file=None, data_dir=tmp_path / "data").ensure_spot_check_seed()  # type: ignore[call-arg]
+    first = Settings(_env_file=None, data_dir=tmp_path / "data").ensure_spot_check_seed()
+    again = Settings(_env_file=None, data_dir=tmp_path / "data").ensure_spot_check_seed()
     assert first == again
     assert len(first.encode()) >= 32
     path = tmp_path / "data" / "spot-check-seed"
