@@ -10,7 +10,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from store.private_files import private_data_dir, write_private
+
 Mode = Literal["embedded", "production"]
+#: the shortest spot-check secret production accepts
+MIN_SPOT_CHECK_SEED_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -99,7 +103,13 @@ class Settings(BaseSettings):
         "with new data (at most this far behind it)",
     )
     spot_check_rate: float = Field(0.1, ge=0, le=1, description="base share of checkpoints sampled for inspection")
-    spot_check_seed: str = Field("aftercare", min_length=1, description="seed of the auditable spot-check draw")
+    # security hardening (issue 15, findings 3 and 10): the spot-check draw is keyed by a secret of its own
+    spot_check_seed: str | None = Field(
+        None,
+        min_length=1,
+        description="secret key of the auditable spot-check draw (at least 32 bytes in production; "
+        "generated into the data folder in embedded mode)",
+    )
     webhook_url: str | None = Field(None, description="insurer messaging gateway for claimant notifications")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies")
 
@@ -111,7 +121,7 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
-    @field_validator("mqtt_url", "timeseries_url", "state_url", "webhook_url", mode="before")
+    @field_validator("mqtt_url", "timeseries_url", "state_url", "webhook_url", "spot_check_seed", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -130,6 +140,11 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"production mode needs {', '.join(missing)}; there are no defaults for them")
+            if len((self.spot_check_seed or "").encode()) < MIN_SPOT_CHECK_SEED_BYTES:
+                raise ValueError(
+                    f"production mode needs AFTERCARE_SPOT_CHECK_SEED of at least {MIN_SPOT_CHECK_SEED_BYTES} bytes "
+                    "(a random secret: whoever knows it can tell which checkpoints will be inspected)"
+                )
             if self.admin_token is not None and len(self.admin_token) < 24:
                 raise ValueError("AFTERCARE_ADMIN_TOKEN must be at least 24 characters in production")
             if self.webhook_url and not self.webhook_secret:
@@ -163,13 +178,22 @@ class Settings(BaseSettings):
             return self.admin_token, False
         if self.mode == "production":
             raise ValueError("AFTERCARE_ADMIN_TOKEN is required in production")
-        path = self.data_dir / "admin-token"
-        if path.exists():
-            self.admin_token = path.read_text().strip()
-            return self.admin_token, False
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(32)
-        path.write_text(token + "\n")
-        path.chmod(0o600)
+        token, fresh = self._embedded_secret("admin-token")
         self.admin_token = token
-        return token, True
+        return token, fresh
+
+    def ensure_spot_check_seed(self) -> str:
+        """The spot-check secret, generating and storing one in the data folder in embedded mode."""
+        if self.spot_check_seed:
+            return self.spot_check_seed
+        if self.mode == "production":
+            raise ValueError("AFTERCARE_SPOT_CHECK_SEED is required in production")
+        self.spot_check_seed, _ = self._embedded_secret("spot-check-seed")
+        return self.spot_check_seed
+
+    def _embedded_secret(self, name: str) -> tuple[str, bool]:
+        """The secret kept in the data folder file ``name``, made (0600 from its creation) if there is none;
+        and whether it was made just now."""
+        path = private_data_dir(self.data_dir) / name
+        made = not path.exists() and write_private(path, (secrets.token_urlsafe(32) + "\n").encode(), exclusive=True)
+        return path.read_text().strip(), made

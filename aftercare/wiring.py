@@ -24,6 +24,7 @@ from monitor.rehab_monitor import RehabMonitor
 from monitor.repair_monitor import RepairMonitor
 from monitor.worker import MonitorWorker
 from store.photo_files import PhotoFiles
+from store.private_files import private_data_dir
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
 from store.stores import Stores
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(settings.data_dir)
     state = StateStore(settings.resolved_state_url)
     if migrate:
         upgrade(state.engine)
@@ -96,7 +97,7 @@ def build_monitor_worker(settings: Settings, stores: Stores) -> MonitorWorker:
     repair = RepairMonitor(
         stores,
         spot_base_rate=settings.spot_check_rate,
-        spot_seed=settings.spot_check_seed,
+        spot_seed=settings.ensure_spot_check_seed(),
         feedback=shop_feedback_mean,
         max_photo_bytes=settings.max_photo_bytes,
     )

@@ -234,11 +234,13 @@ class RepairMonitor:
                 same_place = other_job == row.job_id and other_stage == row.stage
                 if match.photo_id == row.id or same_place:
                     continue
+                other = s.get(RepairJob, other_job)
                 reuse.append(
                     {
                         "photo_id": match.photo_id,
                         "job_id": other_job,
                         "stage": other_stage,
+                        "shop_id": other.shop_id if other is not None else None,
                         "distance": match.distance,
                         "mirrored": match.mirrored,
                     }
@@ -246,10 +248,12 @@ class RepairMonitor:
         if reuse:
             flags.append("reused")
             first = reuse[0]
+            # the message names this photo only: the shop reads it, and the earlier photo may be another
+            # shop's (both sides are in the details, which a shop is served redacted: monitor.photos.reuse_sides)
+            whose = "this shop" if first["shop_id"] == row.shop_id else "another shop"
             text = (
-                f"photo {row.id} ({row.job_id} {row.stage}) nearly duplicates photo {first['photo_id']} "
-                f"({first['job_id']} {first['stage']}), {first['distance']} bits apart"
-                + (" as a mirror image" if first["mirrored"] else "")
+                f"photo {row.id} ({row.job_id} {row.stage}) nearly duplicates an earlier photo of {whose}, "
+                f"{first['distance']} bits apart" + (" as a mirror image" if first["mirrored"] else "")
             )
             reasons.append(text)
             found.append(("photo_reuse", text, severity_of("photo_reuse")))

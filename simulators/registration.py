@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from store.private_files import write_private
+
 log = logging.getLogger(__name__)
 
 MAKES = ["Toyota", "BMW", "Volkswagen", "Honda", "Tesla", "BYD"]
@@ -144,7 +146,5 @@ class Registrar:
 
 def save_demo_tokens(data_dir: Path, tokens: dict[str, str]) -> Path:
     path = data_dir / "demo-tokens.json"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(tokens, indent=2))
-    path.chmod(0o600)
+    write_private(path, json.dumps(tokens, indent=2).encode())  # 0600 from creation
     return path

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
+
+from store.private_files import private_dir, write_private
 
 
 class PhotoFiles:
+    """Photos under ``root``: folders 0700, files 0600 from their creation (they show claimants' cars)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
@@ -18,13 +21,8 @@ class PhotoFiles:
         rel = f"{digest[:2]}/{digest}{ext}"
         path = self.root / rel
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            private_dir(self.root)
+            write_private(path, data)  # 0600 from creation, its folders 0700
         return digest, rel
 
     def read(self, rel: str) -> bytes:

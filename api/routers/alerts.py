@@ -15,6 +15,8 @@ from api.schemas.alerts import AlertAction, AlertPublic, AlertStateQ, ShelveRequ
 from api.timeparams import parse_instant
 from devices.timestamps import now_ms
 from monitor import alerts as lifecycle
+from monitor.photos.reuse_sides import redacted_details, scrub
+from store.state.alert_kinds import alert_kind, may_close
 from store.state.schema import Alert, Patient, RepairJob
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
@@ -38,6 +40,20 @@ def scope(query: Select[Any], caller: Caller) -> Select[Any]:
             conds.append(Alert.job_id == caller.job_id)
         return query.where(or_(*conds)) if conds else query.where(false())
     return query.where(false())
+
+
+def alert_view(alert: Alert, caller: Caller) -> AlertPublic:
+    """The alert as the caller may see it: staff all of it; others only their own side of a photo reuse."""
+    public = AlertPublic.model_validate(alert)
+    matches = (alert.details or {}).get("reuse")
+    if caller.is_staff or not isinstance(matches, list) or not matches:
+        return public
+    return public.model_copy(
+        update={
+            "details": redacted_details(alert.details, caller.shop_id),
+            "message": scrub(alert.message, matches, caller.shop_id),
+        }
+    )
 
 
 @router.get("", response_model=Page[AlertPublic])
@@ -71,7 +87,7 @@ def list_alerts(
         limit=limit,
         offset=offset,
         order_by=[Alert.opened_ms.desc(), Alert.id],
-        view=AlertPublic.model_validate,
+        view=lambda alert: alert_view(alert, caller),
     )
 
 
@@ -86,27 +102,40 @@ def _mine(session: SessionDep, caller: Caller, alert_id: str) -> Alert:
     return alert
 
 
+def _closable(session: SessionDep, caller: Caller, alert_id: str) -> Alert:
+    """The alert if the caller may resolve or shelve it: its kind's ``closed_by`` decides (403 otherwise)."""
+    alert = _mine(session, caller, alert_id)
+    if not may_close(alert.kind, caller.role.value):
+        kind = alert_kind(alert.kind)
+        roles = ", ".join(sorted(kind.closed_by)) if kind is not None and kind.closed_by else "staff"
+        raise HTTPException(
+            403, f"role {caller.role.value} may acknowledge a {alert.kind} alert but only {roles} resolve or shelve it"
+        )
+    return alert
+
+
 @router.post("/{alert_id}/ack", response_model=AlertPublic)
-def acknowledge(alert_id: str, session: SessionDep, caller: CallerDep, body: AlertAction | None = None) -> Alert:
+def acknowledge(alert_id: str, session: SessionDep, caller: CallerDep, body: AlertAction | None = None) -> AlertPublic:
     alert = _mine(session, caller, alert_id)
     try:
-        return lifecycle.acknowledge(session, alert, by=caller.name, now_ms=now_ms())
+        return alert_view(lifecycle.acknowledge(session, alert, by=caller.name, now_ms=now_ms()), caller)
     except lifecycle.LifecycleError as exc:
         raise HTTPException(409, str(exc)) from None
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertPublic)
-def resolve(alert_id: str, session: SessionDep, caller: CallerDep, body: AlertAction | None = None) -> Alert:
-    alert = _mine(session, caller, alert_id)
+def resolve(alert_id: str, session: SessionDep, caller: CallerDep, body: AlertAction | None = None) -> AlertPublic:
+    alert = _closable(session, caller, alert_id)
+    note = body.note if body else None
     try:
-        return lifecycle.resolve(session, alert, by=caller.name, now_ms=now_ms(), note=body.note if body else None)
+        return alert_view(lifecycle.resolve(session, alert, by=caller.name, now_ms=now_ms(), note=note), caller)
     except lifecycle.LifecycleError as exc:
         raise HTTPException(409, str(exc)) from None
 
 
 @router.post("/{alert_id}/shelve", response_model=AlertPublic)
-def shelve(alert_id: str, body: ShelveRequest, session: SessionDep, caller: CallerDep) -> Alert:
-    alert = _mine(session, caller, alert_id)
+def shelve(alert_id: str, body: ShelveRequest, session: SessionDep, caller: CallerDep) -> AlertPublic:
+    alert = _closable(session, caller, alert_id)
     now = now_ms()
     if body.until is not None:
         until = parse_instant("until", str(body.until), now)
@@ -115,6 +144,7 @@ def shelve(alert_id: str, body: ShelveRequest, session: SessionDep, caller: Call
     else:
         raise HTTPException(422, "until or for_seconds: a shelved alert needs an expiry")
     try:
-        return lifecycle.shelve(session, alert, by=caller.name, now_ms=now, reason=body.reason, until_ms=until)
+        shelved = lifecycle.shelve(session, alert, by=caller.name, now_ms=now, reason=body.reason, until_ms=until)
+        return alert_view(shelved, caller)
     except lifecycle.LifecycleError as exc:
         raise HTTPException(409, str(exc)) from None

@@ -80,7 +80,7 @@ async def upload_photo(
     )
     session.add(row)
     session.flush()
-    return photo_view(row)
+    return photo_view(row, caller)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import select
 
-from api.auth import Role
+from api.auth import Caller, Role
 from api.deps import CallerDep, SessionDep, forbid
 from api.errors import ERROR_RESPONSES
 from api.ids import new_id
@@ -16,6 +16,7 @@ from api.schemas.repair import AlertBrief, PhotoPublic, RepairJobCreate, RepairJ
 from api.timeparams import parse_instant
 from api.visibility import get_visible
 from devices.timestamps import now_ms
+from monitor.photos.reuse_sides import redacted_details, scrub
 from monitor.repair.stages import STAGES, default_required_stages
 from store.state.schema import Alert, PhotoRow, RepairEvent, RepairJob, Shop
 
@@ -65,7 +66,7 @@ def create_job(body: RepairJobCreate, session: SessionDep, caller: CallerDep) ->
     )
     session.add(job)
     session.flush()
-    return job_view(session, job)
+    return job_view(session, job, caller)
 
 
 @router.get("", response_model=Page[RepairJobPublic])
@@ -97,16 +98,18 @@ def list_jobs(
         limit=limit,
         offset=offset,
         order_by=[RepairJob.created_ms.desc(), RepairJob.id],
-        view=lambda j: job_view(session, j, brief=True),
+        view=lambda j: job_view(session, j, caller, brief=True),
     )
 
 
 @router.get("/{job_id}", response_model=RepairJobPublic)
 def get_job(job_id: str, session: SessionDep, caller: CallerDep) -> RepairJobPublic:
-    return job_view(session, visible_job(session, caller, job_id))
+    return job_view(session, visible_job(session, caller, job_id), caller)
 
 
-def photo_view(p: PhotoRow) -> PhotoPublic:
+def photo_view(p: PhotoRow, caller: Caller) -> PhotoPublic:
+    """The photo with its checks; a caller other than staff sees only its own side of a reuse."""
+    checks = p.checks if caller.is_staff or p.checks is None else redacted_details(p.checks, caller.shop_id)
     return PhotoPublic(
         id=p.id,
         job_id=p.job_id,
@@ -116,15 +119,15 @@ def photo_view(p: PhotoRow) -> PhotoPublic:
         size=p.size,
         checked=p.checked,
         flags=list(p.flags or []),
-        checks=p.checks,
+        checks=checks,
         url=f"/api/v1/repair-jobs/{p.job_id}/photos/{p.id}",
     )
 
 
-def job_view(session: SessionDep, job: RepairJob, *, brief: bool = False) -> RepairJobPublic:
+def job_view(session: SessionDep, job: RepairJob, caller: Caller, *, brief: bool = False) -> RepairJobPublic:
     if brief:  # lists: the job without its timeline and photos, with its active alerts
         active = session.execute(select(Alert).where(Alert.job_id == job.id, Alert.state != "resolved")).scalars()
-        return RepairJobPublic(**_fields(job), alerts=[_alert(a) for a in active])
+        return RepairJobPublic(**_fields(job), alerts=[_alert(a, caller) for a in active])
     events = session.execute(
         select(RepairEvent).where(RepairEvent.job_id == job.id).order_by(RepairEvent.at_ms, RepairEvent.id)
     ).scalars()
@@ -140,15 +143,17 @@ def job_view(session: SessionDep, job: RepairJob, *, brief: bool = False) -> Rep
             )
             for e in events
         ],
-        photos=[photo_view(p) for p in photos],
-        alerts=[_alert(a) for a in alerts],
+        photos=[photo_view(p, caller) for p in photos],
+        alerts=[_alert(a, caller) for a in alerts],
     )
 
 
-def _alert(a: Alert) -> AlertBrief:
-    return AlertBrief(
-        id=a.id, kind=a.kind, state=a.state, severity=a.severity, message=a.message, opened_ms=a.opened_ms
-    )
+def _alert(a: Alert, caller: Caller) -> AlertBrief:
+    matches = (a.details or {}).get("reuse")
+    message = a.message
+    if not caller.is_staff and isinstance(matches, list):
+        message = scrub(message, matches, caller.shop_id)
+    return AlertBrief(id=a.id, kind=a.kind, state=a.state, severity=a.severity, message=message, opened_ms=a.opened_ms)
 
 
 def _fields(job: RepairJob) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from api.auth import Role
 from api.deps import CallerDep, SessionDep, StaffDep, forbid, not_found
 from api.errors import ERROR_RESPONSES
-from api.pagination import LimitQ, OffsetQ, Page, paginate
+from api.pagination import LimitQ, OffsetQ, OrderBy, Page, paginate
 from api.routers.shops import visible_shop
 from api.schemas.shops_quality import (
     RecommendationPublic,
@@ -18,6 +18,7 @@ from api.schemas.shops_quality import (
     ShopScorePublic,
     SpotCheckPublic,
     SpotCheckResult,
+    SpotCheckShopPublic,
 )
 from devices.fields import Severity
 from devices.timestamps import now_ms
@@ -81,7 +82,7 @@ def shop_scorecard(
     )
 
 
-@router.get("/spot-checks", response_model=Page[SpotCheckPublic])
+@router.get("/spot-checks", response_model=Page[SpotCheckPublic] | Page[SpotCheckShopPublic])
 def list_spot_checks(
     session: SessionDep,
     caller: CallerDep,
@@ -89,7 +90,8 @@ def list_spot_checks(
     offset: OffsetQ = 0,
     state: Annotated[str | None, Query(pattern="^(pending|passed|failed)$")] = None,
     job_id: Annotated[str | None, Query(max_length=64)] = None,
-) -> Page[SpotCheckPublic]:
+) -> Page[SpotCheckPublic] | Page[SpotCheckShopPublic]:
+    """Spot checks: staff see how each was drawn; a shop sees only its own, without the draw."""
     query = select(SpotCheck)
     if caller.role is Role.SHOP:
         query = query.where(SpotCheck.shop_id == caller.shop_id)
@@ -99,14 +101,10 @@ def list_spot_checks(
         query = query.where(SpotCheck.state == state)
     if job_id is not None:
         query = query.where(SpotCheck.job_id == job_id)
-    return paginate(
-        session,
-        query,
-        limit=limit,
-        offset=offset,
-        order_by=[SpotCheck.created_ms.desc()],
-        view=SpotCheckPublic.model_validate,
-    )
+    order: OrderBy = [SpotCheck.created_ms.desc(), SpotCheck.id]
+    if caller.is_staff:
+        return paginate(session, query, limit=limit, offset=offset, order_by=order, view=SpotCheckPublic.model_validate)
+    return paginate(session, query, limit=limit, offset=offset, order_by=order, view=SpotCheckShopPublic.model_validate)
 
 
 @router.post("/spot-checks/{check_id}/result", response_model=SpotCheckPublic)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException
+from sqlalchemy.orm import Session
 
 from api.auth import hash_token, new_token
 from api.deps import AdminDep, ContextDep, SessionDep
@@ -11,6 +12,7 @@ from api.ids import new_id
 from api.schemas.registry import TokenCreate, TokenPublic
 from devices.timestamps import now_ms
 from store.state.schema import ApiToken, Patient, RepairJob, Shop
+from store.state.schema_cases import Case
 
 router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERROR_RESPONSES)
 
@@ -19,10 +21,7 @@ DEFAULT_TTL_S = 30 * 86_400
 
 @router.post("", status_code=201, response_model=TokenPublic)
 def issue_token(body: TokenCreate, session: SessionDep, _caller: AdminDep) -> TokenPublic:
-    for field, model in (("shop_id", Shop), ("patient_id", Patient), ("job_id", RepairJob)):
-        value = getattr(body, field)
-        if value is not None and session.get(model, value) is None:
-            raise HTTPException(422, f"{field}: {value!r} does not exist")
+    _subjects_exist(session, body)
     token = new_token()
     now = now_ms()
     expires = now + 1000 * (body.expires_in or DEFAULT_TTL_S)
@@ -42,6 +41,20 @@ def issue_token(body: TokenCreate, session: SessionDep, _caller: AdminDep) -> To
     )
     session.add(row)
     return TokenPublic(id=row.id, token=token, role=row.role, expires_ms=expires)
+
+
+def _subjects_exist(session: Session, body: TokenCreate) -> None:
+    """Every subject a token names exists now: 404 otherwise (a token for an id not created yet would open
+    whatever is later created under that id)."""
+    for field, model, what in (
+        ("shop_id", Shop, "shop"),
+        ("patient_id", Patient, "patient"),
+        ("job_id", RepairJob, "repair job"),
+        ("case_id", Case, "case"),
+    ):
+        value = getattr(body, field)
+        if value is not None and session.get(model, value) is None:
+            raise HTTPException(404, f"{field}: {what} {value!r} does not exist")
 
 
 @router.delete("/{token_id}", status_code=204)

@@ -30,22 +30,30 @@ class ShopScorePublic(BaseModel):
     history: list[ScorePoint]
 
 
-class SpotCheckPublic(BaseModel):
+class SpotCheckShopPublic(BaseModel):
+    """A spot check as its shop sees it: which checkpoint is to be inspected and the verdict, never how it was
+    drawn (the draw and probability would let the shop learn which of its photos are likely to be checked)."""
+
     model_config = ConfigDict(from_attributes=True)
     id: str
     job_id: str
     shop_id: str
     stage: str
     photo_id: str
-    probability: float
-    draw: float
-    flagged: bool
-    shop_score: float
     state: str
     inspector: str | None
     note: str | None
     decided_ms: int | None
     created_ms: int
+
+
+class SpotCheckPublic(SpotCheckShopPublic):
+    """A spot check as staff see it: with the draw that selected it, so the sampling can be audited."""
+
+    probability: float
+    draw: float
+    flagged: bool
+    shop_score: float
 
 
 class SpotCheckResult(BaseModel):

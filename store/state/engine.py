@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.private_files import touch_private
+
 
 class StateConfigError(ValueError):
     """AFTERCARE_STATE_URL names no engine we support."""
@@ -32,7 +34,7 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            touch_private(Path(path))  # 0600 before SQLite opens it; its -wal and -shm files take its mode
         connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
         if immediate:
             connect_args["isolation_level"] = None  # SQLAlchemy's "begin" event below issues BEGIN itself

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from store.private_files import touch_private
 from store.timeseries.base import Chunk, SeriesData, StoreUnavailable, concat_sorted, downsample
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class SQLiteTimeSeriesStore:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            touch_private(Path(self.path))  # 0600 before SQLite opens it; its -wal and -shm files take its mode
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._max_span: dict[str, int] = {}

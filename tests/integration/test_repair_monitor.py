@@ -236,7 +236,8 @@ def test_each_injected_fault_is_the_right_alert_and_a_clean_job_raises_none(
     assert "dark" in kinds(client, "J-dark")["photo_quality"]["message"]
     reused = kinds(client, "J-reuse")["photo_reuse"]
     assert reused["severity"] == "critical"
-    assert "J-clean" in reused["message"]
+    assert "earlier photo of this shop" in reused["message"]
+    assert [(m["job_id"], m["shop_id"]) for m in reused["details"]["reuse"]] == [("J-clean", "S-main")]
     assert "km from shop" in kinds(client, "J-far")["photo_location"]["message"]
     assert "missing_photo" in kinds(client, "J-nophoto")
     assert set(kinds(client, "S-down")) == {"shop_offline"}

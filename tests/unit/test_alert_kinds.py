@@ -6,7 +6,16 @@ import re
 from pathlib import Path
 
 from cases import feeds
-from store.state.alert_kinds import ALERT_KINDS, FRAUD_KINDS, LATE_KINDS, SAFETY_KINDS, Severity, is_late, severity_of
+from store.state.alert_kinds import (
+    ALERT_KINDS,
+    FRAUD_KINDS,
+    LATE_KINDS,
+    SAFETY_KINDS,
+    Severity,
+    is_late,
+    may_close,
+    severity_of,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 #: `kind="..."` of an alert candidate or input in the code that raises alerts
@@ -60,3 +69,17 @@ def test_the_claimant_hears_of_late_kinds_only() -> None:
     assert not feeds._is_late({"kind": "escalated_late_review"})
     assert is_late("sla_breach")
     assert not is_late("")
+
+
+def test_a_shop_cannot_close_alerts_about_its_own_quality_or_fraud() -> None:
+    # issue 15, finding 2: the table says who closes a kind, not a special case in the router
+    staff_only = {"photo_reuse", "photo_location", "photo_time", "photo_quality", "missing_photo"}
+    staff_only |= {"stage_skipped", "stage_backwards"}
+    assert staff_only == {k.name for k in ALERT_KINDS.values() if k.closed_by is not None}
+    assert staff_only >= FRAUD_KINDS
+    for name in staff_only:
+        assert not may_close(name, "shop")
+        assert may_close(name, "claims_handler")
+        assert may_close(name, "admin")
+    assert may_close("stall", "shop")
+    assert may_close("a_kind_not_listed", "shop")

@@ -235,6 +235,7 @@ def test_production_mode_everywhere(services: dict[str, dict[str, Any]]) -> None
             "AFTERCARE_TIMESERIES_URL",
             "AFTERCARE_MQTT_URL",
             "AFTERCARE_ADMIN_TOKEN",
+            "AFTERCARE_SPOT_CHECK_SEED",
         ):
             assert env.get(required), f"{name} lacks {required} (production refuses to start without it)"
         assert env["AFTERCARE_TIMESERIES_URL"].startswith("influxdb2://influxdb:8086/")
