@@ -54,7 +54,7 @@ class Platform:
 def resolve_broker(settings: Settings, *, allow_embedded: bool) -> tuple[BrokerUrl, EmbeddedBroker | None, int]:
     """The broker to use and the MQTT protocol version to speak to it."""
     if settings.mqtt_url:
-        return BrokerUrl.parse(settings.mqtt_url), None, mqtt.MQTTv5
+        return BrokerUrl.parse(settings.mqtt_url, ca_file=settings.mqtt_ca_file), None, mqtt.MQTTv5
     if not allow_embedded:
         raise SystemExit("AFTERCARE_MQTT_URL is not set (only `aftercare up` starts an embedded broker)")
     port = choose_port(settings.embedded_mqtt_port)

@@ -87,9 +87,26 @@ class Settings(BaseSettings):
     mqtt_ingest_password: str | None = Field(None, description="broker password of the aftercare-ingest user")
     mqtt_monitor_password: str | None = Field(None, description="broker password of the aftercare-monitor user")
 
+    # TLS on every link (issue 15): mqtts:// broker URLs are verified against this CA; the API serves HTTPS
+    # when given a certificate and its key (both or neither).
+    mqtt_ca_file: Path | None = Field(
+        None, description="CA certificate (PEM) that signed the broker's; with mqtts:// URLs (unset: system CAs)"
+    )
+    api_tls_cert_file: Path | None = Field(None, description="the API's certificate chain (PEM): serve HTTPS")
+    api_tls_key_file: Path | None = Field(None, description="the private key of AFTERCARE_API_TLS_CERT_FILE (PEM)")
+
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
-    @field_validator("mqtt_url", "timeseries_url", "state_url", "webhook_url", mode="before")
+    @field_validator(
+        "mqtt_url",
+        "timeseries_url",
+        "state_url",
+        "webhook_url",
+        "mqtt_ca_file",
+        "api_tls_cert_file",
+        "api_tls_key_file",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -114,6 +131,9 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (webhook bodies are signed)"
                 )
+        if (self.api_tls_cert_file is None) != (self.api_tls_key_file is None):
+            absent = "AFTERCARE_API_TLS_KEY_FILE" if self.api_tls_key_file is None else "AFTERCARE_API_TLS_CERT_FILE"
+            raise ValueError(f"{absent} is needed too: the API's certificate and key go together")
         if self.mqtt_backoff_min_s > self.mqtt_backoff_max_s:
             raise ValueError("AFTERCARE_MQTT_BACKOFF_MIN_S must not exceed AFTERCARE_MQTT_BACKOFF_MAX_S")
         return self
