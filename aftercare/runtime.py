@@ -135,18 +135,31 @@ def broker_files_hook(settings: Settings, stores: Stores) -> Callable[[], None] 
     return rewrite
 
 
-def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = None) -> None:
-    """Serve the API in this thread until Ctrl-C / SIGTERM."""
-    app = create_app(make_app_context(platform), max_request_bytes=platform.settings.max_request_bytes)
+def api_server(platform: Platform) -> uvicorn.Server:
+    """The API's uvicorn server: HTTPS when AFTERCARE_API_TLS_CERT_FILE and _KEY_FILE are set, else plain HTTP."""
+    settings = platform.settings
+    app = create_app(make_app_context(platform), max_request_bytes=settings.max_request_bytes)
+    tls = settings.api_tls_cert_file is not None and settings.api_tls_key_file is not None
     config = uvicorn.Config(
         app,
-        host=platform.settings.api_host,
-        port=platform.settings.api_port,
+        host=settings.api_host,
+        port=settings.api_port,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=3,
+        ssl_certfile=settings.api_tls_cert_file if tls else None,
+        ssl_keyfile=settings.api_tls_key_file if tls else None,
     )
-    server = uvicorn.Server(config)
+    if tls:
+        log.info("API serves HTTPS with %s", settings.api_tls_cert_file)
+    elif settings.mode == "production":
+        log.warning("API serves plain HTTP: set AFTERCARE_API_TLS_CERT_FILE and _KEY_FILE, or put a TLS proxy in front")
+    return uvicorn.Server(config)
+
+
+def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = None) -> None:
+    """Serve the API in this thread until Ctrl-C / SIGTERM."""
+    server = api_server(platform)
     if on_started is not None:
 
         def _wait() -> None:
