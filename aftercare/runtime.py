@@ -54,7 +54,10 @@ class Platform:
 def resolve_broker(settings: Settings, *, allow_embedded: bool) -> tuple[BrokerUrl, EmbeddedBroker | None, int]:
     """The broker to use and the MQTT protocol version to speak to it."""
     if settings.mqtt_url:
-        return BrokerUrl.parse(settings.mqtt_url, ca_file=settings.mqtt_ca_file), None, mqtt.MQTTv5
+        url = BrokerUrl.parse(settings.mqtt_url, ca_file=settings.mqtt_ca_file)
+        if not url.tls and settings.mode == "production":
+            log.warning("AFTERCARE_MQTT_URL=%s is not TLS: passwords and data cross the network in clear", url)
+        return url, None, mqtt.MQTTv5
     if not allow_embedded:
         raise SystemExit("AFTERCARE_MQTT_URL is not set (only `aftercare up` starts an embedded broker)")
     port = choose_port(settings.embedded_mqtt_port)

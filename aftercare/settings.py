@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from devices.broker_url import BrokerUrl
+
 Mode = Literal["embedded", "production"]
 
 
@@ -131,6 +133,10 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (webhook bodies are signed)"
                 )
+        if self.mqtt_url:
+            BrokerUrl.parse(self.mqtt_url, ca_file=self.mqtt_ca_file)  # its errors name the setting to fix
+        elif self.mqtt_ca_file is not None:
+            raise ValueError("AFTERCARE_MQTT_CA_FILE is set but AFTERCARE_MQTT_URL is not (an mqtts:// broker)")
         if (self.api_tls_cert_file is None) != (self.api_tls_key_file is None):
             absent = "AFTERCARE_API_TLS_KEY_FILE" if self.api_tls_key_file is None else "AFTERCARE_API_TLS_CERT_FILE"
             raise ValueError(f"{absent} is needed too: the API's certificate and key go together")

@@ -41,8 +41,15 @@ def test_a_missing_ca_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_tls_settings_exist_and_go_in_pairs(tmp_path: Path) -> None:
-    settings = Settings(mqtt_ca_file=tmp_path / "ca.pem", data_dir=tmp_path)
-    assert settings.mqtt_ca_file == tmp_path / "ca.pem"
+    certs = make_dev_certs(tmp_path / "certs")
+    settings = Settings(mqtt_url="mqtts://u:p@mosquitto:8883", mqtt_ca_file=certs.ca_cert, data_dir=tmp_path)
+    assert settings.mqtt_ca_file == certs.ca_cert
+    with pytest.raises(ValidationError, match="use mqtts://"):
+        Settings(mqtt_url="mqtt://u:p@mosquitto:1883", mqtt_ca_file=certs.ca_cert, data_dir=tmp_path)
+    with pytest.raises(ValidationError, match="AFTERCARE_MQTT_URL is not"):
+        Settings(mqtt_ca_file=certs.ca_cert, data_dir=tmp_path)
+    with pytest.raises(ValidationError, match="no such file"):
+        Settings(mqtt_url="mqtts://mosquitto", mqtt_ca_file=tmp_path / "missing.pem", data_dir=tmp_path)
     with pytest.raises(ValidationError, match="AFTERCARE_API_TLS_KEY_FILE"):
         Settings(api_tls_cert_file=tmp_path / "server.pem", data_dir=tmp_path)
     with pytest.raises(ValidationError, match="AFTERCARE_API_TLS_CERT_FILE"):
@@ -82,3 +89,18 @@ def test_renewing_keeps_the_ca_so_devices_need_no_new_ca_file(tmp_path: Path) ->
     x509.load_pem_x509_certificate(second.server_cert.read_bytes()).verify_directly_issued_by(
         x509.load_pem_x509_certificate(ca_before)
     )
+
+
+def test_certs_dev_command_writes_the_four_files(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aftercare.cli import app
+
+    out = tmp_path / "deploy-certs"
+    result = CliRunner().invoke(app, ["certs", "dev", "--out", str(out), "--hosts", "a.example.org,10.9.8.7"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["ca-key.pem", "ca.pem", "server-key.pem", "server.pem"]
+    server = x509.load_pem_x509_certificate((out / "server.pem").read_bytes())
+    san = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "a.example.org" in san.get_values_for_type(x509.DNSName)
+    assert ipaddress.ip_address("10.9.8.7") in san.get_values_for_type(x509.IPAddress)
