@@ -135,6 +135,10 @@ def test_ingestion_over_tls_stores_what_a_device_publishes(
     link = DeviceLink(BrokerUrl.parse(f"mqtts://127.0.0.1:{tls_broker.port}", ca_file=certs.ca_cert), "w0")
     try:
         assert service.source.connected.wait(15), service.source.last_error
+        # sentinels: the broker has ingestion's subscription, and the device's TLS connection is up
+        suback = f"Sending SUBACK to {settings.mqtt_client_id}"
+        wait_until(lambda: suback in tls_broker.log_path.read_text(errors="replace"), 15, what="ingestion's SUBACK")
+        wait_until(link.client.is_connected, 15, what="the device's TLS connection")
         t0 = now_ms() - 60_000
         link.publish(
             "aftercare/v1/wearables/w0/telemetry",
