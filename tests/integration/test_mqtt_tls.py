@@ -7,6 +7,7 @@ server certificate is served after SIGHUP.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -72,16 +73,22 @@ def certs(tmp_path: Path) -> DevCerts:
     return make_dev_certs(tmp_path / "certs")
 
 
-@pytest.fixture
-def tls_broker(certs: DevCerts) -> Iterator[TlsMosquitto]:
+@contextlib.contextmanager
+def started_tls_broker(certs: DevCerts, host: str = "127.0.0.1") -> Iterator[TlsMosquitto]:
     conf_dir = Path(tempfile.mkdtemp(prefix="aftercare-mosquitto-tls-"))
-    broker = TlsMosquitto(conf_dir, certs=certs)
+    broker = TlsMosquitto(conf_dir, host=host, certs=certs)
     try:
         broker.start()
         yield broker
     finally:
         broker.stop()
         shutil.rmtree(conf_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def tls_broker(certs: DevCerts) -> Iterator[TlsMosquitto]:
+    with started_tls_broker(certs) as broker:
+        yield broker
 
 
 def connect_outcome(host: str, port: int, context: ssl.SSLContext | None) -> str:
@@ -190,3 +197,18 @@ def test_a_renewed_server_certificate_is_served_after_sighup(certs: DevCerts, tl
     assert served_serial() == before  # not picked up until told
     tls_broker.reload()
     wait_until(lambda: served_serial() == new_serial, 15, what="the renewed certificate served after SIGHUP")
+
+
+def test_a_broker_reached_by_a_name_its_certificate_lacks_is_refused(certs: DevCerts) -> None:
+    # 127.0.0.2 is loopback too, but not among the certificate's names (localhost, 127.0.0.1, mosquitto, api)
+    with started_tls_broker(certs, host="127.0.0.2") as broker:
+        context = BrokerUrl.parse(f"mqtts://127.0.0.2:{broker.port}", ca_file=certs.ca_cert).tls_context()
+        assert context is not None
+        with (
+            socket.create_connection((broker.host, broker.port), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")  # the same certificate, checked for a name it has
+        outcome = connect_outcome("127.0.0.2", broker.port, context)
+        assert outcome.startswith("SSLCertVerificationError"), outcome
+        assert "IP address mismatch" in outcome
