@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +14,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from devices.broker_url import BrokerUrl
 
 Mode = Literal["embedded", "production"]
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` names this machine only (a plain-text link to it crosses no network)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -134,12 +145,23 @@ class Settings(BaseSettings):
                     "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (webhook bodies are signed)"
                 )
         if self.mqtt_url:
-            BrokerUrl.parse(self.mqtt_url, ca_file=self.mqtt_ca_file)  # its errors name the setting to fix
+            broker = BrokerUrl.parse(self.mqtt_url, ca_file=self.mqtt_ca_file)  # its errors name the setting to fix
+            if self.mode == "production" and not broker.tls and not is_loopback(broker.host):
+                raise ValueError(
+                    f"AFTERCARE_MQTT_URL={broker} is plain text in production: use mqtts://...:8883 "
+                    "(with AFTERCARE_MQTT_CA_FILE), so passwords and health data cross the network encrypted"
+                )
         elif self.mqtt_ca_file is not None:
             raise ValueError("AFTERCARE_MQTT_CA_FILE is set but AFTERCARE_MQTT_URL is not (an mqtts:// broker)")
         if (self.api_tls_cert_file is None) != (self.api_tls_key_file is None):
             absent = "AFTERCARE_API_TLS_KEY_FILE" if self.api_tls_key_file is None else "AFTERCARE_API_TLS_CERT_FILE"
             raise ValueError(f"{absent} is needed too: the API's certificate and key go together")
+        if self.mode == "production" and self.api_tls_cert_file is None and not is_loopback(self.api_host):
+            raise ValueError(
+                f"AFTERCARE_API_HOST={self.api_host} serves plain HTTP beyond this host in production: set "
+                "AFTERCARE_API_TLS_CERT_FILE and AFTERCARE_API_TLS_KEY_FILE (bearer tokens must not cross the "
+                "network in clear), or listen on 127.0.0.1 behind a TLS proxy"
+            )
         if self.mqtt_backoff_min_s > self.mqtt_backoff_max_s:
             raise ValueError("AFTERCARE_MQTT_BACKOFF_MIN_S must not exceed AFTERCARE_MQTT_BACKOFF_MAX_S")
         return self

@@ -104,3 +104,38 @@ def test_certs_dev_command_writes_the_four_files(tmp_path: Path) -> None:
     san = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "a.example.org" in san.get_values_for_type(x509.DNSName)
     assert ipaddress.ip_address("10.9.8.7") in san.get_values_for_type(x509.IPAddress)
+
+
+PRODUCTION = {
+    "mode": "production",
+    "admin_token": "a-production-admin-token-0123456789",
+    "state_url": "postgresql://aftercare:pw@postgres:5432/aftercare",
+}
+
+
+def test_production_refuses_a_plain_text_broker_beyond_loopback(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="mqtts://"):
+        Settings(**PRODUCTION, data_dir=tmp_path, mqtt_url="mqtt://aftercare-ingest:pw@mosquitto:1883")
+    certs = make_dev_certs(tmp_path / "certs")
+    tls = Settings(
+        **PRODUCTION, data_dir=tmp_path, mqtt_url="mqtts://aftercare-ingest:pw@mosquitto", mqtt_ca_file=certs.ca_cert
+    )
+    assert BrokerUrl.parse(str(tls.mqtt_url)).tls
+    # on this host only, nothing crosses a network
+    Settings(**PRODUCTION, data_dir=tmp_path, mqtt_url="mqtt://aftercare-ingest:pw@127.0.0.1:1883")
+
+
+def test_production_refuses_an_api_in_clear_beyond_loopback(tmp_path: Path) -> None:
+    broker = {"mqtt_url": "mqtt://u:p@localhost:1883"}
+    with pytest.raises(ValidationError, match="AFTERCARE_API_TLS_CERT_FILE"):
+        Settings(**PRODUCTION, **broker, data_dir=tmp_path, api_host="0.0.0.0")
+    certs = make_dev_certs(tmp_path / "certs")
+    Settings(
+        **PRODUCTION,
+        **broker,
+        data_dir=tmp_path,
+        api_host="0.0.0.0",
+        api_tls_cert_file=certs.server_cert,
+        api_tls_key_file=certs.server_key,
+    )
+    Settings(**PRODUCTION, **broker, data_dir=tmp_path, api_host="127.0.0.1")  # behind a TLS proxy on this host
