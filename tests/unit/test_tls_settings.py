@@ -6,6 +6,7 @@ import ipaddress
 import ssl
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -106,7 +107,7 @@ def test_certs_dev_command_writes_the_four_files(tmp_path: Path) -> None:
     assert ipaddress.ip_address("10.9.8.7") in san.get_values_for_type(x509.IPAddress)
 
 
-PRODUCTION = {
+PRODUCTION: dict[str, Any] = {
     "mode": "production",
     "admin_token": "a-production-admin-token-0123456789",
     "state_url": "postgresql://aftercare:pw@postgres:5432/aftercare",
@@ -126,7 +127,7 @@ def test_production_refuses_a_plain_text_broker_beyond_loopback(tmp_path: Path) 
 
 
 def test_production_refuses_an_api_in_clear_beyond_loopback(tmp_path: Path) -> None:
-    broker = {"mqtt_url": "mqtt://u:p@localhost:1883"}
+    broker: dict[str, Any] = {"mqtt_url": "mqtt://u:p@localhost:1883"}
     with pytest.raises(ValidationError, match="AFTERCARE_API_TLS_CERT_FILE"):
         Settings(**PRODUCTION, **broker, data_dir=tmp_path, api_host="0.0.0.0")
     certs = make_dev_certs(tmp_path / "certs")
