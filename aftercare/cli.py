@@ -15,6 +15,7 @@ from rich.console import Console
 from aftercare.embedded_broker import PortTaken
 from aftercare.logging_setup import configure
 from aftercare.settings import Settings
+from devices.broker_url import BrokerUrl, BrokerUrlError
 
 app = typer.Typer(
     help="Aftercare: monitoring what happens after an insurance claim is paid.",
@@ -23,6 +24,8 @@ app = typer.Typer(
 )
 simulate_app = typer.Typer(help="Simulated devices and cases publishing the contract.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
+certs_app = typer.Typer(help="Certificates for TLS on every link (MQTT and HTTPS).", no_args_is_help=True)
+app.add_typer(certs_app, name="certs")
 console = Console(stderr=True)
 log = logging.getLogger("aftercare")
 
@@ -77,7 +80,8 @@ def up(
     platform = open_platform(settings)
     platform.broker, platform.broker_url = broker, broker_url
     token, fresh = settings.ensure_admin_token()
-    base = f"http://{settings.api_host}:{settings.api_port}"
+    scheme = "https" if settings.api_tls_cert_file else "http"
+    base = f"{scheme}://{settings.api_host}:{settings.api_port}"
     simulation = None
 
     def started() -> None:
@@ -183,15 +187,25 @@ def migrate() -> None:
     console.print("state store schema is up to date")
 
 
-def _broker_from(url: str | None, settings: Settings) -> str:
+def _broker_from(url: str | None, ca_file: Path | None, settings: Settings) -> BrokerUrl:
     chosen = url or settings.mqtt_url
     if not chosen:
-        console.print("[red]no broker[/]: pass --broker mqtt://host:port or set AFTERCARE_MQTT_URL")
+        console.print("[red]no broker[/]: pass --broker mqtts://host:8883 or set AFTERCARE_MQTT_URL")
         raise typer.Exit(2)
-    return chosen
+    try:
+        return BrokerUrl.parse(chosen, ca_file=ca_file or settings.mqtt_ca_file)
+    except BrokerUrlError as exc:
+        console.print(f"[red]bad broker[/]: {exc}")
+        raise typer.Exit(2) from None
 
 
-BrokerOpt = Annotated[str | None, typer.Option(help="mqtt://host:port (default AFTERCARE_MQTT_URL)")]
+BrokerOpt = Annotated[
+    str | None, typer.Option(help="mqtts://host:8883 or mqtt://host:1883 (default AFTERCARE_MQTT_URL)")
+]
+CaFileOpt = Annotated[
+    Path | None,
+    typer.Option(help="CA certificate that signed the broker's, for mqtts:// (default AFTERCARE_MQTT_CA_FILE)"),
+]
 ApiOpt = Annotated[str, typer.Option(help="API used to register patients, shops, jobs and devices")]
 TokenOpt = Annotated[str | None, typer.Option(help="admin token (default AFTERCARE_ADMIN_TOKEN)")]
 SecondsOpt = Annotated[float, typer.Option(help="stop after this long (0: until Ctrl-C)")]
@@ -199,7 +213,15 @@ SeedOpt = Annotated[int, typer.Option(help="random seed")]
 
 
 def _simulate(
-    *, patients: int, shops: int, broker: str | None, api_url: str, token: str | None, seconds: float, seed: int
+    *,
+    patients: int,
+    shops: int,
+    broker: str | None,
+    ca_file: Path | None,
+    api_url: str,
+    token: str | None,
+    seconds: float,
+    seed: int,
 ) -> None:
     from simulators.fleet import run_fleet
 
@@ -207,7 +229,7 @@ def _simulate(
     run_fleet(
         api_url=api_url,
         admin_token=token or settings.admin_token or _read_token(settings),
-        broker=_broker_from(broker, settings),
+        broker=_broker_from(broker, ca_file, settings),
         patients=patients,
         shops=shops,
         seconds=seconds,
@@ -220,26 +242,46 @@ def _simulate(
 def simulate_wearables(
     count: Annotated[int, typer.Option(help="number of wearables")] = 4,
     broker: BrokerOpt = None,
+    ca_file: CaFileOpt = None,
     api_url: ApiOpt = "http://127.0.0.1:8000",
     token: TokenOpt = None,
     seconds: SecondsOpt = 0.0,
     seed: SeedOpt = 1,
 ) -> None:
     """Simulated wearables with known ground truth, registered through the API, publishing telemetry."""
-    _simulate(patients=count, shops=0, broker=broker, api_url=api_url, token=token, seconds=seconds, seed=seed)
+    _simulate(
+        patients=count,
+        shops=0,
+        broker=broker,
+        ca_file=ca_file,
+        api_url=api_url,
+        token=token,
+        seconds=seconds,
+        seed=seed,
+    )
 
 
 @simulate_app.command("shops")
 def simulate_shops(
     count: Annotated[int, typer.Option(help="number of shops")] = 3,
     broker: BrokerOpt = None,
+    ca_file: CaFileOpt = None,
     api_url: ApiOpt = "http://127.0.0.1:8000",
     token: TokenOpt = None,
     seconds: SecondsOpt = 0.0,
     seed: SeedOpt = 1,
 ) -> None:
     """Simulated shop gateways running repair jobs through their stages with photos."""
-    _simulate(patients=0, shops=count, broker=broker, api_url=api_url, token=token, seconds=seconds, seed=seed)
+    _simulate(
+        patients=0,
+        shops=count,
+        broker=broker,
+        ca_file=ca_file,
+        api_url=api_url,
+        token=token,
+        seconds=seconds,
+        seed=seed,
+    )
 
 
 @simulate_app.command("cases")
@@ -256,6 +298,29 @@ def simulate_cases(
     run_cases(
         api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings), count=count, seed=seed
     )
+
+
+@certs_app.command("dev")
+def certs_dev(
+    out: Annotated[Path, typer.Option(help="folder for ca.pem, ca-key.pem, server.pem, server-key.pem")] = Path(
+        "deploy/certs"
+    ),
+    hosts: Annotated[
+        list[str] | None,
+        typer.Option(help="more host names or IP addresses the server certificate covers (repeat, or comma-separate)"),
+    ] = None,
+) -> None:
+    """A local CA and a server certificate for localhost, 127.0.0.1, mosquitto, api and --hosts (keys 0600).
+
+    Run again to renew the server certificate: the CA in --out is kept, so clients keep their CA file.
+    """
+    from aftercare.certs import make_dev_certs
+
+    extra = [h for given in hosts or [] for h in given.split(",")]
+    certs = make_dev_certs(out, extra)
+    console.print(f"CA (give this file to devices and services): {certs.ca_cert}")
+    console.print(f"server certificate: {certs.server_cert}  key (0600): {certs.server_key}")
+    console.print(f"CA key (0600, keep it off servers that do not issue certificates): {certs.ca_key}")
 
 
 def _read_token(settings: Settings) -> str:

@@ -55,7 +55,10 @@ class Platform:
 def resolve_broker(settings: Settings, *, allow_embedded: bool) -> tuple[BrokerUrl, EmbeddedBroker | None, int]:
     """The broker to use and the MQTT protocol version to speak to it."""
     if settings.mqtt_url:
-        return BrokerUrl.parse(settings.mqtt_url), None, mqtt.MQTTv5
+        url = BrokerUrl.parse(settings.mqtt_url, ca_file=settings.mqtt_ca_file)
+        if not url.tls and settings.mode == "production":
+            log.warning("AFTERCARE_MQTT_URL=%s is not TLS: passwords and data cross the network in clear", url)
+        return url, None, mqtt.MQTTv5
     if not allow_embedded:
         raise SystemExit("AFTERCARE_MQTT_URL is not set (only `aftercare up` starts an embedded broker)")
     port = choose_port(settings.embedded_mqtt_port)
@@ -141,22 +144,35 @@ def broker_files_hook(settings: Settings, stores: Stores) -> Callable[[], None] 
     return rewrite
 
 
-def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = None) -> None:
-    """Serve the API in this thread until Ctrl-C / SIGTERM."""
+def api_server(platform: Platform) -> uvicorn.Server:
+    """The API's uvicorn server: HTTPS when AFTERCARE_API_TLS_CERT_FILE and _KEY_FILE are set, else plain HTTP."""
+    settings = platform.settings
     app = create_app(
         make_app_context(platform),
-        max_request_bytes=platform.settings.max_request_bytes,
-        max_upload_bytes=platform.settings.max_upload_bytes,
+        max_request_bytes=settings.max_request_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
     )
+    tls = settings.api_tls_cert_file is not None and settings.api_tls_key_file is not None
     config = uvicorn.Config(
         app,
-        host=platform.settings.api_host,
-        port=platform.settings.api_port,
+        host=settings.api_host,
+        port=settings.api_port,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=3,
+        ssl_certfile=settings.api_tls_cert_file if tls else None,
+        ssl_keyfile=settings.api_tls_key_file if tls else None,
     )
-    server = uvicorn.Server(config)
+    if tls:
+        log.info("API serves HTTPS with %s", settings.api_tls_cert_file)
+    elif settings.mode == "production":
+        log.warning("API serves plain HTTP: set AFTERCARE_API_TLS_CERT_FILE and _KEY_FILE, or put a TLS proxy in front")
+    return uvicorn.Server(config)
+
+
+def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = None) -> None:
+    """Serve the API in this thread until Ctrl-C / SIGTERM."""
+    server = api_server(platform)
     if on_started is not None:
 
         def _wait() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -10,11 +11,22 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from devices.broker_url import BrokerUrl
 from store.private_files import private_data_dir, write_private
 
 Mode = Literal["embedded", "production"]
 #: the shortest spot-check secret production accepts
 MIN_SPOT_CHECK_SEED_BYTES = 32
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` names this machine only (a plain-text link to it crosses no network)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -119,9 +131,27 @@ class Settings(BaseSettings):
     mqtt_ingest_password: str | None = Field(None, description="broker password of the aftercare-ingest user")
     mqtt_monitor_password: str | None = Field(None, description="broker password of the aftercare-monitor user")
 
+    # TLS on every link (issue 15): mqtts:// broker URLs are verified against this CA; the API serves HTTPS
+    # when given a certificate and its key (both or neither).
+    mqtt_ca_file: Path | None = Field(
+        None, description="CA certificate (PEM) that signed the broker's; with mqtts:// URLs (unset: system CAs)"
+    )
+    api_tls_cert_file: Path | None = Field(None, description="the API's certificate chain (PEM): serve HTTPS")
+    api_tls_key_file: Path | None = Field(None, description="the private key of AFTERCARE_API_TLS_CERT_FILE (PEM)")
+
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
-    @field_validator("mqtt_url", "timeseries_url", "state_url", "webhook_url", "spot_check_seed", mode="before")
+    @field_validator(
+        "mqtt_url",
+        "timeseries_url",
+        "state_url",
+        "webhook_url",
+        "spot_check_seed",
+        "mqtt_ca_file",
+        "api_tls_cert_file",
+        "api_tls_key_file",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -153,6 +183,24 @@ class Settings(BaseSettings):
                 )
         if self.max_upload_bytes <= self.max_photo_bytes:
             raise ValueError("AFTERCARE_MAX_UPLOAD_BYTES must exceed AFTERCARE_MAX_PHOTO_BYTES (multipart framing)")
+        if self.mqtt_url:
+            broker = BrokerUrl.parse(self.mqtt_url, ca_file=self.mqtt_ca_file)  # its errors name the setting to fix
+            if self.mode == "production" and not broker.tls and not is_loopback(broker.host):
+                raise ValueError(
+                    f"AFTERCARE_MQTT_URL={broker} is plain text in production: use mqtts://...:8883 "
+                    "(with AFTERCARE_MQTT_CA_FILE), so passwords and health data cross the network encrypted"
+                )
+        elif self.mqtt_ca_file is not None:
+            raise ValueError("AFTERCARE_MQTT_CA_FILE is set but AFTERCARE_MQTT_URL is not (an mqtts:// broker)")
+        if (self.api_tls_cert_file is None) != (self.api_tls_key_file is None):
+            absent = "AFTERCARE_API_TLS_KEY_FILE" if self.api_tls_key_file is None else "AFTERCARE_API_TLS_CERT_FILE"
+            raise ValueError(f"{absent} is needed too: the API's certificate and key go together")
+        if self.mode == "production" and self.api_tls_cert_file is None and not is_loopback(self.api_host):
+            raise ValueError(
+                f"AFTERCARE_API_HOST={self.api_host} serves plain HTTP beyond this host in production: set "
+                "AFTERCARE_API_TLS_CERT_FILE and AFTERCARE_API_TLS_KEY_FILE (bearer tokens must not cross the "
+                "network in clear), or listen on 127.0.0.1 behind a TLS proxy"
+            )
         if self.mqtt_backoff_min_s > self.mqtt_backoff_max_s:
             raise ValueError("AFTERCARE_MQTT_BACKOFF_MIN_S must not exceed AFTERCARE_MQTT_BACKOFF_MAX_S")
         return self

@@ -88,8 +88,9 @@ class MqttSource:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, **kwargs)
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
-        if self.broker.tls:
-            client.tls_set()
+        context = self.broker.tls_context()
+        if context is not None:
+            client.tls_set_context(context)  # verifies the broker's certificate and host name
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message

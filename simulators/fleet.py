@@ -154,7 +154,15 @@ class Fleet:
 
 
 def run_fleet(
-    *, api_url: str, admin_token: str, broker: str, patients: int, shops: int, seconds: float, seed: int, data_dir: Path
+    *,
+    api_url: str,
+    admin_token: str,
+    broker: BrokerUrl | str,
+    patients: int,
+    shops: int,
+    seconds: float,
+    seed: int,
+    data_dir: Path,
 ) -> None:
     fleet = Fleet(
         api_url=api_url,

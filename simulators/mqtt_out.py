@@ -21,6 +21,9 @@ class DeviceLink:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"dev-{device_id}", protocol=mqtt.MQTTv311)
         if password is not None:
             self.client.username_pw_set(device_id, password)
+        context = broker.tls_context()
+        if context is not None:
+            self.client.tls_set_context(context)
         status_topic = f"aftercare/v1/devices/{device_id}/status"
         self.client.will_set(status_topic, json.dumps({"online": False}), qos=1, retain=True)
         self.client.max_inflight_messages_set(200)

@@ -243,6 +243,60 @@ def test_production_mode_everywhere(services: dict[str, dict[str, Any]]) -> None
         assert urlsplit(interpolated(env["AFTERCARE_MQTT_URL"])).hostname == "mosquitto"
 
 
+def cert_dir_of(service: dict[str, Any]) -> Path:
+    """Where ``./deploy/certs`` (made by `aftercare certs dev` or holding real certificates) is mounted, read-only."""
+    for volume in service.get("volumes", []):
+        source, target, *options = volume.split(":")
+        if source == "./deploy/certs":
+            assert options == ["ro"], f"the certificates are mounted read-only: {volume}"
+            return Path(target)
+    raise AssertionError(f"./deploy/certs is not mounted: {service.get('volumes')}")
+
+
+def test_every_mqtt_client_speaks_tls_to_the_broker(services: dict[str, dict[str, Any]]) -> None:
+    for name in AFTERCARE_SERVICES:
+        env = env_of(services[name])
+        url = urlsplit(interpolated(env["AFTERCARE_MQTT_URL"]))
+        assert (url.scheme, url.port) == ("mqtts", 8883), f"{name}: {env['AFTERCARE_MQTT_URL']}"
+        assert Path(env["AFTERCARE_MQTT_CA_FILE"]) == cert_dir_of(services[name]) / "ca.pem", name
+
+
+def test_the_api_serves_https(services: dict[str, dict[str, Any]]) -> None:
+    env = env_of(services["api"])
+    certs = cert_dir_of(services["api"])
+    assert Path(env["AFTERCARE_API_TLS_CERT_FILE"]) == certs / "server.pem"
+    assert Path(env["AFTERCARE_API_TLS_KEY_FILE"]) == certs / "server-key.pem"
+    assert env["AFTERCARE_API_PORT"] == "8443"
+
+
+def published_ports(service: dict[str, Any]) -> list[tuple[str | None, str, str]]:
+    """(host address or None for every interface, host port, container port) of each ``ports`` entry."""
+    found = []
+    for entry in service.get("ports", []):
+        assert isinstance(entry, str), f"use the short syntax for ports: {entry!r}"
+        parts = entry.split(":")
+        address = parts[0] if len(parts) == 3 else None
+        found.append((address, parts[-2], parts[-1].split("/")[0]))
+    return found
+
+
+# Reachable from other machines: only these, and each speaks TLS (mosquitto.conf's listener, the API's certificate).
+TLS_PORTS = {("mosquitto", "8883"), ("api", "8443")}
+
+
+def test_only_tls_ports_are_published_beyond_loopback(services: dict[str, dict[str, Any]]) -> None:
+    outside = set()
+    for name, service in services.items():
+        for address, host_port, container_port in published_ports(service):
+            if address == "127.0.0.1":
+                continue  # this host only (operators' tools), like InfluxDB
+            assert (name, container_port) in TLS_PORTS, f"{name} publishes {host_port} in clear beyond loopback"
+            assert host_port == container_port, name
+            outside.add((name, container_port))
+    assert outside == TLS_PORTS
+    assert "expose" not in services["mosquitto"], "no other broker port either"
+
+
 def test_ingest_scales_out_with_a_shared_subscription(services: dict[str, dict[str, Any]]) -> None:
     ids = set()
     for name in INGESTS:
@@ -265,7 +319,12 @@ def test_healthchecks(services: dict[str, dict[str, Any]]) -> None:
     assert test_of("influxdb").startswith("influx ping")
     assert "mosquitto_sub" in test_of("mosquitto")
     assert "aftercare-monitor" in test_of("mosquitto")
-    assert "http://127.0.0.1:8000/healthz" in test_of("api")
+    # over TLS, verifying the certificate: healthy also means the certificate and key are loaded
+    broker_certs = cert_dir_of(services["mosquitto"])
+    assert f"--cafile {broker_certs / 'ca.pem'}" in test_of("mosquitto")
+    assert "-p 8883" in test_of("mosquitto")
+    assert "https://localhost:8443/healthz" in test_of("api")
+    assert str(cert_dir_of(services["api"]) / "ca.pem") in test_of("api")
 
 
 def test_depends_on_waits_for_health(services: dict[str, dict[str, Any]]) -> None:
@@ -312,7 +371,12 @@ def test_broker_files_are_shared_between_the_api_and_mosquitto(services: dict[st
     broker_dir = dict(v.split(":")[:2] for v in services["mosquitto"]["volumes"])["broker-auth"]
     assert options["allow_anonymous"] == "false"
     assert options["persistence"] == "true"
-    assert options["listener"] == "1883"
+    assert options["listener"] == "8883"  # the one listener, TLS only
+    certs = cert_dir_of(services["mosquitto"])
+    assert Path(options["cafile"]) == certs / "ca.pem"
+    assert Path(options["certfile"]) == certs / "server.pem"
+    assert Path(options["keyfile"]) == certs / "server-key.pem"
+    assert options["tls_version"] == "tlsv1.2"  # the oldest accepted
     for writer in ("broker-init", "api"):
         app_dir = dict(v.split(":")[:2] for v in services[writer]["volumes"])["broker-auth"]
         env = env_of(services[writer])

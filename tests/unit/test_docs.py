@@ -72,3 +72,12 @@ def test_every_contract_topic_has_a_mosquitto_pub_example() -> None:
     commands = (DOCS / "device-contract.md").read_text().replace("\\\n", " ").splitlines()
     for leaf in ("telemetry", "beacon", "photo", "status"):
         assert any("mosquitto_pub" in line and f"/{leaf} " in line for line in commands), leaf
+
+
+def test_every_mosquitto_pub_example_speaks_tls() -> None:
+    commands = (DOCS / "device-contract.md").read_text().replace("\\\n", " ").splitlines()
+    examples = [line for line in commands if line.startswith("mosquitto_pub")]
+    assert examples
+    for line in examples:
+        assert " -p 8883 " in line, line
+        assert " --cafile ca.pem " in line, line
