@@ -181,6 +181,9 @@ class EventHub:
     async def _join(self, state: StateStore, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (a test's server): nothing of the old one survives
+            for old in self._subs:
+                old.ended = True
+            self._subs.clear()
             self._loop, self._lock, self._task = loop, asyncio.Lock(), None
         assert self._lock is not None
         async with self._lock:
