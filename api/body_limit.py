@@ -75,7 +75,12 @@ class BodyLimit:
         upload = next((u for u in self.uploads if u.method == scope["method"] and u.path.fullmatch(path)), None)
         limit = upload.max_bytes if upload is not None else self.max_bytes
         if path.startswith(self.protected_prefix):
-            refusal = await self._refuse_token(headers, check=upload is not None)
+            try:
+                refusal = await self._refuse_token(headers, check=upload is not None)
+            except Exception:  # the token could not be checked (the state store is down): never a 500
+                log.warning("could not check the token of %s %s", scope["method"], path, exc_info=True)
+                await _answer(send, 503, "state store unavailable, retry later", {"Retry-After": "5"})
+                return
             if refusal is not None:
                 log.info("refused %s %s before its body: %s", scope["method"], path, refusal)
                 await _answer(send, 401, refusal, {"WWW-Authenticate": "Bearer"})

@@ -143,11 +143,14 @@ class EventHub:
                     yield chunk
             checked = sent = time.monotonic()
             while True:
+                # asleep until an event, the next token check or the next keep-alive: an idle stream costs nothing
+                wait = max(0.0, min(checked + self.recheck_s, sent + self.keepalive_s) - time.monotonic())
                 try:
-                    row: EventRow | bool | None = await asyncio.wait_for(sub.queue.get(), timeout=1.0)
+                    row: EventRow | bool | None = await asyncio.wait_for(sub.queue.get(), timeout=wait)
                 except TimeoutError:
                     row = False
-                if row is None or await is_disconnected():
+                # (the server cancels a stream whose client left; is_disconnected is the backstop for one that doesn't)
+                if row is None or (row is False and await is_disconnected()):
                     return
                 now = time.monotonic()
                 if isinstance(row, EventRow) and row.id > last:
@@ -178,6 +181,9 @@ class EventHub:
     async def _join(self, state: StateStore, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (a test's server): nothing of the old one survives
+            for old in self._subs:
+                old.ended = True
+            self._subs.clear()
             self._loop, self._lock, self._task = loop, asyncio.Lock(), None
         assert self._lock is not None
         async with self._lock:

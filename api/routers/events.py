@@ -7,6 +7,7 @@ expires (re-checked every `hub.recheck_s`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Annotated
@@ -24,6 +25,7 @@ from api.events import TooManyStreams
 from store.state.engine import StateStore
 from store.state.schema import EventRow, Patient, RepairJob
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 
 
@@ -86,7 +88,11 @@ async def events(
         ) from None
 
     async def still_valid() -> bool:
-        return await asyncio.to_thread(token_refusal, ctx, token) is None
+        try:
+            return await asyncio.to_thread(token_refusal, ctx, token) is None
+        except Exception:  # the store is down: end the stream; the client reconnects (and is checked) later
+            log.warning("could not re-check the token of an event stream; closing it", exc_info=True)
+            return False
 
     stream = ctx.hub.stream(ctx.stores.state, sub, after, request.is_disconnected, still_valid)
     return StreamingResponse(

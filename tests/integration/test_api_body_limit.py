@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from aftercare.settings import Settings
@@ -171,3 +172,33 @@ def test_bodies_within_the_limits_still_work(base: str, stores: Stores) -> None:
         # larger than the general limit, yet within the upload route's own
         assert len(PNG) + 100 * 1024 > LIMIT
     assert len(_photo_files(stores)) == 1
+
+
+def test_upload_token_check_with_the_state_store_down_is_503_not_500(tmp_path: Path, pg_url: str) -> None:
+    """The middleware's token check reads the store before any route does: its failure is a clear 503."""
+    opened = open_stores(Settings(data_dir=tmp_path, state_url=pg_url))
+    try:
+        with running(create_app(AppContext(stores=opened, admin_token=ADMIN))) as url:
+            name = pg_url.rsplit("/", 1)[1]
+            with psycopg.connect(pg_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            boundary = uuid.uuid4().hex
+            request = RawRequest(
+                url,
+                "POST",
+                "/api/v1/repair-jobs/J0-0/photos",
+                {
+                    "Authorization": "Bearer act_some_token",
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                    "Transfer-Encoding": "chunked",
+                },
+            )
+            try:
+                answer = request.answer()
+            finally:
+                request.close()
+    finally:
+        opened.close()
+    assert answer.status == 503
+    assert answer.json() == {"detail": "state store unavailable, retry later"}
+    assert answer.headers.get("retry-after") == "5"
