@@ -43,6 +43,12 @@ def load_settings() -> Settings:
     return settings
 
 
+def _private_by_default() -> None:
+    """Whatever a serving process creates without a mode of its own is private (0600 files, 0700 folders):
+    a second guard beside the modes the stores give the files they create (store.private_files)."""
+    os.umask(0o077)
+
+
 def _sigterm_as_interrupt() -> None:
     def handler(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
@@ -62,6 +68,7 @@ def up(
 
     settings = load_settings()
     _sigterm_as_interrupt()
+    _private_by_default()
     try:
         broker_url, broker, protocol = resolve_broker(settings, allow_embedded=True)
     except PortTaken as exc:
@@ -130,6 +137,7 @@ def ingest() -> None:
 
     settings = load_settings()
     _sigterm_as_interrupt()
+    _private_by_default()
     broker_url, _, protocol = resolve_broker(settings, allow_embedded=False)
     platform = open_platform(settings)
     platform.broker_url = broker_url
@@ -150,6 +158,7 @@ def monitor() -> None:
 
     settings = load_settings()
     _sigterm_as_interrupt()
+    _private_by_default()
     platform = open_platform(settings)
     start_monitors(platform)
     try:
@@ -167,6 +176,7 @@ def api() -> None:
 
     settings = load_settings()
     _sigterm_as_interrupt()
+    _private_by_default()
     platform = open_platform(settings)
     try:
         serve_api(platform)

@@ -115,7 +115,7 @@ class Settings(BaseSettings):
         "with new data (at most this far behind it)",
     )
     spot_check_rate: float = Field(0.1, ge=0, le=1, description="base share of checkpoints sampled for inspection")
-    # security hardening (issue 15, findings 3 and 10): the spot-check draw is keyed by a secret of its own
+    # security hardening (issue 15, finding 3): the spot-check draw is keyed by a secret of its own
     spot_check_seed: str | None = Field(
         None,
         min_length=1,

@@ -31,6 +31,7 @@ def vocabulary(lang: str) -> dict[str, Any]:
                 "late": k.late,
                 "fraud": k.fraud,
                 "safety": k.safety,
+                "closed_by": sorted(k.closed_by) if k.closed_by is not None else None,
             }
             for k in ALERT_KINDS.values()
         },

@@ -43,8 +43,12 @@ def private_data_dir(path: Path) -> Path:
     private_dir(path)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        log.warning("data folder %s was %s; narrowing it to 0700", path, oct(mode))
-        path.chmod(DIR_MODE)
+        try:
+            path.chmod(DIR_MODE)
+        except PermissionError:  # not ours (a volume owned by another user): say so, the files stay 0600
+            log.warning("data folder %s is %s and not ours to narrow; make it 0700", path, oct(mode))
+        else:
+            log.warning("data folder %s was %s; narrowed it to 0700", path, oct(mode))
     return path
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import CallerDep
 from api.errors import ERROR_RESPONSES
@@ -21,6 +21,10 @@ class AlertKindPublic(BaseModel):
     late: bool
     fraud: bool
     safety: bool
+    closed_by: list[str] | None = Field(
+        None,
+        description="the roles that may resolve or shelve an alert of this kind; null: any role that may act on it",
+    )
 
 
 class VocabularyPublic(BaseModel):
@@ -39,5 +43,5 @@ def get_vocabulary(
     lang: Annotated[Literal["en", "zh"], Query(description="the language of the names")] = "en",
 ) -> VocabularyPublic:
     """Repair and recovery stage names, service-plan item names and alert kinds (label, severity, subject
-    type and the late / fraud / safety flags), for any authenticated caller."""
+    type, the late / fraud / safety flags and who closes them), for any authenticated caller."""
     return VocabularyPublic.model_validate(vocabulary(lang))

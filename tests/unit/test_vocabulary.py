@@ -59,6 +59,8 @@ def test_alert_kinds_come_with_their_flags(client: TestClient) -> None:
     assert kinds["photo_reuse"]["fraud"]
     assert kinds["photo_reuse"]["severity"] == "critical"
     assert kinds["fall"]["safety"]
+    assert kinds["photo_reuse"]["closed_by"] == ["admin", "claims_handler"]
+    assert kinds["stall"]["closed_by"] is None
     assert kinds["fall"]["subject_type"] == "patient"
     assert not kinds["not_worn"]["safety"]
     assert kinds["subrogation_deadline"]["subject_type"] == "case"
@@ -66,7 +68,8 @@ def test_alert_kinds_come_with_their_flags(client: TestClient) -> None:
 
 def test_any_role_may_read_it_and_no_token_may_not(client: TestClient) -> None:
     auth = {"Authorization": f"Bearer {ADMIN}"}
-    r = client.post("/api/v1/tokens", json={"role": "claimant", "case_id": "K-none"}, headers=auth)
+    # a claimant token needs an existing case (issue 15, finding 7); a manager token names no stored resource
+    r = client.post("/api/v1/tokens", json={"role": "rehab_manager", "manager_id": "M-any"}, headers=auth)
     assert r.status_code in (200, 201), r.text
     assert _get(client, r.json()["token"], lang="zh")["lang"] == "zh"
     assert client.get("/api/v1/vocabulary").status_code == 401
