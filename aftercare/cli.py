@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import ssl
 from pathlib import Path
 from typing import Annotated
 
@@ -214,8 +215,25 @@ BrokerOpt = Annotated[
 ]
 CaFileOpt = Annotated[
     Path | None,
-    typer.Option(help="CA certificate that signed the broker's, for mqtts:// (default AFTERCARE_MQTT_CA_FILE)"),
+    typer.Option(
+        help="CA certificate that signed the broker's (mqtts://) and the API's (https://) certificates "
+        "(default AFTERCARE_MQTT_CA_FILE; unset: the system's CAs)"
+    ),
 ]
+
+
+def _api_verify(ca_file: Path | None, settings: Settings) -> ssl.SSLContext | bool:
+    """How the simulators check an https API: against the given CA (`aftercare certs dev`), else the system's."""
+    chosen = ca_file or settings.mqtt_ca_file
+    if chosen is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(chosen))
+    except (OSError, ssl.SSLError) as exc:
+        console.print(f"[red]bad CA file[/] {chosen}: {exc}")
+        raise typer.Exit(2) from None
+
+
 ApiOpt = Annotated[str, typer.Option(help="API used to register patients, shops, jobs and devices")]
 TokenOpt = Annotated[str | None, typer.Option(help="admin token (default AFTERCARE_ADMIN_TOKEN)")]
 SecondsOpt = Annotated[float, typer.Option(help="stop after this long (0: until Ctrl-C)")]
@@ -245,6 +263,7 @@ def _simulate(
         seconds=seconds,
         seed=seed,
         data_dir=settings.data_dir,
+        api_verify=_api_verify(ca_file, settings),
     )
 
 
@@ -300,13 +319,18 @@ def simulate_cases(
     api_url: Annotated[str, typer.Option(help="API of the platform")] = "http://127.0.0.1:8000",
     token: Annotated[str | None, typer.Option(help="admin token (default AFTERCARE_ADMIN_TOKEN)")] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    ca_file: CaFileOpt = None,
 ) -> None:
     """Post-claim cases of all three lines opened and driven to closure through the API."""
     from simulators.cases import run_cases
 
     settings = load_settings()
     run_cases(
-        api_url=api_url, admin_token=token or settings.admin_token or _read_token(settings), count=count, seed=seed
+        api_url=api_url,
+        admin_token=token or settings.admin_token or _read_token(settings),
+        count=count,
+        seed=seed,
+        verify=_api_verify(ca_file, settings),
     )
 
 

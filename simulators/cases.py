@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -102,9 +103,20 @@ class CaseRun:
 class CaseDriver:
     """One API session driving cases as staff (admin token) and as each claimant (their own token)."""
 
-    def __init__(self, api_url: str, admin_token: str, rng: random.Random, run_id: str) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        admin_token: str,
+        rng: random.Random,
+        run_id: str,
+        *,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         self.http = httpx.Client(
-            base_url=api_url.rstrip("/") + "/api/v1", timeout=30, headers={"Authorization": f"Bearer {admin_token}"}
+            base_url=api_url.rstrip("/") + "/api/v1",
+            timeout=30,
+            headers={"Authorization": f"Bearer {admin_token}"},
+            verify=verify,
         )
         self.rng = rng
         self.run_id = run_id
@@ -359,12 +371,12 @@ class CaseDriver:
             self.call("POST", f"{base}/events", step)
 
 
-def run_cases(*, api_url: str, admin_token: str, count: int, seed: int) -> None:
+def run_cases(*, api_url: str, admin_token: str, count: int, seed: int, verify: ssl.SSLContext | bool = True) -> None:
     """Open `count` cases (motor, health and property in turn) and drive each to closure, showing progress."""
     rng = random.Random(seed)
     run_id = uuid.uuid4().hex[:6]  # ids differ between runs, so a run never collides with an earlier one
     console = Console(stderr=True)
-    driver = CaseDriver(api_url, admin_token, rng, run_id)
+    driver = CaseDriver(api_url, admin_token, rng, run_id, verify=verify)
     runs: list[CaseRun] = []
     stages = ("opened", "plan", "services", "recovery", "feedback")
     try:

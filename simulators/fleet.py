@@ -6,6 +6,7 @@ Used by `aftercare up --simulate` (in-process) and by `aftercare simulate wearab
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -45,10 +46,12 @@ class Fleet:
         stage_seconds: float = 20.0,
         history_days: int = 7,
         history_patients: int = 1,
+        api_verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.api_url = api_url
         self.admin_token = admin_token
         self.broker = broker if isinstance(broker, BrokerUrl) else BrokerUrl.parse(broker)
+        self.api_verify = api_verify  # how an https API's certificate is checked
         self.n_patients = patients
         self.n_shops = shops
         self.data_dir = data_dir
@@ -65,7 +68,7 @@ class Fleet:
         self.error: str | None = None
 
     def setup(self) -> None:
-        registrar = Registrar(self.api_url, self.admin_token)
+        registrar = Registrar(self.api_url, self.admin_token, verify=self.api_verify)
         try:
             reg = registrar.register(patients=self.n_patients, shops=self.n_shops)
             jobs_required = {
@@ -163,6 +166,7 @@ def run_fleet(
     seconds: float,
     seed: int,
     data_dir: Path,
+    api_verify: ssl.SSLContext | bool = True,
 ) -> None:
     fleet = Fleet(
         api_url=api_url,
@@ -172,6 +176,7 @@ def run_fleet(
         shops=shops,
         data_dir=data_dir,
         seed=seed,
+        api_verify=api_verify,
     )
     fleet.setup()
     threading.Thread(target=fleet.backfill, name="simulator-history", daemon=True).start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,11 @@ class Registered:
 
 
 class Registrar:
-    def __init__(self, api_url: str, admin_token: str) -> None:
-        self.http = httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=30)
+    def __init__(self, api_url: str, admin_token: str, *, verify: ssl.SSLContext | bool = True) -> None:
+        """``verify``: how an https API's certificate is checked (a context trusting its CA; True: the system's)."""
+        self.http = httpx.Client(
+            base_url=api_url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=30, verify=verify
+        )
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
         answer = self.http.post(f"/api/v1{path}", json=body)

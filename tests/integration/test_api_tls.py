@@ -71,3 +71,12 @@ def test_a_client_trusting_another_ca_refuses_the_api(https_api: int, tmp_path: 
     verify = ssl.create_default_context(cafile=str(other.ca_cert))
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         httpx.get(f"https://localhost:{https_api}/healthz", verify=verify, timeout=10)
+
+
+def test_the_simulators_register_devices_through_the_https_api(https_api: int, certs: DevCerts) -> None:
+    from simulators.registration import Registrar
+
+    verify = ssl.create_default_context(cafile=str(certs.ca_cert))
+    registered = Registrar(f"https://localhost:{https_api}", ADMIN, verify=verify).register(patients=1, shops=0)
+    assert len(registered.patients) == 1
+    assert list(registered.wearables.values()) == registered.patients
