@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from aftercare.broker_cli import broker_app
 from aftercare.embedded_broker import PortTaken
 from aftercare.logging_setup import configure
 from aftercare.settings import Settings
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 simulate_app = typer.Typer(help="Simulated devices and cases publishing the contract.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(broker_app, name="broker")
 console = Console(stderr=True)
 log = logging.getLogger("aftercare")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from devices.topics import TOPIC_PREFIX, DeviceKind, MessageKind, topic_for
 from store.dynsec_client import Command, DynsecClient, DynsecError
@@ -84,6 +84,14 @@ def device_topics(device_id: str, kind: DeviceKind) -> list[str]:
 def device_acls(device_id: str, kind: DeviceKind) -> list[dict[str, Any]]:
     """Publish its own topics; nothing else."""
     return [{"acltype": "publishClientSend", "topic": t, "allow": True} for t in device_topics(device_id, kind)]
+
+
+class DeviceAccounts(Protocol):
+    """What the API needs to give a device its broker account and take it away (injected by the wiring)."""
+
+    def register_device(self, device_id: str, kind: DeviceKind, password: str) -> None: ...
+
+    def remove_device(self, device_id: str) -> None: ...
 
 
 @dataclass

@@ -60,6 +60,7 @@ class DynsecClient:
         username: str,
         password: str,
         timeout_s: float = 5.0,
+        tls: bool = False,
         client_id_prefix: str = "aftercare-dynsec",
     ) -> None:
         self._host, self._port = host, port
@@ -70,6 +71,8 @@ class DynsecClient:
             protocol=mqtt.MQTTv5,
         )
         self._client.username_pw_set(username, password)
+        if tls:
+            self._client.tls_set()  # the system's CAs, as ingestion does
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
@@ -160,7 +163,9 @@ class DynsecClient:
         self._ensure_connected()
         batch = uuid.uuid4().hex
         keys = [f"{batch}:{i}" for i in range(len(commands))]
-        payload = {"commands": [{**command, "correlationData": key} for command, key in zip(commands, keys, strict=True)]}
+        payload = {
+            "commands": [{**command, "correlationData": key} for command, key in zip(commands, keys, strict=True)]
+        }
         with self._answered:
             for key in keys:
                 self._pending[key] = None

@@ -19,10 +19,13 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from devices.credentials import mosquitto_hash
 from devices.topics import DEVICE_ID_RE, DeviceKind
@@ -36,6 +39,7 @@ from store.broker_accounts import (
     device_acls,
     device_role,
 )
+from store.state.schema import Device
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,19 @@ class DeviceAccount:
     device_id: str
     kind: str
     password_hash: str  # Mosquitto's $7$ format
+
+
+def registered_accounts(session: Session) -> Iterator[DeviceAccount]:
+    """Every registered device that has MQTT credentials, in id order."""
+    rows = session.execute(
+        select(Device.device_id, Device.kind, Device.password_hash)
+        .where(Device.password_hash.is_not(None))
+        .order_by(Device.device_id)
+        .execution_options(yield_per=1000)
+    )
+    for device_id, kind, password_hash in rows:
+        if password_hash:
+            yield DeviceAccount(device_id, kind, password_hash)
 
 
 def hash_fields(encoded: str) -> dict[str, Any]:
