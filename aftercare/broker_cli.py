@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -18,12 +19,16 @@ broker_app = typer.Typer(
     help="Broker accounts of devices and services (Mosquitto's dynamic security plugin).", no_args_is_help=True
 )
 console = Console(stderr=True)
+_settings_loader: list[Callable[[], Settings]] = [Settings]
+
+
+def use_settings_loader(loader: Callable[[], Settings]) -> None:
+    """How the commands read the settings (the main command line's, with its error messages)."""
+    _settings_loader[0] = loader
 
 
 def _load() -> Settings:
-    from aftercare.cli import load_settings
-
-    return load_settings()
+    return _settings_loader[0]()
 
 
 def _service_passwords(settings: Settings) -> dict[str, str]:

@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from aftercare.broker_cli import broker_app
+from aftercare.broker_cli import broker_app, use_settings_loader
 from aftercare.embedded_broker import PortTaken
 from aftercare.logging_setup import configure
 from aftercare.settings import Settings
@@ -24,7 +24,6 @@ app = typer.Typer(
 )
 simulate_app = typer.Typer(help="Simulated devices and cases publishing the contract.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
-app.add_typer(broker_app, name="broker")
 console = Console(stderr=True)
 log = logging.getLogger("aftercare")
 
@@ -40,6 +39,10 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from None
     configure(settings.log_level)
     return settings
+
+
+use_settings_loader(load_settings)
+app.add_typer(broker_app, name="broker")
 
 
 def _sigterm_as_interrupt() -> None:

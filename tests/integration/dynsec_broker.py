@@ -24,9 +24,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from tests.integration.conftest_services import MosquittoBroker, ServiceStartError
 
-PLUGIN = os.environ.get(
-    "AFTERCARE_TEST_DYNSEC_PLUGIN", "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
-)
+PLUGIN = os.environ.get("AFTERCARE_TEST_DYNSEC_PLUGIN", "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so")
 WAIT_S = 15.0  # an upper bound for liveness, never a measured quantity
 
 ADMIN_USER = "aftercare-admin"

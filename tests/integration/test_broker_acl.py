@@ -124,7 +124,8 @@ def test_the_file_holds_registry_hashes_and_keeps_what_an_operator_made(state: S
     assert sorted(clients) == [ADMIN_USER, INGEST_USER, "aftercare-monitor", "operator", "wearable-a"]
     with state.session() as session:
         stored = session.get(Device, "wearable-a")
-        assert stored is not None and stored.password_hash is not None
+        assert stored is not None
+        assert stored.password_hash is not None
         _, _, iterations, salt, digest = stored.password_hash.split("$")
     assert (clients["wearable-a"]["iterations"], clients["wearable-a"]["salt"]) == (int(iterations), salt)
     assert clients["wearable-a"]["password"] == digest
@@ -172,7 +173,9 @@ def test_device_cannot_publish_under_another_devices_id_mqtt5(broker: DynsecMosq
     assert ingest.payloads_until(b"sentinel") == [b"sentinel"]
 
 
-def test_device_cannot_publish_under_another_devices_id_mqtt311(broker: DynsecMosquitto, probes: list[MqttProbe]) -> None:
+def test_device_cannot_publish_under_another_devices_id_mqtt311(
+    broker: DynsecMosquitto, probes: list[MqttProbe]
+) -> None:
     ingest = ingest_subscriber(probes, broker)
     device = connected(probes, broker, "wearable-a", "password-a", protocol=MQTTProtocolVersion.MQTTv311)
 
@@ -182,7 +185,9 @@ def test_device_cannot_publish_under_another_devices_id_mqtt311(broker: DynsecMo
     assert ingest.payloads_until(b"sentinel") == [b"sentinel"]
 
 
-def test_devices_receive_no_telemetry_even_when_they_subscribe(broker: DynsecMosquitto, probes: list[MqttProbe]) -> None:
+def test_devices_receive_no_telemetry_even_when_they_subscribe(
+    broker: DynsecMosquitto, probes: list[MqttProbe]
+) -> None:
     ingest = ingest_subscriber(probes, broker)
     spy = connected(probes, broker, "wearable-a", "password-a")
     spy.subscribe("aftercare/v1/#")  # Mosquitto may grant a filter; it checks read access per message

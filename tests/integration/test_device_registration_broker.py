@@ -22,8 +22,7 @@ from api.context import AppContext
 from devices.topics import DeviceKind
 from store.broker_accounts import BrokerAccounts
 from store.stores import Stores
-from tests.integration.conftest_services import free_port, mosquitto_factory
-from tests.integration.conftest_services import MosquittoFactory
+from tests.integration.conftest_services import MosquittoFactory, free_port, mosquitto_factory
 from tests.integration.dynsec_broker import (
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -147,9 +146,7 @@ def test_two_api_instances_register_devices_on_one_broker(
     assert second.client.post("/api/v1/shops", json=SHOP).status_code == 201
 
     wearable = first.client.post("/api/v1/devices", json={"device_id": "W-1", "kind": "wearable", "patient_id": "P1"})
-    gateway = second.client.post(
-        "/api/v1/devices", json={"device_id": "G-1", "kind": "shop_gateway", "shop_id": "S1"}
-    )
+    gateway = second.client.post("/api/v1/devices", json={"device_id": "G-1", "kind": "shop_gateway", "shop_id": "S1"})
     again = second.client.post("/api/v1/devices", json={"device_id": "W-1", "kind": "wearable", "patient_id": "P1"})
 
     assert (wearable.status_code, gateway.status_code, again.status_code) == (201, 201, 409), again.text
