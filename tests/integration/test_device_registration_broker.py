@@ -6,7 +6,9 @@ the API reaches it only over MQTT, as its admin user: no shared files, no signal
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +18,11 @@ from typer.testing import CliRunner
 
 from aftercare.cli import app as cli_app
 from aftercare.settings import Settings
-from aftercare.wiring import build_device_accounts, open_stores
+from aftercare.wiring import build_device_accounts, build_ingest, open_stores
 from api.app import create_app
 from api.context import AppContext
+from devices.broker_url import BrokerUrl
+from devices.timestamps import now_ms
 from devices.topics import DeviceKind
 from store.broker_accounts import BrokerAccounts
 from store.stores import Stores
@@ -35,6 +39,7 @@ from tests.integration.dynsec_broker import (
     ingest_subscriber,
     probes,
 )
+from tests.support.mqtt_publisher import wait_until
 
 pytestmark = pytest.mark.integration
 __all__ = ["dynsec_factory", "mosquitto_factory", "probes"]  # fixtures
@@ -218,3 +223,31 @@ def test_broker_sync_removes_an_orphan_account_and_reports_what_it_cannot_restor
     assert code == 3
     assert "1 registered devices have no broker account" in output
     assert "aftercare broker init" in output
+
+
+def test_telemetry_of_a_device_registered_through_the_api_is_stored_by_ingestion(
+    broker: DynsecMosquitto, apis: list[Api], probes: list[MqttProbe], tmp_path: Path
+) -> None:
+    api = api_for(apis, broker.url)
+    assert api.client.post("/api/v1/patients", json={"id": "P1", "name": "P"}).status_code == 201
+    answer = api.client.post("/api/v1/devices", json={"device_id": "W-1", "kind": "wearable", "patient_id": "P1"})
+    assert answer.status_code == 201, answer.text
+    ingest_settings = Settings(
+        mqtt_shared_group="ingest",
+        mqtt_client_id=f"aftercare-ingest-{uuid.uuid4().hex[:8]}",
+        ingest_committer="thread",
+        batch_max_seconds=0.02,
+    )
+    ingest_url = BrokerUrl(broker.host, broker.port, "aftercare-ingest", SERVICE_PASSWORDS["aftercare-ingest"])
+    service = build_ingest(ingest_settings, api.stores, ingest_url)  # the ingest service user's own login
+    service.start()
+    try:
+        assert service.source.connected.wait(15)
+        device = connected(probes, broker, "W-1", answer.json()["mqtt_password"])
+        t0 = now_ms() - 10_000
+        telemetry = {"seq": 1, "series": [{"metric": "heart_rate", "t0": t0, "fs": 1.0, "values": [70, 71, 72]}]}
+        assert not device.publish("aftercare/v1/wearables/W-1/telemetry", json.dumps(telemetry).encode()).is_failure
+        wait_until(lambda: api.stores.timeseries.read("P1", "heart_rate", t0 - 1, t0 + 5000).n == 3, 20, what="stored")
+    finally:
+        service.stop()
+    assert list(api.stores.timeseries.read("P1", "heart_rate", t0 - 1, t0 + 5000).values) == [70, 71, 72]
