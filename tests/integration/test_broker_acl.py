@@ -13,6 +13,7 @@ import json
 import stat
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,31 @@ def test_sync_prunes_orphans_and_reports_devices_it_cannot_restore(
     device = connected(probes, broker, "wearable-a", "password-a")  # untouched
     assert not device.publish(TELEMETRY.format("wearable-a"), b"still here").is_failure
     assert connected(probes, broker, INGEST_USER, SERVICE_PASSWORDS[INGEST_USER]) is not None
+
+
+def test_concurrent_registrations_from_two_admin_connections_each_get_their_own_answer(
+    broker: DynsecMosquitto, probes: list[MqttProbe]
+) -> None:
+    # Both admin connections receive every answer of the plugin; correlation data routes each to its caller.
+    replicas = [
+        BrokerAccounts(DynsecClient(host=broker.host, port=broker.port, username=ADMIN_USER, password=ADMIN_PASSWORD))
+        for _ in range(2)
+    ]
+    ids = [f"w-{i}" for i in range(12)]
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(
+                pool.map(
+                    lambda i: replicas[i % 2].register_device(ids[i], DeviceKind.WEARABLE, f"pw-{ids[i]}"),
+                    range(len(ids)),
+                )
+            )
+    finally:
+        for replica in replicas:
+            replica.close()
+
+    ingest = ingest_subscriber(probes, broker)
+    for device_id in ids:
+        device = connected(probes, broker, device_id, f"pw-{device_id}")
+        device.publish(TELEMETRY.format(device_id), device_id.encode())
+        assert ingest.payloads_until(device_id.encode()) == [device_id.encode()]
