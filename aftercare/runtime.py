@@ -111,6 +111,8 @@ def make_app_context(platform: Platform) -> AppContext:
     )
     ctx.extras["mount_dashboards"] = mount_dashboards
     ctx.extras["settings"] = platform.settings
+    if platform.device_accounts is None:  # only the API manages broker accounts
+        platform.device_accounts = build_device_accounts(platform.settings)
     ctx.device_accounts = platform.device_accounts
     return ctx
 
@@ -141,9 +143,4 @@ def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = Non
 
 def open_platform(settings: Settings) -> Platform:
     token, _ = settings.ensure_admin_token()
-    return Platform(
-        settings=settings,
-        stores=open_stores(settings),
-        admin_token=token,
-        device_accounts=build_device_accounts(settings),
-    )
+    return Platform(settings=settings, stores=open_stores(settings), admin_token=token)

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from aftercare.cli import app as cli_app
+from aftercare.runtime import make_app_context, open_platform
 from aftercare.settings import Settings
-from aftercare.wiring import build_device_accounts, build_ingest, open_stores
+from aftercare.wiring import build_ingest
 from api.app import create_app
-from api.context import AppContext
 from devices.broker_url import BrokerUrl
 from devices.timestamps import now_ms
 from devices.topics import DeviceKind
@@ -88,19 +88,19 @@ def broker(env: Path, dynsec_factory: DynsecFactory) -> DynsecMosquitto:
 
 
 class Api:
-    """One API instance (an app object with stores and broker accounts of its own), as one replica."""
+    """One API instance (an app object with stores and broker accounts of its own), as one replica,
+    wired as `aftercare api` wires it."""
 
     def __init__(self, settings: Settings) -> None:
-        self.stores: Stores = open_stores(settings)
-        self.accounts: BrokerAccounts | None = build_device_accounts(settings)
-        ctx = AppContext(stores=self.stores, admin_token=ADMIN, device_accounts=self.accounts)
+        self.platform = open_platform(settings)
+        ctx = make_app_context(self.platform)
+        self.stores: Stores = self.platform.stores
+        self.accounts: BrokerAccounts | None = self.platform.device_accounts
         self.client = TestClient(create_app(ctx))
         self.client.headers["Authorization"] = f"Bearer {ADMIN}"
 
     def close(self) -> None:
-        if self.accounts is not None:
-            self.accounts.close()
-        self.stores.close()
+        self.platform.stop()
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def apis() -> Iterator[list[Api]]:
 
 
 def api_for(apis: list[Api], broker_url: str, **overrides: object) -> Api:
-    settings = Settings(mqtt_url=broker_url, **overrides)  # type: ignore[arg-type]
+    settings = Settings(mqtt_url=broker_url, admin_token=ADMIN, **overrides)  # type: ignore[arg-type]
     api = Api(settings)
     apis.append(api)
     return api
