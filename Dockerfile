@@ -6,9 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# uid/gid 1883 is the `mosquitto` user of the eclipse-mosquitto image: the api writes the broker's
-# password and ACL files with mode 0600 into a volume the broker reads, and signals the broker to
-# reload, both of which need the same user on both sides.
+# uid/gid 1883 is the `mosquitto` user of the eclipse-mosquitto image: broker-init writes the dynamic
+# security plugin's file with mode 0600 into a volume the broker then reads and rewrites itself.
 RUN groupadd --system --gid 1883 aftercare \
  && useradd --system --uid 1883 --gid 1883 --home-dir /var/lib/aftercare --shell /usr/sbin/nologin aftercare
 
@@ -25,7 +24,7 @@ COPY simulators ./simulators
 COPY store ./store
 RUN pip install . && rm -rf /src
 
-# Mount points of the volumes: photos and other data, and the broker files shared with Mosquitto.
+# Mount points of the volumes: photos and other data, and the broker's accounts file (broker-init only).
 # A named volume mounted here for the first time takes this ownership.
 RUN mkdir -p /var/lib/aftercare/data /var/lib/aftercare/broker \
  && chown -R aftercare:aftercare /var/lib/aftercare

@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from aftercare.broker_cli import broker_app, use_settings_loader
 from aftercare.embedded_broker import PortTaken
 from aftercare.logging_setup import configure
 from aftercare.settings import Settings
@@ -48,6 +49,10 @@ def _private_by_default() -> None:
     """Whatever a serving process creates without a mode of its own is private (0600 files, 0700 folders):
     a second guard beside the modes the stores give the files they create (store.private_files)."""
     os.umask(0o077)
+
+
+use_settings_loader(load_settings)
+app.add_typer(broker_app, name="broker")
 
 
 def _sigterm_as_interrupt() -> None:

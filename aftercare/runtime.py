@@ -14,13 +14,14 @@ import uvicorn
 from aftercare.embedded_broker import EmbeddedBroker, choose_port
 from aftercare.monitor_process import MonitorProcess
 from aftercare.settings import Settings
-from aftercare.wiring import build_ingest, build_monitor_worker, open_stores
+from aftercare.wiring import build_device_accounts, build_ingest, build_monitor_worker, open_stores
 from api.app import create_app
 from api.context import AppContext
 from api.events import EventHub
 from devices.broker_url import BrokerUrl
 from ingest.service import IngestService
 from monitor.worker import MonitorWorker
+from store.broker_accounts import BrokerAccounts
 from store.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Platform:
     ingest: IngestService | None = None
     workers: list[Any] = field(default_factory=list)  # objects with start() and stop()
     health_checks: dict[str, Callable[[], tuple[bool, str]]] = field(default_factory=dict)
+    device_accounts: BrokerAccounts | None = None
 
     def stop(self) -> None:
         for worker in reversed(self.workers):
@@ -49,6 +51,8 @@ class Platform:
             self.ingest.stop()
         if self.broker is not None:
             self.broker.stop()
+        if self.device_accounts is not None:
+            self.device_accounts.close()
         self.stores.close()
 
 
@@ -116,32 +120,10 @@ def make_app_context(platform: Platform) -> AppContext:
     )
     ctx.extras["mount_dashboards"] = mount_dashboards
     ctx.extras["settings"] = platform.settings
-    hook = broker_files_hook(platform.settings, platform.stores)
-    if hook is not None:
-        ctx.extras["on_device_registered"] = hook
+    if platform.device_accounts is None:  # only the API manages broker accounts
+        platform.device_accounts = build_device_accounts(platform.settings)
+    ctx.device_accounts = platform.device_accounts
     return ctx
-
-
-def broker_files_hook(settings: Settings, stores: Stores) -> Callable[[], None] | None:
-    """Rewrite Mosquitto's password file and ACL (and make it reload) when the platform manages them."""
-    if settings.mosquitto_passwd_file is None or settings.mosquitto_acl_file is None:
-        return None
-    from store.broker_files import INGEST_USER, MONITOR_USER, write_broker_files
-
-    services = {
-        name: pw
-        for name, pw in ((INGEST_USER, settings.mqtt_ingest_password), (MONITOR_USER, settings.mqtt_monitor_password))
-        if pw
-    }
-    passwd, acl = settings.mosquitto_passwd_file, settings.mosquitto_acl_file
-
-    def rewrite() -> None:
-        with stores.state.session() as session:
-            write_broker_files(
-                session, passwd_path=passwd, acl_path=acl, service_users=services, pid_file=settings.mosquitto_pid_file
-            )
-
-    return rewrite
 
 
 def api_server(platform: Platform) -> uvicorn.Server:

@@ -125,9 +125,21 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, description="insurer messaging gateway for claimant notifications")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies")
 
-    mosquitto_passwd_file: Path | None = Field(None, description="password file the platform writes for devices")
-    mosquitto_acl_file: Path | None = Field(None, description="ACL file the platform writes")
-    mosquitto_pid_file: Path | None = Field(None, description="Mosquitto's pid file, signalled to reload")
+    # -- broker accounts (Mosquitto's dynamic security plugin; store/broker_accounts.py) --------------
+    broker_admin_user: str = Field(
+        "aftercare-admin", min_length=1, description="the broker's dynamic-security admin user the API logs in as"
+    )
+    broker_admin_password: str | None = Field(
+        None,
+        description="its password; set: device accounts are created on the broker at registration; "
+        "unset: not managed (the embedded broker admits anonymous clients on loopback)",
+    )
+    broker_admin_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="how long a dynamic-security command may wait for the broker's answer"
+    )
+    broker_dynsec_file: Path | None = Field(
+        None, description="dynamic-security.json that `aftercare broker init` writes (broker stopped)"
+    )
     mqtt_ingest_password: str | None = Field(None, description="broker password of the aftercare-ingest user")
     mqtt_monitor_password: str | None = Field(None, description="broker password of the aftercare-monitor user")
 
@@ -177,6 +189,8 @@ class Settings(BaseSettings):
                 )
             if self.admin_token is not None and len(self.admin_token) < 24:
                 raise ValueError("AFTERCARE_ADMIN_TOKEN must be at least 24 characters in production")
+            if self.broker_admin_password is not None and len(self.broker_admin_password) < 16:
+                raise ValueError("AFTERCARE_BROKER_ADMIN_PASSWORD must be at least 16 characters in production")
             if self.webhook_url and not self.webhook_secret:
                 raise ValueError(
                     "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (webhook bodies are signed)"

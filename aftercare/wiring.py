@@ -23,6 +23,8 @@ from monitor.leases import leases_for
 from monitor.rehab_monitor import RehabMonitor
 from monitor.repair_monitor import RepairMonitor
 from monitor.worker import MonitorWorker
+from store.broker_accounts import BrokerAccounts
+from store.dynsec_client import DynsecClient
 from store.photo_files import PhotoFiles
 from store.private_files import private_data_dir
 from store.state.engine import StateStore
@@ -111,3 +113,25 @@ def build_monitor_worker(settings: Settings, stores: Stores) -> MonitorWorker:
         poll_s=settings.monitor_poll_s,
         tick_s=settings.monitor_interval_s,
     )
+
+
+def build_device_accounts(settings: Settings) -> BrokerAccounts | None:
+    """Device accounts on the broker of ``AFTERCARE_MQTT_URL`` (its dynamic security plugin), as the admin user;
+    None when no admin password is set (the embedded broker, or a broker whose accounts are managed elsewhere)."""
+    if not settings.broker_admin_password or not settings.mqtt_url:
+        if settings.mode == "production":
+            log.warning(
+                "AFTERCARE_BROKER_ADMIN_PASSWORD is not set: registered devices get no broker account "
+                "(the broker must learn them some other way)"
+            )
+        return None
+    broker = BrokerUrl.parse(settings.mqtt_url, ca_file=settings.mqtt_ca_file)
+    client = DynsecClient(
+        host=broker.host,
+        port=broker.port,
+        tls_context=broker.tls_context(),
+        username=settings.broker_admin_user,
+        password=settings.broker_admin_password,
+        timeout_s=settings.broker_admin_timeout_s,
+    )
+    return BrokerAccounts(client)

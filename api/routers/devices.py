@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+import logging
 
-from api.context import AppContext
+from fastapi import APIRouter, HTTPException
+from sqlalchemy.orm import Session
+
 from api.deps import ContextDep, SessionDep, StaffDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, ErrorOut
 from api.schemas.registry import DeviceCreate, DeviceCredentials
 from devices.credentials import mosquitto_hash, new_password
 from devices.timestamps import now_ms
 from devices.topics import DeviceKind, MessageKind, topic_for
+from store.broker_accounts import DeviceAccounts
+from store.dynsec_client import DynsecError, DynsecUnavailable
 from store.state.schema import Device, Patient, Shop
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/devices", tags=["devices"], responses=ERROR_RESPONSES)
 
 
-@router.post("", status_code=201, response_model=DeviceCredentials)
+@router.post(
+    "",
+    status_code=201,
+    response_model=DeviceCredentials,
+    responses={
+        503: {"model": ErrorOut, "description": "the broker did not create the device's account: not registered"}
+    },
+)
 def register_device(body: DeviceCreate, session: SessionDep, ctx: ContextDep, _caller: StaffDep) -> DeviceCredentials:
     if body.device_id.startswith("aftercare-"):
         raise HTTPException(422, f"device_id: {body.device_id!r} is reserved for the platform's own broker users")
@@ -36,11 +49,12 @@ def register_device(body: DeviceCreate, session: SessionDep, ctx: ContextDep, _c
         created_ms=now_ms(),
     )
     session.add(device)
-    session.flush()
+    session.flush()  # a concurrent registration of the same id fails here (409), before the broker is asked
     kinds = (
         [MessageKind.TELEMETRY] if body.kind == DeviceKind.WEARABLE.value else [MessageKind.BEACON, MessageKind.PHOTO]
     ) + [MessageKind.STATUS]
-    _after_registration(ctx, session)
+    if ctx.device_accounts is not None:
+        _create_broker_account(ctx.device_accounts, session, device.device_id, DeviceKind(body.kind), password)
     return DeviceCredentials(
         device_id=device.device_id,
         kind=device.kind,
@@ -53,9 +67,31 @@ def register_device(body: DeviceCreate, session: SessionDep, ctx: ContextDep, _c
     )
 
 
-def _after_registration(ctx: AppContext, session: SessionDep) -> None:
-    """Let the broker know (password file and ACL) when the platform manages Mosquitto's files."""
-    hook = ctx.extras.get("on_device_registered")
-    if hook is not None:
+def _create_broker_account(
+    accounts: DeviceAccounts, session: Session, device_id: str, kind: DeviceKind, password: str
+) -> None:
+    """The broker account first, then the registry row: a failure leaves neither, or at worst an account
+    nobody knows the password of (the answer was never sent), which `aftercare broker sync` removes and
+    a new registration of the same id overwrites. The other order could leave a registered device that
+    cannot log in, and the broker cannot be given it again: the registry keeps only the hash."""
+    try:
+        accounts.register_device(device_id, kind, password)
+    except (DynsecError, DynsecUnavailable) as exc:
+        session.rollback()
+        log.error("device %s not registered: its broker account failed: %s", device_id, exc)
+        raise HTTPException(
+            503,
+            f"device {device_id!r} was not registered: the broker did not create its account ({exc}); retry later",
+            headers={"Retry-After": "5"},
+        ) from exc
+    try:
         session.commit()
-        hook()
+    except Exception:
+        session.rollback()
+        try:
+            accounts.remove_device(device_id)
+        except (DynsecError, DynsecUnavailable) as exc:
+            log.error(
+                "broker account of unregistered device %s left behind (broker sync removes it): %s", device_id, exc
+            )
+        raise

@@ -1,5 +1,7 @@
-"""The broker files written from the registry, enforced by a real Mosquitto started by each test.
+"""Device accounts in Mosquitto's dynamic security plugin, enforced by a real Mosquitto started by each test.
 
+The broker starts from a ``dynamic-security.json`` written from the registry (`store.dynsec_config`, what
+`aftercare broker init` does) and learns new devices through the plugin's API (`store.broker_accounts`).
 "Never arrives" is shown without waiting for a timeout: after the refused message the same device
 publishes a sentinel on its own topic, and a broker delivers one client's messages in order, so once
 the ingest subscriber has the sentinel the refused message would already be there if it had passed.
@@ -7,40 +9,41 @@ the ingest subscriber has the sentinel the refused message would already be ther
 
 from __future__ import annotations
 
-import os
-import queue
+import json
 import stat
-import threading
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.enums import MQTTProtocolVersion
 
 from devices.credentials import mosquitto_hash
-from store.broker_files import INGEST_USER, MONITOR_USER, write_broker_files
+from devices.topics import DeviceKind
+from store.broker_accounts import INGEST_USER, MANAGED, BrokerAccounts
+from store.dynsec_client import DynsecClient
+from store.dynsec_config import read_config, registered_accounts, render_config, write_config
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
 from store.state.schema import Device
-from tests.integration.conftest_services import *  # noqa: F403
-from tests.integration.conftest_services import MosquittoBroker, MosquittoFactory
+from tests.integration.dynsec_broker import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    SERVICE_PASSWORDS,
+    DynsecFactory,
+    DynsecMosquitto,
+    MqttProbe,
+    connected,
+    dynsec_factory,
+    ingest_subscriber,
+    probes,
+)
 
 pytestmark = pytest.mark.integration
+__all__ = ["dynsec_factory", "probes"]  # fixtures
 
-WAIT_S = 15.0  # an upper bound for liveness, never a measured quantity
-SERVICE_PASSWORDS = {INGEST_USER: "ingest-secret-for-tests", MONITOR_USER: "monitor-secret-for-tests"}
 TELEMETRY = "aftercare/v1/wearables/{}/telemetry"
-
-
-@dataclass
-class BrokerFiles:
-    passwd: Path
-    acl: Path
 
 
 @pytest.fixture
@@ -51,11 +54,6 @@ def state(tmp_path: Path) -> Iterator[StateStore]:
         yield store
     finally:
         store.close()
-
-
-@pytest.fixture
-def files(tmp_path: Path) -> BrokerFiles:
-    return BrokerFiles(tmp_path / "broker" / "passwd", tmp_path / "broker" / "acl")
 
 
 def register(state: StateStore, device_id: str, kind: str, password: str | None) -> None:
@@ -70,142 +68,80 @@ def register(state: StateStore, device_id: str, kind: str, password: str | None)
         )
 
 
-def write_files(state: StateStore, files: BrokerFiles, pid_file: Path | None = None) -> int:
+def write_dynsec_file(state: StateStore, path: Path) -> dict[str, object]:
+    """What `aftercare broker init` does: the plugin's file from the registry, merged with an existing one."""
     with state.session() as session:
-        return write_broker_files(
-            session, passwd_path=files.passwd, acl_path=files.acl, service_users=SERVICE_PASSWORDS, pid_file=pid_file
+        config = render_config(
+            admin_user=ADMIN_USER,
+            admin_password=ADMIN_PASSWORD,
+            service_passwords=SERVICE_PASSWORDS,
+            devices=list(registered_accounts(session)),
+            existing=read_config(path),
         )
-
-
-class Client:
-    """A paho client that reports its CONNACK, PUBACKs, SUBACKs and messages through queues."""
-
-    def __init__(
-        self,
-        broker: MosquittoBroker,
-        username: str | None,
-        password: str | None,
-        *,
-        protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5,
-    ) -> None:
-        self.broker = broker
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"{username}-{uuid.uuid4().hex[:8]}", protocol=protocol
-        )
-        if username is not None:
-            self.client.username_pw_set(username, password)
-        self.connack: queue.Queue[ReasonCode] = queue.Queue()
-        self.pubacks: dict[int, ReasonCode] = {}
-        self.puback_event = threading.Condition()
-        self.subacks: queue.Queue[list[ReasonCode]] = queue.Queue()
-        self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
-        self.client.on_connect = lambda _c, _u, _f, rc, _p: self.connack.put(rc)
-        self.client.on_subscribe = lambda _c, _u, _m, rcs, _p: self.subacks.put(list(rcs))
-        self.client.on_message = lambda _c, _u, msg: self.messages.put(msg)
-        self.client.on_publish = self._on_publish
-
-    def _on_publish(self, _c: mqtt.Client, _u: object, mid: int, rc: ReasonCode, _p: object) -> None:
-        with self.puback_event:
-            self.pubacks[mid] = rc
-            self.puback_event.notify_all()
-
-    def connect(self) -> ReasonCode:
-        """Connect and return the CONNACK's reason; a refused client is stopped (no retrying)."""
-        self.client.connect(self.broker.host, self.broker.port, keepalive=30)
-        self.client.loop_start()
-        reason = self.connack.get(timeout=WAIT_S)
-        if reason.is_failure:
-            self.close()
-        return reason
-
-    def subscribe(self, topic_filter: str) -> list[ReasonCode]:
-        self.client.subscribe(topic_filter, qos=1)
-        return self.subacks.get(timeout=WAIT_S)
-
-    def publish(self, topic: str, payload: bytes) -> ReasonCode:
-        """Publish at QoS 1 and return the PUBACK's reason (always success on MQTT 3.1.1)."""
-        info = self.client.publish(topic, payload, qos=1)
-        with self.puback_event:
-            assert self.puback_event.wait_for(lambda: info.mid in self.pubacks, timeout=WAIT_S)
-            return self.pubacks[info.mid]
-
-    def payloads_until(self, sentinel: bytes) -> list[bytes]:
-        """Every payload received up to and including ``sentinel``."""
-        got: list[bytes] = []
-        while not got or got[-1] != sentinel:
-            got.append(bytes(self.messages.get(timeout=WAIT_S).payload))
-        return got
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+    write_config(path, config)
+    return config
 
 
 @pytest.fixture
-def clients() -> Iterator[list[Client]]:
-    made: list[Client] = []
-    yield made
-    for client in made:
-        client.close()
-
-
-def connected(
-    clients: list[Client],
-    broker: MosquittoBroker,
-    username: str | None,
-    password: str | None,
-    *,
-    protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv5,
-) -> Client:
-    client = Client(broker, username, password, protocol=protocol)
-    reason = client.connect()
-    assert not reason.is_failure, f"{username} refused: {reason}"
-    clients.append(client)
-    return client
-
-
-def ingest_subscriber(clients: list[Client], broker: MosquittoBroker) -> Client:
-    """The ingest user on a shared subscription, as `aftercare ingest` subscribes."""
-    ingest = connected(clients, broker, INGEST_USER, SERVICE_PASSWORDS[INGEST_USER])
-    granted = ingest.subscribe("$share/ingest/aftercare/v1/#")
-    assert [rc.value for rc in granted] == [1]  # QoS 1 granted, not 0x87 "Not authorized"
-    return ingest
+def dynsec_file(tmp_path: Path) -> Path:
+    return tmp_path / "broker" / "dynamic-security.json"
 
 
 @pytest.fixture
-def broker(state: StateStore, files: BrokerFiles, mosquitto_factory: MosquittoFactory) -> MosquittoBroker:
+def broker(state: StateStore, dynsec_file: Path, dynsec_factory: DynsecFactory) -> DynsecMosquitto:
     register(state, "wearable-a", "wearable", "password-a")
     register(state, "wearable-b", "wearable", "password-b")
     register(state, "gateway-1", "shop_gateway", "password-g")
     register(state, "no-credentials", "wearable", None)
-    assert write_files(state, files) == 5  # two services and three devices with credentials
-    return mosquitto_factory(password_file=files.passwd, acl_file=files.acl)
+    write_dynsec_file(state, dynsec_file)
+    return dynsec_factory(dynsec_file)
 
 
-def test_files_are_private_and_replaced_atomically(state: StateStore, files: BrokerFiles) -> None:
+@pytest.fixture
+def accounts(broker: DynsecMosquitto) -> Iterator[BrokerAccounts]:
+    client = DynsecClient(host=broker.host, port=broker.port, username=ADMIN_USER, password=ADMIN_PASSWORD)
+    made = BrokerAccounts(client)
+    yield made
+    made.close()
+
+
+def test_the_file_holds_registry_hashes_and_keeps_what_an_operator_made(state: StateStore, dynsec_file: Path) -> None:
     register(state, "wearable-a", "wearable", "password-a")
     register(state, INGEST_USER, "wearable", "tries-to-be-a-service")  # never shadows the service user
+    write_dynsec_file(state, dynsec_file)
+    config = read_config(dynsec_file)
+    assert config is not None
+    config["clients"].append({"username": "operator", "textname": "made with mosquitto_ctrl", "roles": []})
+    config["clients"].append({"username": "gone-device", "textname": MANAGED, "roles": []})
+    dynsec_file.write_text(json.dumps(config))
 
-    assert write_files(state, files) == 3
-    assert write_files(state, files) == 3
+    write_dynsec_file(state, dynsec_file)
 
-    for path in (files.passwd, files.acl):
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert sorted(os.listdir(files.passwd.parent)) == ["acl", "passwd"]  # no temporary files left behind
-    passwd = files.passwd.read_text().splitlines()
-    assert [line.split(":", 1)[0] for line in passwd] == [INGEST_USER, MONITOR_USER, "wearable-a"]
-    assert all(line.split(":", 1)[1].startswith("$7$101$") for line in passwd)
-    acl = files.acl.read_text()
-    assert (
-        "user wearable-a\ntopic write aftercare/v1/wearables/wearable-a/telemetry\n"
-        "topic write aftercare/v1/devices/wearable-a/status\n" in acl
-    )
-    assert acl.count(f"user {INGEST_USER}\n") == 1
+    assert stat.S_IMODE(dynsec_file.stat().st_mode) == 0o600
+    assert sorted(p.name for p in dynsec_file.parent.iterdir()) == ["dynamic-security.json"]  # no temporary left
+    config = read_config(dynsec_file)
+    assert config is not None
+    clients = {c["username"]: c for c in config["clients"]}
+    assert sorted(clients) == [ADMIN_USER, INGEST_USER, "aftercare-monitor", "operator", "wearable-a"]
+    with state.session() as session:
+        stored = session.get(Device, "wearable-a")
+        assert stored is not None
+        assert stored.password_hash is not None
+        _, _, iterations, salt, digest = stored.password_hash.split("$")
+    assert (clients["wearable-a"]["iterations"], clients["wearable-a"]["salt"]) == (int(iterations), salt)
+    assert clients["wearable-a"]["password"] == digest
+    assert clients["wearable-a"]["roles"] == [{"rolename": "aftercare-device-wearable-a"}]
+    assert config["defaultACLAccess"] == {
+        "publishClientSend": False,
+        "publishClientReceive": False,
+        "subscribe": False,
+        "unsubscribe": True,
+    }
 
 
-def test_registered_device_publishes_its_telemetry_to_ingest(broker: MosquittoBroker, clients: list[Client]) -> None:
-    ingest = ingest_subscriber(clients, broker)
-    device = connected(clients, broker, "wearable-a", "password-a")
+def test_registered_device_publishes_its_telemetry_to_ingest(broker: DynsecMosquitto, probes: list[MqttProbe]) -> None:
+    ingest = ingest_subscriber(probes, broker)
+    device = connected(probes, broker, "wearable-a", "password-a")
 
     assert not device.publish(TELEMETRY.format("wearable-a"), b'{"seq": 1}').is_failure
     assert not device.publish("aftercare/v1/devices/wearable-a/status", b'{"online": true}').is_failure
@@ -213,9 +149,9 @@ def test_registered_device_publishes_its_telemetry_to_ingest(broker: MosquittoBr
     assert ingest.payloads_until(b'{"online": true}') == [b'{"seq": 1}', b'{"online": true}']
 
 
-def test_shop_gateway_publishes_beacons_and_photos(broker: MosquittoBroker, clients: list[Client]) -> None:
-    ingest = ingest_subscriber(clients, broker)
-    gateway = connected(clients, broker, "gateway-1", "password-g")
+def test_shop_gateway_publishes_beacons_and_photos(broker: DynsecMosquitto, probes: list[MqttProbe]) -> None:
+    ingest = ingest_subscriber(probes, broker)
+    gateway = connected(probes, broker, "gateway-1", "password-g")
 
     assert not gateway.publish("aftercare/v1/shops/gateway-1/beacon", b"beacon").is_failure
     assert not gateway.publish("aftercare/v1/shops/gateway-1/photo", b"photo").is_failure
@@ -223,9 +159,9 @@ def test_shop_gateway_publishes_beacons_and_photos(broker: MosquittoBroker, clie
     assert ingest.payloads_until(b"photo") == [b"beacon", b"photo"]
 
 
-def test_device_cannot_publish_under_another_devices_id_mqtt5(broker: MosquittoBroker, clients: list[Client]) -> None:
-    ingest = ingest_subscriber(clients, broker)
-    device = connected(clients, broker, "wearable-a", "password-a")
+def test_device_cannot_publish_under_another_devices_id_mqtt5(broker: DynsecMosquitto, probes: list[MqttProbe]) -> None:
+    ingest = ingest_subscriber(probes, broker)
+    device = connected(probes, broker, "wearable-a", "password-a")
 
     refused = device.publish(TELEMETRY.format("wearable-b"), b"forged")
     wrong_kind = device.publish("aftercare/v1/shops/wearable-a/beacon", b"not a gateway")
@@ -238,9 +174,11 @@ def test_device_cannot_publish_under_another_devices_id_mqtt5(broker: MosquittoB
     assert ingest.payloads_until(b"sentinel") == [b"sentinel"]
 
 
-def test_device_cannot_publish_under_another_devices_id_mqtt311(broker: MosquittoBroker, clients: list[Client]) -> None:
-    ingest = ingest_subscriber(clients, broker)
-    device = connected(clients, broker, "wearable-a", "password-a", protocol=MQTTProtocolVersion.MQTTv311)
+def test_device_cannot_publish_under_another_devices_id_mqtt311(
+    broker: DynsecMosquitto, probes: list[MqttProbe]
+) -> None:
+    ingest = ingest_subscriber(probes, broker)
+    device = connected(probes, broker, "wearable-a", "password-a", protocol=MQTTProtocolVersion.MQTTv311)
 
     device.publish(TELEMETRY.format("wearable-b"), b"forged")  # 3.1.1 has no way to say no: it is dropped
     device.publish(TELEMETRY.format("wearable-a"), b"sentinel")
@@ -248,11 +186,13 @@ def test_device_cannot_publish_under_another_devices_id_mqtt311(broker: Mosquitt
     assert ingest.payloads_until(b"sentinel") == [b"sentinel"]
 
 
-def test_devices_receive_no_telemetry_even_when_they_subscribe(broker: MosquittoBroker, clients: list[Client]) -> None:
-    ingest = ingest_subscriber(clients, broker)
-    spy = connected(clients, broker, "wearable-a", "password-a")
+def test_devices_receive_no_telemetry_even_when_they_subscribe(
+    broker: DynsecMosquitto, probes: list[MqttProbe]
+) -> None:
+    ingest = ingest_subscriber(probes, broker)
+    spy = connected(probes, broker, "wearable-a", "password-a")
     spy.subscribe("aftercare/v1/#")  # Mosquitto may grant a filter; it checks read access per message
-    other = connected(clients, broker, "wearable-b", "password-b")
+    other = connected(probes, broker, "wearable-b", "password-b")
 
     other.publish(TELEMETRY.format("wearable-b"), b"private")
     assert ingest.payloads_until(b"private") == [b"private"]
@@ -270,39 +210,93 @@ def test_devices_receive_no_telemetry_even_when_they_subscribe(broker: Mosquitto
         ("nobody", "password-a"),
         ("no-credentials", "anything"),
         (INGEST_USER, "guess"),
+        (ADMIN_USER, "guess"),
         (None, None),  # anonymous
     ],
 )
 def test_bad_credentials_are_refused_at_connect(
-    broker: MosquittoBroker, username: str | None, password: str | None
+    broker: DynsecMosquitto, username: str | None, password: str | None
 ) -> None:
-    reason = Client(broker, username, password).connect()
+    reason = MqttProbe(broker, username, password).connect()
 
     assert reason.getName() in {"Bad user name or password", "Not authorized"}
 
 
-def test_new_device_can_connect_after_rewrite_and_sighup_without_restart(
-    broker: MosquittoBroker, state: StateStore, files: BrokerFiles, clients: list[Client]
+def test_device_registered_through_the_plugin_connects_without_restart(
+    broker: DynsecMosquitto, accounts: BrokerAccounts, probes: list[MqttProbe]
 ) -> None:
-    ingest = ingest_subscriber(clients, broker)
+    ingest = ingest_subscriber(probes, broker)
     pid = broker.pid
-    refused = Client(broker, "wearable-new", "password-new").connect()
+    refused = MqttProbe(broker, "wearable-new", "password-new").connect()
     assert refused.getName() in {"Bad user name or password", "Not authorized"}
 
-    register(state, "wearable-new", "wearable", "password-new")
-    assert write_files(state, files, pid_file=broker.pid_file) == 6
+    accounts.register_device("wearable-new", DeviceKind.WEARABLE, "password-new")
+    accounts.register_device("wearable-new", DeviceKind.WEARABLE, "password-new")  # idempotent
 
-    # SIGHUP is handled asynchronously: try until the broker has reread its files
-    deadline = time.monotonic() + WAIT_S
-    while True:
-        newcomer = Client(broker, "wearable-new", "password-new")
-        reason = newcomer.connect()
-        if not reason.is_failure or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert not reason.is_failure, reason
-    clients.append(newcomer)
-
-    assert broker.pid == pid  # the same process: reloaded, not restarted
+    newcomer = connected(probes, broker, "wearable-new", "password-new")
+    assert broker.pid == pid  # the same process: nothing restarted or signalled
+    assert newcomer.publish(TELEMETRY.format("wearable-a"), b"forged").getName() == "Not authorized"
     newcomer.publish(TELEMETRY.format("wearable-new"), b"hello")
-    assert ingest.payloads_until(b"hello") == [b"hello"]  # the ingest connection survived the reload
+    assert ingest.payloads_until(b"hello") == [b"hello"]  # the ingest connection survived
+
+
+def test_removed_device_is_disconnected_and_refused(
+    broker: DynsecMosquitto, accounts: BrokerAccounts, probes: list[MqttProbe]
+) -> None:
+    device = connected(probes, broker, "wearable-a", "password-a")
+
+    accounts.remove_device("wearable-a")
+    accounts.remove_device("wearable-a")  # idempotent
+
+    assert device.disconnects.get(timeout=15.0) is not None  # the broker kicked it
+    device.close()
+    again = MqttProbe(broker, "wearable-a", "password-a").connect()
+    assert again.getName() in {"Bad user name or password", "Not authorized"}
+
+
+def test_sync_prunes_orphans_and_reports_devices_it_cannot_restore(
+    broker: DynsecMosquitto, accounts: BrokerAccounts, probes: list[MqttProbe]
+) -> None:
+    accounts.register_device("orphan-1", DeviceKind.WEARABLE, "password-o")  # registry commit never happened
+    registry = [("wearable-a", DeviceKind.WEARABLE), ("gateway-1", DeviceKind.SHOP_GATEWAY)]
+    registry.append(("registered-later", DeviceKind.WEARABLE))  # not in the file the broker started with
+
+    report = accounts.sync(registry, service_passwords=SERVICE_PASSWORDS, admin_user=ADMIN_USER)
+
+    assert report.deleted_orphans == ["orphan-1", "wearable-b"]  # wearable-b is not in this registry
+    assert report.missing_devices == ["registered-later"]
+    assert MqttProbe(broker, "orphan-1", "password-o").connect().getName() in {
+        "Bad user name or password",
+        "Not authorized",
+    }
+    device = connected(probes, broker, "wearable-a", "password-a")  # untouched
+    assert not device.publish(TELEMETRY.format("wearable-a"), b"still here").is_failure
+    assert connected(probes, broker, INGEST_USER, SERVICE_PASSWORDS[INGEST_USER]) is not None
+
+
+def test_concurrent_registrations_from_two_admin_connections_each_get_their_own_answer(
+    broker: DynsecMosquitto, probes: list[MqttProbe]
+) -> None:
+    # Both admin connections receive every answer of the plugin; correlation data routes each to its caller.
+    replicas = [
+        BrokerAccounts(DynsecClient(host=broker.host, port=broker.port, username=ADMIN_USER, password=ADMIN_PASSWORD))
+        for _ in range(2)
+    ]
+    ids = [f"w-{i}" for i in range(12)]
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(
+                pool.map(
+                    lambda i: replicas[i % 2].register_device(ids[i], DeviceKind.WEARABLE, f"pw-{ids[i]}"),
+                    range(len(ids)),
+                )
+            )
+    finally:
+        for replica in replicas:
+            replica.close()
+
+    ingest = ingest_subscriber(probes, broker)
+    for device_id in ids:
+        device = connected(probes, broker, device_id, f"pw-{device_id}")
+        device.publish(TELEMETRY.format(device_id), device_id.encode())
+        assert ingest.payloads_until(device_id.encode()) == [device_id.encode()]

@@ -178,14 +178,14 @@ def test_aftercare_services_run_existing_commands(services: dict[str, dict[str, 
             problem = command_problem(step)
             assert problem is None, f"{name}: {problem}"
     expected = {
-        "broker-init": ["migrate"],
+        "broker-init": ["migrate", "broker"],
         "api": ["api"],
         **{name: ["monitor"] for name in MONITORS},
         **{name: ["ingest"] for name in INGESTS},
     }
     for name, commands in expected.items():
         assert aftercare_subcommands(services[name]) == commands, name
-    assert command_steps(command_words(services["broker-init"]))[1] == ["python", "-m", "store.broker_files"]
+    assert command_steps(command_words(services["broker-init"]))[1] == ["aftercare", "broker", "init"]
 
 
 @pytest.mark.parametrize(
@@ -199,7 +199,7 @@ def test_aftercare_services_run_existing_commands(services: dict[str, dict[str, 
         (["python", "-m", "nowhere.at_all"], "python -m nowhere.at_all"),
         (["python", "-m", "ingest.counters"], "no `if __name__"),
         (["uvicorn", "api.app:app"], "neither"),
-        (["sh", "-c", "aftercare migrate; python -m store.broker_files"], "shell operator ;"),
+        (["sh", "-c", "aftercare migrate; aftercare broker init"], "shell operator ;"),
         (["sh", "-c", "aftercare migrate && aftercare migrat"], "no such command"),
     ],
 )
@@ -213,17 +213,13 @@ def test_the_command_check_refuses_what_does_not_exist(words: list[str], problem
     "words",
     [
         ["aftercare", "simulate", "wearables", "--count", "3"],
-        ["sh", "-c", "aftercare migrate && python -m store.broker_files"],
+        ["sh", "-c", "aftercare migrate && aftercare broker init"],
+        ["python", "-m", "aftercare.cli", "broker", "sync"],
         ["python", "-m", "aftercare.cli", "ingest"],
     ],
 )
 def test_the_command_check_accepts_existing_commands(words: list[str]) -> None:
     assert [command_problem(step) for step in command_steps(words)] == [None] * len(command_steps(words))
-
-
-def test_broker_init_writes_the_broker_files_with_an_existing_module(services: dict[str, dict[str, Any]]) -> None:
-    module = command_steps(command_words(services["broker-init"]))[1][2]
-    assert callable(importlib.import_module(module).main)
 
 
 def test_production_mode_everywhere(services: dict[str, dict[str, Any]]) -> None:
@@ -365,29 +361,48 @@ def test_volumes(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -
         assert mounts[name]["aftercare-data"] == env_of(services[name])["AFTERCARE_DATA_DIR"]
 
 
-def test_broker_files_are_shared_between_the_api_and_mosquitto(services: dict[str, dict[str, Any]]) -> None:
-    conf = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
-    options = dict(line.split(None, 1) for line in conf.splitlines() if line.strip() and not line.startswith("#"))
-    broker_dir = dict(v.split(":")[:2] for v in services["mosquitto"]["volumes"])["broker-auth"]
-    assert options["allow_anonymous"] == "false"
-    assert options["persistence"] == "true"
-    assert options["listener"] == "8883"  # the one listener, TLS only
+def mosquitto_options() -> dict[str, list[str]]:
+    """Each option of deploy/mosquitto/mosquitto.conf with the values of all its lines."""
+    options: dict[str, list[str]] = {}
+    for line in (ROOT / "deploy/mosquitto/mosquitto.conf").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.strip().partition(" ")
+            options.setdefault(name, []).append(value.strip())
+    return options
+
+
+def test_no_service_shares_the_brokers_pid_namespace(services: dict[str, dict[str, Any]]) -> None:
+    # A service in Mosquitto's pid namespace dies with it (and could signal it): accounts go through the
+    # dynamic security plugin's MQTT API instead, so nothing signals the broker.
+    for name, service in services.items():
+        assert "pid" not in service, f"{name} shares a pid namespace: {service['pid']}"
+    for name in AFTERCARE_SERVICES:
+        env = env_of(services[name])
+        assert not [k for k in env if k.startswith("AFTERCARE_MOSQUITTO_")], f"{name}: broker-file settings left"
+
+
+def test_mosquitto_authenticates_through_the_dynamic_security_plugin(services: dict[str, dict[str, Any]]) -> None:
+    options = mosquitto_options()
+    assert options["allow_anonymous"] == ["false"]
+    assert options["persistence"] == ["true"]
+    assert options["listener"] == ["8883"]  # the one listener, TLS only
     certs = cert_dir_of(services["mosquitto"])
-    assert Path(options["cafile"]) == certs / "ca.pem"
-    assert Path(options["certfile"]) == certs / "server.pem"
-    assert Path(options["keyfile"]) == certs / "server-key.pem"
-    assert options["tls_version"] == "tlsv1.2"  # the oldest accepted
-    for writer in ("broker-init", "api"):
-        app_dir = dict(v.split(":")[:2] for v in services[writer]["volumes"])["broker-auth"]
-        env = env_of(services[writer])
-        for option, variable in (
-            ("password_file", "AFTERCARE_MOSQUITTO_PASSWD_FILE"),
-            ("acl_file", "AFTERCARE_MOSQUITTO_ACL_FILE"),
-            ("pid_file", "AFTERCARE_MOSQUITTO_PID_FILE"),
-        ):
-            name = Path(options[option]).relative_to(broker_dir)
-            assert Path(env[variable]) == Path(app_dir) / name, f"{writer}: {variable}"
-    assert services["api"]["pid"] == "service:mosquitto"  # to send it SIGHUP
+    assert [Path(v) for v in options["cafile"]] == [certs / "ca.pem"]
+    assert [Path(v) for v in options["certfile"]] == [certs / "server.pem"]
+    assert [Path(v) for v in options["keyfile"]] == [certs / "server-key.pem"]
+    assert options["tls_version"] == ["tlsv1.2"]  # the oldest accepted
+    assert options["plugin"] == ["/usr/lib/mosquitto_dynamic_security.so"]  # where eclipse-mosquitto:2 has it
+    assert not {"password_file", "acl_file", "pid_file"} & set(options)
+    # broker-init writes the plugin's file into the volume Mosquitto reads it from; the api never mounts it
+    config_file = Path(options["plugin_opt_config_file"][0])
+    mosquitto_mounts = dict(v.split(":")[:2] for v in services["mosquitto"]["volumes"])
+    init_mounts = dict(v.split(":")[:2] for v in services["broker-init"]["volumes"])
+    volume = next(source for source, target in mosquitto_mounts.items() if config_file.parent == Path(target))
+    env = env_of(services["broker-init"])
+    assert Path(env["AFTERCARE_BROKER_DYNSEC_FILE"]) == Path(init_mounts[volume]) / config_file.name
+    assert volume not in [v.split(":")[0] for v in services["api"].get("volumes", [])]
+    for name in ("broker-init", "api"):
+        assert env_of(services[name])["AFTERCARE_BROKER_ADMIN_PASSWORD"].startswith("${BROKER_ADMIN_PASSWORD:?")
 
 
 def test_no_secret_is_committed(services: dict[str, dict[str, Any]]) -> None:
