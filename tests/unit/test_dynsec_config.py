@@ -88,8 +88,9 @@ def test_production_refuses_a_short_broker_admin_password() -> None:
     base = {
         "mode": "production",
         "admin_token": "t" * 32,
-        "mqtt_url": "mqtt://broker:1883",
+        "mqtt_url": "mqtt://127.0.0.1:1883",  # plain text only on loopback in production
         "state_url": "postgresql://x@db/aftercare",
+        "spot_check_seed": "s" * 32,
     }
     with pytest.raises(ValidationError, match="AFTERCARE_BROKER_ADMIN_PASSWORD must be at least 16"):
         Settings(**base, broker_admin_password="short")  # type: ignore[arg-type]

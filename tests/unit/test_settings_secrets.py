@@ -13,7 +13,7 @@ from aftercare.settings import Settings
 PRODUCTION = {
     "mode": "production",
     "admin_token": "a" * 32,
-    "mqtt_url": "mqtt://broker:1883",
+    "mqtt_url": "mqtts://broker:8883",
     "state_url": "postgresql://db/aftercare",
 }
 

@@ -111,6 +111,7 @@ PRODUCTION: dict[str, Any] = {
     "mode": "production",
     "admin_token": "a-production-admin-token-0123456789",
     "state_url": "postgresql://aftercare:pw@postgres:5432/aftercare",
+    "spot_check_seed": "a-spot-check-secret-of-32-bytes-or-more",
 }
 
 
