@@ -23,7 +23,7 @@ def usual_umask() -> Iterator[None]:
 
 def test_stores_and_photos_are_private_under_umask_022(tmp_path: Path, usual_umask: None) -> None:
     data = tmp_path / "nested" / "data"
-    stores = open_stores(Settings(_env_file=None, data_dir=data))  # type: ignore[call-arg]
+    stores = open_stores(Settings(_env_file=None, data_dir=data))
     try:
         stores.photos.save(b"\xff\xd8\xff" + b"0" * 100, "image/jpeg")
         with stores.state.session() as s:
