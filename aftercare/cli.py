@@ -6,7 +6,7 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -15,6 +15,9 @@ from rich.console import Console
 from aftercare.embedded_broker import PortTaken
 from aftercare.logging_setup import configure
 from aftercare.settings import Settings
+
+if TYPE_CHECKING:
+    from aftercare.runtime import Platform
 
 app = typer.Typer(
     help="Aftercare: monitoring what happens after an insurance claim is paid.",
@@ -45,6 +48,21 @@ def _sigterm_as_interrupt() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+
+
+def _serve_health(platform: Platform, component: str, port: int, variable: str) -> None:
+    """Start the component's health server, or stop what started and exit 2 when its port is taken."""
+    from aftercare.runtime import start_health_server
+
+    try:
+        start_health_server(platform, component=component, port=port)
+    except OSError as exc:
+        platform.stop()
+        console.print(
+            f"[red]cannot serve {component} health and metrics[/]: {platform.settings.health_host}:{port}: "
+            f"{exc.strerror or exc}; set {variable} to a free port (0: none)"
+        )
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -130,6 +148,7 @@ def ingest() -> None:
     platform = open_platform(settings)
     platform.broker_url = broker_url
     start_ingest(platform, protocol)
+    _serve_health(platform, "ingest", settings.ingest_health_port, "AFTERCARE_INGEST_HEALTH_PORT")
     console.print(f"ingesting from {broker_url} into {settings.resolved_timeseries_url.split('?')[0]}")
     try:
         signal.pause()
@@ -148,6 +167,7 @@ def monitor() -> None:
     _sigterm_as_interrupt()
     platform = open_platform(settings)
     start_monitors(platform)
+    _serve_health(platform, "monitor", settings.monitor_health_port, "AFTERCARE_MONITOR_HEALTH_PORT")
     try:
         signal.pause()
     except KeyboardInterrupt:

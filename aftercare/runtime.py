@@ -12,6 +12,7 @@ import paho.mqtt.client as mqtt
 import uvicorn
 
 from aftercare.embedded_broker import EmbeddedBroker, choose_port
+from aftercare.health_server import HealthServer
 from aftercare.monitor_process import MonitorProcess
 from aftercare.settings import Settings
 from aftercare.wiring import build_ingest, build_monitor_worker, open_stores
@@ -94,6 +95,23 @@ def start_monitors(platform: Platform, *, own_process: bool = False) -> None:
     worker.start()
     platform.workers.append(worker)
     platform.health_checks["monitor"] = worker.health
+
+
+def start_health_server(platform: Platform, *, component: str, port: int) -> HealthServer | None:
+    """`/healthz`, `/readyz`, `/metrics` of `aftercare ingest|monitor` on ``port`` (0: none); stopped first by
+    `Platform.stop`. Raises `OSError` when the port is taken."""
+    if port == 0:
+        return None
+    server = HealthServer(
+        host=platform.settings.health_host,
+        port=port,
+        stores=platform.stores,
+        health_checks=platform.health_checks,
+        component=component,
+    )
+    server.start()
+    platform.workers.append(server)
+    return server
 
 
 def make_app_context(platform: Platform) -> AppContext:
