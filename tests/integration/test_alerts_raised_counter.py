@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import REGISTRY
 
-from monitor.alerts import RAISED, AlertInput, raise_alert
+from monitor.alerts import AlertInput, raise_alert
 from store.state.engine import StateStore
 from store.state.migrate import upgrade
 
@@ -32,7 +33,8 @@ def _fall(subject: str) -> AlertInput:
 
 
 def _raised(kind: str) -> float:
-    return RAISED.labels(kind)._value.get()
+    value = REGISTRY.get_sample_value("aftercare_monitor_alerts_raised_total", {"kind": kind})
+    return value or 0.0
 
 
 def test_an_opened_alert_is_counted_once_and_a_recurrence_is_not(pg_state: StateStore) -> None:
