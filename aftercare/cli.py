@@ -39,7 +39,7 @@ def load_settings() -> Settings:
             name = f"AFTERCARE_{loc.upper()}" if loc else "settings"
             console.print(f"[red]configuration error[/]: {name}: {err['msg']}")
         raise typer.Exit(2) from None
-    configure(settings.log_level)
+    configure(settings.log_level, settings.log_format)
     return settings
 
 

@@ -12,6 +12,7 @@ from prometheus_client import Histogram
 
 from api import errors
 from api.context import AppContext
+from api.request_log import RequestLogMiddleware
 from api.routers import (
     alerts,
     cases,
@@ -90,4 +91,6 @@ def create_app(ctx: AppContext, *, max_request_bytes: int = 12 * 1024 * 1024) ->
     mount = ctx.extras.get("mount_dashboards")
     if callable(mount):
         mount(app)
+    # Added last, so outermost: every answer (a 413 of the limits above included) gets its id and access line.
+    app.add_middleware(RequestLogMiddleware)
     return app
