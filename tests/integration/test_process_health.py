@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from devices.timestamps import now_ms
@@ -31,6 +33,7 @@ from tests.support.mqtt_publisher import Publisher, wait_until
 from tests.support.seed import seed_registry
 
 pytestmark = pytest.mark.integration
+COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,14 @@ def samples(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         for sample in family.samples:
             found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
     return found
+
+
+def compose_healthcheck(service: str, port: int) -> int:
+    """Run ``service``'s healthcheck of docker-compose.yml (``python -c ...``) against ``port``; its exit code."""
+    test = yaml.safe_load(COMPOSE.read_text())["services"][service]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"], test
+    code = re.sub(r"127\.0\.0\.1:\d+/", f"127.0.0.1:{port}/", test[3])
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30, check=False).returncode
 
 
 def run(component: str, data_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -130,6 +141,7 @@ def test_ingest_serves_health_readiness_and_the_committers_counters(
     assert ready["ready"] is True
     assert set(checks) == {"state_store", "timeseries_store", "ingest"}
     assert samples(port)[("aftercare_ingest_connected", ())] == 1.0
+    assert compose_healthcheck("ingest-1", port) == 0
     missing = get(port, "/nowhere")
     assert missing.status == 404
     assert "detail" in missing.json()
@@ -172,6 +184,7 @@ def test_ingest_serves_health_readiness_and_the_committers_counters(
     assert checks["state_store"]["ok"] is True  # only the broker is down
     assert samples(port)[("aftercare_ingest_connected", ())] == 0.0
     assert get(port, "/healthz").status == 200  # alive, only not ready
+    assert compose_healthcheck("ingest-3", port) != 0  # compose marks it unhealthy
 
     broker.start()
     wait_until(lambda: answers(port, "/readyz", 200), 60, 0.1, what="ingest /readyz 200 again")
@@ -202,6 +215,7 @@ def test_monitor_serves_health_readiness_and_metrics(tmp_path: Path, pg_server: 
         assert isinstance(checks, dict)
         assert set(checks) == {"state_store", "timeseries_store", "monitor"}
         assert checks["monitor"]["ok"] is True
+        assert compose_healthcheck("monitor-2", port) == 0
         assert get(port, "/healthz").status == 200
         wait_until(
             lambda: samples(port).get(("aftercare_monitor_partitions_held", ()), 0.0) > 0,
@@ -219,6 +233,7 @@ def test_monitor_serves_health_readiness_and_metrics(tmp_path: Path, pg_server: 
         checks = body["checks"]
         assert isinstance(checks, dict)
         assert checks["state_store"] == {"ok": False}
+        assert compose_healthcheck("monitor-1", port) != 0
     finally:
         stop(proc)
         with psycopg.connect(pg_server, autocommit=True) as conn:
