@@ -58,9 +58,13 @@ def _serve_health(platform: Platform, component: str, port: int, variable: str) 
         start_health_server(platform, component=component, port=port)
     except OSError as exc:
         platform.stop()
-        console.print(
-            f"[red]cannot serve {component} health and metrics[/]: {platform.settings.health_host}:{port}: "
-            f"{exc.strerror or exc}; set {variable} to a free port (0: none)"
+        log.error(
+            "cannot serve %s health and metrics on %s:%s: %s; set %s to a free port (0: none)",
+            component,
+            platform.settings.health_host,
+            port,
+            exc.strerror or exc,
+            variable,
         )
         raise typer.Exit(2) from None
 
@@ -149,7 +153,7 @@ def ingest() -> None:
     platform.broker_url = broker_url
     start_ingest(platform, protocol)
     _serve_health(platform, "ingest", settings.ingest_health_port, "AFTERCARE_INGEST_HEALTH_PORT")
-    console.print(f"ingesting from {broker_url} into {settings.resolved_timeseries_url.split('?')[0]}")
+    log.info("ingesting from %s into %s", broker_url, settings.resolved_timeseries_url.split("?")[0])
     try:
         signal.pause()
     except KeyboardInterrupt:

@@ -119,6 +119,7 @@ def ingest(tmp_path: Path, broker: MosquittoBroker) -> Iterator[tuple[subprocess
             "AFTERCARE_MQTT_URL": broker.url,
             "AFTERCARE_MQTT_CLIENT_ID": f"health-{port}",
             "AFTERCARE_INGEST_HEALTH_PORT": str(port),
+            "AFTERCARE_LOG_FORMAT": "json",
         },
     )
     try:
@@ -188,6 +189,12 @@ def test_ingest_serves_health_readiness_and_the_committers_counters(
 
     broker.start()
     wait_until(lambda: answers(port, "/readyz", 200), 60, 0.1, what="ingest /readyz 200 again")
+
+    # AFTERCARE_LOG_FORMAT=json: everything both processes wrote is one JSON object per line
+    lines = [line for line in (tmp_path / "ingest.log").read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    assert any(r["level"] == "WARNING" and "lost" in r["message"] for r in records)  # the broker going away
 
 
 def test_monitor_serves_health_readiness_and_metrics(tmp_path: Path, pg_server: str) -> None:
