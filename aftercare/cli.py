@@ -51,22 +51,31 @@ def _sigterm_as_interrupt() -> None:
 
 
 def _serve_health(platform: Platform, component: str, port: int, variable: str) -> None:
-    """Start the component's health server, or stop what started and exit 2 when its port is taken."""
+    """Start the component's health server. Its port taken: in production, stop what started and exit 2; in the
+    embedded mode (several `aftercare ingest` on one machine, tests, benchmarks) go on without one, warning."""
     from aftercare.runtime import start_health_server
 
     try:
         start_health_server(platform, component=component, port=port)
     except OSError as exc:
-        platform.stop()
-        log.error(
-            "cannot serve %s health and metrics on %s:%s: %s; set %s to a free port (0: none)",
+        where = f"{platform.settings.health_host}:{port}"
+        if platform.settings.mode == "production":
+            platform.stop()
+            log.error(
+                "cannot serve %s health and metrics on %s: %s; set %s to a free port (0: none)",
+                component,
+                where,
+                exc.strerror or exc,
+                variable,
+            )
+            raise typer.Exit(2) from None
+        log.warning(
+            "running without %s health and metrics: %s: %s; set %s to a free port (0: none)",
             component,
-            platform.settings.health_host,
-            port,
+            where,
             exc.strerror or exc,
             variable,
         )
-        raise typer.Exit(2) from None
 
 
 @app.command()

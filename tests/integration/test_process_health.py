@@ -247,23 +247,34 @@ def test_monitor_serves_health_readiness_and_metrics(tmp_path: Path, pg_server: 
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_a_taken_health_port_is_a_clear_start_error(tmp_path: Path, broker: MosquittoBroker) -> None:
+def test_a_taken_health_port_stops_production_and_is_a_warning_in_embedded_mode(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = run(
+        env = {
+            "AFTERCARE_MQTT_URL": broker.url,
+            "AFTERCARE_MQTT_CLIENT_ID": f"health-taken-{port}",
+            "AFTERCARE_INGEST_HEALTH_PORT": str(port),
+        }
+        production = run(
             "ingest",
             tmp_path,
-            {
-                "AFTERCARE_MQTT_URL": broker.url,
-                "AFTERCARE_MQTT_CLIENT_ID": f"health-taken-{port}",
-                "AFTERCARE_INGEST_HEALTH_PORT": str(port),
-            },
+            {**env, "AFTERCARE_MODE": "production", "AFTERCARE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}"},
         )
         try:
-            assert proc.wait(60) == 2
+            assert production.wait(60) == 2
         finally:
-            stop(proc)
-    log = (tmp_path / "ingest.log").read_text()
-    assert "AFTERCARE_INGEST_HEALTH_PORT" in log
+            stop(production)
+        log = tmp_path / "ingest.log"
+        assert "AFTERCARE_INGEST_HEALTH_PORT to a free port" in log.read_text()
+
+        embedded = run("ingest", tmp_path, env)  # e.g. a second `aftercare ingest` on a developer's machine
+        try:
+            wait_until(lambda: "running without ingest health" in log.read_text(), 60, 0.1, what="the warning")
+            wait_until(lambda: "ingesting from" in log.read_text(), 60, 0.1, what="ingestion started anyway")
+            assert embedded.poll() is None
+        finally:
+            stop(embedded)
