@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +22,14 @@ from store.stores import Stores
 log = logging.getLogger(__name__)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: tuple[str, int] | str) -> None:
+        """A client gone mid-answer (a probe's timeout): logged, not printed to stderr as the base class does."""
+        log.debug("health request from %s failed: %r", client_address, sys.exc_info()[1])
+
+
 class HealthServer:
     """Serves the three routes in a daemon thread until `stop`; ``port`` is the one really bound."""
 
@@ -29,8 +38,7 @@ class HealthServer:
     ) -> None:
         self.component = component
         handler = _handler_for(lambda: readiness(stores, health_checks), component)
-        self._server = ThreadingHTTPServer((host, port), handler)  # OSError when the port is taken
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), handler)  # OSError when the port is taken
         self.host, self.port = host, int(self._server.server_address[1])
         self._thread: threading.Thread | None = None
 
