@@ -161,7 +161,8 @@ def serve_api(platform: Platform, *, on_started: Callable[[], None] | None = Non
         host=platform.settings.api_host,
         port=platform.settings.api_port,
         log_level="warning",
-        access_log=False,
+        log_config=None,  # uvicorn's lines go through our handlers (`aftercare.logging_setup`: human or JSON)
+        access_log=False,  # access lines come from api/request_log.py, with the request id
         timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)

@@ -278,3 +278,35 @@ def test_a_taken_health_port_stops_production_and_is_a_warning_in_embedded_mode(
             assert embedded.poll() is None
         finally:
             stop(embedded)
+
+
+def test_the_api_process_logs_json_lines_with_each_requests_id(tmp_path: Path) -> None:
+    port = free_port()
+    proc = run(
+        "api",
+        tmp_path,
+        {"AFTERCARE_API_PORT": str(port), "AFTERCARE_LOG_FORMAT": "json", "AFTERCARE_LOG_LEVEL": "INFO"},
+    )
+    log = tmp_path / "api.log"
+    try:
+        wait_until(lambda: answers_at(port, "/healthz"), 60, 0.1, what="the API up")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/alerts",
+            headers={"X-Request-ID": "e2e-request-7", "Authorization": "Bearer not-a-token"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 401
+        assert refused.value.headers["X-Request-ID"] == "e2e-request-7"
+        wait_until(lambda: "e2e-request-7" in log.read_text(), 60, 0.1, what="the request's access line")
+    finally:
+        stop(proc)
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    access = [r for r in records if r.get("request_id") == "e2e-request-7"]
+    assert [(r["logger"], r["method"], r["path"], r["status"]) for r in access] == [
+        ("aftercare.access", "GET", "/api/v1/alerts", 401)
+    ]
+
+
+def answers_at(port: int, path: str) -> bool:
+    return answers(port, path, 200)
