@@ -7,7 +7,7 @@ import os
 import signal
 import ssl
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -18,6 +18,9 @@ from aftercare.embedded_broker import PortTaken
 from aftercare.logging_setup import configure
 from aftercare.settings import Settings
 from devices.broker_url import BrokerUrl, BrokerUrlError
+
+if TYPE_CHECKING:
+    from aftercare.runtime import Platform
 
 app = typer.Typer(
     help="Aftercare: monitoring what happens after an insurance claim is paid.",
@@ -41,7 +44,7 @@ def load_settings() -> Settings:
             name = f"AFTERCARE_{loc.upper()}" if loc else "settings"
             console.print(f"[red]configuration error[/]: {name}: {err['msg']}")
         raise typer.Exit(2) from None
-    configure(settings.log_level)
+    configure(settings.log_level, settings.log_format)
     return settings
 
 
@@ -60,6 +63,34 @@ def _sigterm_as_interrupt() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+
+
+def _serve_health(platform: Platform, component: str, port: int, variable: str) -> None:
+    """Start the component's health server. Its port taken: in production, stop what started and exit 2; in the
+    embedded mode (several `aftercare ingest` on one machine, tests, benchmarks) go on without one, warning."""
+    from aftercare.runtime import start_health_server
+
+    try:
+        start_health_server(platform, component=component, port=port)
+    except OSError as exc:
+        where = f"{platform.settings.health_host}:{port}"
+        if platform.settings.mode == "production":
+            platform.stop()
+            log.error(
+                "cannot serve %s health and metrics on %s: %s; set %s to a free port (0: none)",
+                component,
+                where,
+                exc.strerror or exc,
+                variable,
+            )
+            raise typer.Exit(2) from None
+        log.warning(
+            "running without %s health and metrics: %s: %s; set %s to a free port (0: none)",
+            component,
+            where,
+            exc.strerror or exc,
+            variable,
+        )
 
 
 @app.command()
@@ -148,7 +179,8 @@ def ingest() -> None:
     platform = open_platform(settings)
     platform.broker_url = broker_url
     start_ingest(platform, protocol)
-    console.print(f"ingesting from {broker_url} into {settings.resolved_timeseries_url.split('?')[0]}")
+    _serve_health(platform, "ingest", settings.ingest_health_port, "AFTERCARE_INGEST_HEALTH_PORT")
+    log.info("ingesting from %s into %s", broker_url, settings.resolved_timeseries_url.split("?")[0])
     try:
         signal.pause()
     except KeyboardInterrupt:
@@ -167,6 +199,7 @@ def monitor() -> None:
     _private_by_default()
     platform = open_platform(settings)
     start_monitors(platform)
+    _serve_health(platform, "monitor", settings.monitor_health_port, "AFTERCARE_MONITOR_HEALTH_PORT")
     try:
         signal.pause()
     except KeyboardInterrupt:

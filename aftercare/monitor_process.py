@@ -86,7 +86,7 @@ def serve(conn: Connection, settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it then closes the pipe
     from aftercare.wiring import build_monitor_worker, open_stores
 
-    configure(settings.log_level)
+    configure(settings.log_level, settings.log_format)
     stores = open_stores(settings, migrate=False)
     worker = build_monitor_worker(settings, stores)
     worker.start()

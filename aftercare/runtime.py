@@ -12,6 +12,7 @@ import paho.mqtt.client as mqtt
 import uvicorn
 
 from aftercare.embedded_broker import EmbeddedBroker, choose_port
+from aftercare.health_server import HealthServer
 from aftercare.monitor_process import MonitorProcess
 from aftercare.settings import Settings
 from aftercare.wiring import build_device_accounts, build_ingest, build_monitor_worker, open_stores
@@ -104,6 +105,23 @@ def start_monitors(platform: Platform, *, own_process: bool = False) -> None:
     platform.health_checks["monitor"] = worker.health
 
 
+def start_health_server(platform: Platform, *, component: str, port: int) -> HealthServer | None:
+    """`/healthz`, `/readyz`, `/metrics` of `aftercare ingest|monitor` on ``port`` (0: none); stopped first by
+    `Platform.stop`. Raises `OSError` when the port is taken."""
+    if port == 0:
+        return None
+    server = HealthServer(
+        host=platform.settings.health_host,
+        port=port,
+        stores=platform.stores,
+        health_checks=platform.health_checks,
+        component=component,
+    )
+    server.start()
+    platform.workers.append(server)
+    return server
+
+
 def make_app_context(platform: Platform) -> AppContext:
     from dashboards.mount import mount_dashboards
 
@@ -140,7 +158,8 @@ def api_server(platform: Platform) -> uvicorn.Server:
         host=settings.api_host,
         port=settings.api_port,
         log_level="warning",
-        access_log=False,
+        log_config=None,  # uvicorn's lines go through our handlers (`aftercare.logging_setup`: human or JSON)
+        access_log=False,  # access lines come from api/request_log.py, with the request id
         timeout_graceful_shutdown=3,
         ssl_certfile=settings.api_tls_cert_file if tls else None,
         ssl_keyfile=settings.api_tls_key_file if tls else None,

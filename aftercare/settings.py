@@ -153,6 +153,20 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
+    # -- observability (issue 15, item 4): health ports of `aftercare ingest` / `aftercare monitor`, log format --
+    health_host: str = Field(
+        "127.0.0.1", description="address the health/metrics server of `aftercare ingest` and `monitor` listens on"
+    )
+    ingest_health_port: int = Field(
+        9101, ge=0, le=65535, description="`aftercare ingest` serves /healthz, /readyz, /metrics here (0: off)"
+    )
+    monitor_health_port: int = Field(
+        9102, ge=0, le=65535, description="`aftercare monitor` serves /healthz, /readyz, /metrics here (0: off)"
+    )
+    log_format: Literal["human", "json"] = Field(
+        "human", description="human: key=value lines; json: one JSON object per line (with the request id)"
+    )
+
     @field_validator(
         "mqtt_url",
         "timeseries_url",

@@ -57,7 +57,7 @@ def build_pipeline(settings: Settings, stores: Stores) -> IngestPipeline:
 
 def open_committer_pipeline(settings: Settings) -> tuple[IngestPipeline, Callable[[], None]]:
     """The committer child's pipeline on stores of its own (see `ingest.committer`); runs in the child."""
-    configure(settings.log_level)
+    configure(settings.log_level, settings.log_format)
     stores = open_stores(settings, migrate=False)
     return build_pipeline(settings, stores), stores.close
 

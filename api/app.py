@@ -16,6 +16,7 @@ from api import errors
 from api.body_limit import BodyLimit, UploadRoute
 from api.context import AppContext
 from api.deps import token_refusal
+from api.request_log import RequestLogMiddleware
 from api.routers import (
     alerts,
     cases,
@@ -102,7 +103,7 @@ def create_app(
         uploads=(UploadRoute("POST", PHOTO_UPLOAD, max_upload_bytes),),
         check_token=functools.partial(_token_refusal, ctx),
     )
-    # outermost of all: every answer, the refusals above included, carries the security headers
+    # outside the body limit: every answer, its refusals included, carries the security headers
     app.add_middleware(SecurityHeaders)
 
     v1 = APIRouter(prefix="/api/v1")
@@ -113,4 +114,6 @@ def create_app(
     mount = ctx.extras.get("mount_dashboards")
     if callable(mount):
         mount(app)
+    # Added last, so outermost: every answer (a 413 of the limits above included) gets its id and access line.
+    app.add_middleware(RequestLogMiddleware)
     return app

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from prometheus_client import Counter
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,9 @@ from store.state.events import publish
 from store.state.schema import Alert
 
 log = logging.getLogger(__name__)
+
+RAISED = Counter("aftercare_monitor_alerts_raised_total", "alerts opened by this process, by kind", ["kind"])
+_OPENED = "aftercare_alerts_opened"  # session.info key: kinds opened in the session's open transaction
 
 
 class AlertState(StrEnum):
@@ -99,8 +103,27 @@ def raise_alert(session: Session, item: AlertInput) -> tuple[Alert, bool]:
             raise
         return _recur(session, current, item), False
     _announce(session, alert, "alert")
+    _count_when_committed(session, alert.kind)
     log.info("alert %s opened: %s %s: %s", alert.id, alert.kind, alert.subject, alert.message[:200])
     return alert, True
+
+
+def _count_when_committed(session: Session, kind: str) -> None:
+    """Count the opened alert in `RAISED` once its transaction commits (not if it rolls back)."""
+    opened: list[str] = session.info.setdefault(_OPENED, [])
+    if not opened:
+        event.listen(session, "after_commit", _count_opened, once=True)
+        event.listen(session, "after_rollback", _forget_opened, once=True)
+    opened.append(kind)
+
+
+def _count_opened(session: Session) -> None:
+    for kind in session.info.pop(_OPENED, []):
+        RAISED.labels(kind).inc()
+
+
+def _forget_opened(session: Session) -> None:
+    session.info.pop(_OPENED, None)
 
 
 def _recur(session: Session, current: Alert, item: AlertInput) -> Alert:

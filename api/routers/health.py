@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
 
 from api.deps import ContextDep
+from api.readiness import readiness
 from store.state.schema import Alert, DeadLetter
 
 router = APIRouter(tags=["health"])
@@ -20,15 +21,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "a component is not ready"}})
 def readyz(ctx: ContextDep) -> JSONResponse:
-    checks: dict[str, dict[str, object]] = {
-        "state_store": {"ok": ctx.stores.state.ping()},
-        "timeseries_store": {"ok": ctx.stores.timeseries.ping()},
-    }
-    for name, check in ctx.health_checks.items():
-        ok, detail = check()
-        checks[name] = {"ok": ok, "detail": detail}
-    ready = all(bool(c["ok"]) for c in checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    ready, body = readiness(ctx.stores, ctx.health_checks)
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", response_class=Response)

@@ -146,11 +146,22 @@ def aftercare_subcommands(service: dict[str, Any]) -> list[str]:
 
 
 def test_services_and_images(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == {"mosquitto", "influxdb", "postgres", "grafana", "broker-init", "api", *INGESTS, *MONITORS}
+    assert set(services) == {
+        "mosquitto",
+        "influxdb",
+        "postgres",
+        "grafana",
+        "prometheus",
+        "broker-init",
+        "api",
+        *INGESTS,
+        *MONITORS,
+    }
     assert services["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert services["influxdb"]["image"] == "influxdb:2.7"
     assert services["postgres"]["image"] == "postgres:16"
     assert services["grafana"]["image"].startswith("grafana/grafana:")
+    assert services["prometheus"]["image"].startswith("prom/prometheus:")
     for name in AFTERCARE_SERVICES:
         assert services[name]["build"] == {"context": ".", "dockerfile": "Dockerfile"}, name
         assert services[name]["image"].startswith("aftercare:"), name
@@ -321,6 +332,14 @@ def test_healthchecks(services: dict[str, dict[str, Any]]) -> None:
     assert "-p 8883" in test_of("mosquitto")
     assert "https://localhost:8443/healthz" in test_of("api")
     assert str(cert_dir_of(services["api"]) / "ca.pem") in test_of("api")
+    # ingest and monitor: their own health server (aftercare/health_server.py) on the port their settings name
+    for names, variable in ((INGESTS, "AFTERCARE_INGEST_HEALTH_PORT"), (MONITORS, "AFTERCARE_MONITOR_HEALTH_PORT")):
+        for name in names:
+            env = env_of(services[name])
+            assert env["AFTERCARE_HEALTH_HOST"] == "0.0.0.0", name
+            assert f"http://127.0.0.1:{env[variable]}/readyz" in test_of(name), name
+            assert services[name]["healthcheck"]["test"][1:3] == ["python", "-c"], name
+    assert "/-/ready" in test_of("prometheus")
 
 
 def test_depends_on_waits_for_health(services: dict[str, dict[str, Any]]) -> None:
@@ -440,6 +459,8 @@ def test_grafana_provisioning_and_dashboards(services: dict[str, dict[str, Any]]
     provisioning = ROOT / "deploy/grafana/provisioning"
     datasources = yaml.safe_load((provisioning / "datasources/influxdb.yml").read_text())["datasources"]
     influx = next(d for d in datasources if d["type"] == "influxdb")
+    prometheus = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())["datasources"][0]
+    assert (prometheus["type"], prometheus["url"]) == ("prometheus", "http://prometheus:9090")
     assert influx["url"] == "http://influxdb:8086"
     assert influx["jsonData"]["version"] == "Flux"
     assert influx["secureJsonData"]["token"] == "$INFLUXDB_TOKEN"
@@ -458,16 +479,22 @@ def test_grafana_provisioning_and_dashboards(services: dict[str, dict[str, Any]]
     dashboards = sorted((ROOT / "dashboards/grafana").glob("*.json"))
     assert dashboards
     queries: list[str] = []
+    expressions: list[str] = []
     for path in dashboards:
         board = json.loads(path.read_text())
         assert board["uid"]
         assert board["title"]
         for panel in board["panels"]:
             for target in panel.get("targets", []):
-                assert target["datasource"]["uid"] == influx["uid"], f"{path.name}: {panel['title']}"
-                queries.append(target["query"])
+                uid = target["datasource"]["uid"]
+                assert uid in (influx["uid"], prometheus["uid"]), f"{path.name}: {panel['title']}"
+                if uid == influx["uid"]:
+                    queries.append(target["query"])
+                else:
+                    expressions.append(target["expr"])
     assert any('r._measurement == "heart_rate"' in q for q in queries)
     assert any("fn: count" in q for q in queries)  # the ingestion rate
+    assert any("aftercare_monitor_lag_seconds" in e for e in expressions)  # the platform-health dashboard
     home = grafana_env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
     assert (ROOT / "dashboards/grafana" / Path(home).name).exists()
 
@@ -489,3 +516,26 @@ def test_each_aftercare_service_passes_the_production_checks(
             values[key.removeprefix("AFTERCARE_").lower()] = filled.replace(mounted, str(certs.ca_cert.parent))
         settings = Settings(_env_file=None, **values)
         assert settings.mode == "production", name
+
+
+def test_prometheus_scrapes_the_api_and_every_ingest_and_monitor(services: dict[str, dict[str, Any]]) -> None:
+    mounted = dict(v.split(":")[:2] for v in services["prometheus"]["volumes"])
+    assert mounted["./deploy/prometheus"] == "/etc/prometheus"
+    assert "--config.file=/etc/prometheus/prometheus.yml" in services["prometheus"]["command"]
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    for rules in config["rule_files"]:
+        assert (ROOT / "deploy/prometheus" / Path(rules).relative_to("/etc/prometheus")).exists(), rules
+    targets = {
+        job["job_name"]: {t for c in job["static_configs"] for t in c["targets"]} for job in config["scrape_configs"]
+    }
+    assert targets["aftercare-api"] == {f"api:{env_of(services['api'])['AFTERCARE_API_PORT']}"}
+    api_job = next(job for job in config["scrape_configs"] if job["job_name"] == "aftercare-api")
+    assert api_job["scheme"] == "https"  # the API serves HTTPS only
+    assert Path(api_job["tls_config"]["ca_file"]) == cert_dir_of(services["prometheus"]) / "ca.pem"
+    assert targets["aftercare-ingest"] == {
+        f"{name}:{env_of(services[name])['AFTERCARE_INGEST_HEALTH_PORT']}" for name in INGESTS
+    }
+    assert targets["aftercare-monitor"] == {
+        f"{name}:{env_of(services[name])['AFTERCARE_MONITOR_HEALTH_PORT']}" for name in MONITORS
+    }
+    assert services["grafana"]["depends_on"]["prometheus"] == {"condition": "service_healthy"}
