@@ -116,7 +116,11 @@ def test_a_refused_body_still_gets_an_id_and_an_access_line(tmp_path: Path, caps
         configure("INFO", "json")
         with TestClient(app) as client:
             capsys.readouterr()
-            response = client.post("/api/v1/patients", content=b"x" * 4096, headers={"X-Request-ID": "too-big-1"})
+            response = client.post(
+                "/api/v1/patients",
+                content=b"x" * 4096,
+                headers={"X-Request-ID": "too-big-1", "Authorization": f"Bearer {TOKEN}"},
+            )
         assert response.status_code == 413
         assert response.headers["X-Request-ID"] == "too-big-1"
         access = [r for r in json_lines(capsys.readouterr().err) if r["logger"] == "aftercare.access"]
