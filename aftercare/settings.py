@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cases.webhook_signing import MIN_SECRET_BYTES, WebhookSecretError, parse_secrets
+
 Mode = Literal["embedded", "production"]
 
 
@@ -78,8 +80,20 @@ class Settings(BaseSettings):
     )
     spot_check_rate: float = Field(0.1, ge=0, le=1, description="base share of checkpoints sampled for inspection")
     spot_check_seed: str = Field("aftercare", min_length=1, description="seed of the auditable spot-check draw")
+
+    # --- notifications: Standard Webhooks delivery to the insurer's gateway (cases/outbox_worker.py) ---
     webhook_url: str | None = Field(None, description="insurer messaging gateway for claimant notifications")
-    webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies")
+    webhook_secrets: str | None = Field(
+        None,
+        description="Standard Webhooks secrets whsec_<base64>, space-separated (newest first); each signs every "
+        "delivery, so the gateway can rotate; production: each at least 24 bytes decoded",
+    )
+    webhook_max_age_s: float = Field(
+        24 * 3600.0,
+        gt=0,
+        description="a notification not delivered by this age is given up: state failed, metric, live event",
+    )
+    # --- end of notifications ---
 
     mosquitto_passwd_file: Path | None = Field(None, description="password file the platform writes for devices")
     mosquitto_acl_file: Path | None = Field(None, description="ACL file the platform writes")
@@ -89,7 +103,7 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
-    @field_validator("mqtt_url", "timeseries_url", "state_url", "webhook_url", mode="before")
+    @field_validator("mqtt_url", "timeseries_url", "state_url", "webhook_url", "webhook_secrets", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -110,13 +124,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"production mode needs {', '.join(missing)}; there are no defaults for them")
             if self.admin_token is not None and len(self.admin_token) < 24:
                 raise ValueError("AFTERCARE_ADMIN_TOKEN must be at least 24 characters in production")
-            if self.webhook_url and not self.webhook_secret:
+            if self.webhook_url and not self.webhook_secrets:
                 raise ValueError(
-                    "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (webhook bodies are signed)"
+                    "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRETS in production (deliveries are signed)"
                 )
+        self._check_webhook_secrets()
         if self.mqtt_backoff_min_s > self.mqtt_backoff_max_s:
             raise ValueError("AFTERCARE_MQTT_BACKOFF_MIN_S must not exceed AFTERCARE_MQTT_BACKOFF_MAX_S")
         return self
+
+    def _check_webhook_secrets(self) -> None:
+        """Refuse at start a secret that is not whsec_<base64>, or (in production) shorter than 24 bytes."""
+        minimum = MIN_SECRET_BYTES if self.mode == "production" else 1
+        try:
+            parse_secrets(self.webhook_secrets, min_bytes=minimum)
+        except WebhookSecretError as exc:
+            raise ValueError(f"AFTERCARE_WEBHOOK_SECRETS: {exc}") from None
 
     @cached_property
     def resolved_timeseries_url(self) -> str:
