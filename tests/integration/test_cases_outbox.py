@@ -24,10 +24,11 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from cases.outbox_worker import ATTEMPT_HEADER, OutboxWorker
+from cases.outbox_worker import ATTEMPT_HEADER, FAILED_NOTIFICATIONS, OutboxWorker
 from cases.webhook_signing import ID_HEADER, SIGNATURE_HEADER
 from cases.webhook_signing import verify as our_verify
 from devices.timestamps import now_ms
+from store.state.schema import EventRow
 from store.state.schema_cases import CaseNotification
 from tests.integration.test_cases_api import World, case_body, open_world
 
@@ -367,6 +368,7 @@ def test_a_gateway_that_always_refuses_ends_in_failed_not_queued_for_ever(world:
         world.post("/cases", case_body())
         w = worker(world, refusing.url)
         t = rows(world)[0].created_ms
+        given_up_before = FAILED_NOTIFICATIONS._value.get()
         assert w.run_once(t) == 0
         assert rows(world)[0].state == "pending"  # a young notification is retried
         day = 24 * 3600 * 1000
@@ -374,8 +376,36 @@ def test_a_gateway_that_always_refuses_ends_in_failed_not_queued_for_ever(world:
         notes = world.notifications("K1")
         assert [(n["kind"], n["state"]) for n in notes] == [("payment_notice", "failed"), ("plan_ready", "failed")]
         assert all("gateway answered 503" in (n["last_error"] or "") for n in notes)
+        assert all(n["next_attempt_ms"] is None for n in notes)
+        assert FAILED_NOTIFICATIONS._value.get() == given_up_before + 2
+        with world.stores.state.session() as s:
+            events = s.execute(select(EventRow).where(EventRow.kind == "case_notification_failed")).scalars().all()
+            assert sorted((e.case_id, e.data["kind"]) for e in events) == [
+                ("K1", "payment_notice"),
+                ("K1", "plan_ready"),
+            ]
         assert w.run_once(t + 2 * day) == 0
         assert len(refusing.requests) == 3  # failed ones are never sent again
         w.close()
     finally:
         refusing.stop()
+
+
+def test_a_gateway_that_refuses_then_accepts_within_the_max_age_delivers(world: World) -> None:
+    flaky = Receiver(answer=lambda n: 503 if n <= 2 else 200).start()
+    try:
+        world.post("/cases", case_body())
+        w = OutboxWorker(world.stores.state, url=flaky.url, secrets=SPEC_SECRET, max_age_ms=60_000)
+        t = rows(world)[0].created_ms
+        assert w.run_once(t) == 0
+        retry = rows(world)[0].next_attempt_ms
+        assert t < retry <= t + 60_000
+        assert w.run_once(t + 59_000) == 0  # refused again: the next try is clamped to the max age
+        assert rows(world)[0].next_attempt_ms == t + 60_000
+        assert w.run_once(t + 60_000) == 2  # the last try, at the max age, is accepted
+        assert [(n["state"], n["attempts"]) for n in world.notifications("K1")] == [("delivered", 3), ("delivered", 1)]
+        for item in flaky.requests:
+            verify(item)
+        w.close()
+    finally:
+        flaky.stop()
