@@ -233,8 +233,7 @@ class OutboxWorker:
                         "id": item.id,
                         "kind": item.kind,
                         "attempts": item.attempts,
-                        "last_status": status,
-                        "last_error": error,
+                        "last_status": status,  # not the gateway's text: the claimant sees this feed too
                     },
                     case_id=item.case_id,
                 )
