@@ -29,8 +29,8 @@ $(STAMP): pyproject.toml $(TEST_LOCK)
 lock:
 	$(PY) -m venv $(LOCK_TOOLS)
 	$(LOCK_TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
-	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/production.lock
-	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --extra test --extra embedded --python-version 3.11 --generate-hashes -o requirements/test.lock
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/production.lock --quiet
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --extra test --extra embedded --python-version 3.11 --generate-hashes -o requirements/test.lock --quiet
 
 setup: $(STAMP)
 
