@@ -12,6 +12,10 @@ RUN groupadd --system --gid 1883 aftercare \
  && useradd --system --uid 1883 --gid 1883 --home-dir /var/lib/aftercare --shell /usr/sbin/nologin aftercare
 
 WORKDIR /src
+# Exact versions with hashes first (its own layer, cached while the lock is unchanged); then the project
+# alone. The lock has no amqtt: the embedded development broker is not in the production image.
+COPY requirements/production.lock ./requirements/production.lock
+RUN pip install --require-hashes -r requirements/production.lock
 COPY pyproject.toml README.md ./
 COPY aftercare ./aftercare
 COPY api ./api
@@ -22,7 +26,7 @@ COPY ingest ./ingest
 COPY monitor ./monitor
 COPY simulators ./simulators
 COPY store ./store
-RUN pip install . && rm -rf /src
+RUN pip install --no-deps . && pip check && rm -rf /src
 
 # Mount points of the volumes: photos and other data, and the broker's accounts file (broker-init only).
 # A named volume mounted here for the first time takes this ownership.

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from aftercare.broker_cli import broker_app, use_settings_loader
-from aftercare.embedded_broker import PortTaken
+from aftercare.embedded_broker import EmbeddedBrokerMissing, PortTaken
 from aftercare.logging_setup import configure
 from aftercare.settings import Settings
 from devices.broker_url import BrokerUrl, BrokerUrlError
@@ -110,6 +111,9 @@ def up(
         broker_url, broker, protocol = resolve_broker(settings, allow_embedded=True)
     except PortTaken as exc:
         console.print(f"[red]cannot start the embedded broker[/]: {exc}")
+        raise typer.Exit(2) from None
+    except EmbeddedBrokerMissing as exc:
+        console.print(f"[red]cannot start[/]: {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     from aftercare.embedded_broker import port_free
 

@@ -2,6 +2,8 @@
 
 It is for development and demos: anonymous access on loopback, sessions in memory. Production uses
 Mosquitto (or any MQTT cluster) with per-device passwords and an ACL; see docs/operations.md.
+amqtt is the optional extra ``embedded`` (``pip install -e '.[embedded]'``, done by ``make setup``): the
+production image does not have it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,27 @@ import threading
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+INSTALL_HINT = (
+    "the embedded development broker (amqtt) is not installed: install it with "
+    "`pip install -e '.[embedded]'` (or `make setup`), or set AFTERCARE_MQTT_URL to a broker"
+)
+
+
+class EmbeddedBrokerMissing(RuntimeError):
+    """amqtt, the optional extra ``embedded``, is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__(INSTALL_HINT)
+
+
+def require_amqtt() -> None:
+    """Raise `EmbeddedBrokerMissing` when amqtt cannot be imported."""
+    try:
+        import amqtt.broker  # noqa: F401
+    except ImportError:
+        raise EmbeddedBrokerMissing() from None
 
 
 class PortTaken(RuntimeError):

@@ -11,7 +11,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import uvicorn
 
-from aftercare.embedded_broker import EmbeddedBroker, choose_port
+from aftercare.embedded_broker import EmbeddedBroker, choose_port, require_amqtt
 from aftercare.health_server import HealthServer
 from aftercare.monitor_process import MonitorProcess
 from aftercare.settings import Settings
@@ -66,6 +66,7 @@ def resolve_broker(settings: Settings, *, allow_embedded: bool) -> tuple[BrokerU
         return url, None, mqtt.MQTTv5
     if not allow_embedded:
         raise SystemExit("AFTERCARE_MQTT_URL is not set (only `aftercare up` starts an embedded broker)")
+    require_amqtt()
     port = choose_port(settings.embedded_mqtt_port)
     broker = EmbeddedBroker(port=port)
     broker.start()

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cases.webhook_signing import MIN_SECRET_BYTES, WebhookSecretError, parse_secrets
 from devices.broker_url import BrokerUrl
 from store.private_files import private_data_dir, write_private
 
@@ -122,8 +123,20 @@ class Settings(BaseSettings):
         description="secret key of the auditable spot-check draw (at least 32 bytes in production; "
         "generated into the data folder in embedded mode)",
     )
+
+    # --- notifications: Standard Webhooks delivery to the insurer's gateway (cases/outbox_worker.py) ---
     webhook_url: str | None = Field(None, description="insurer messaging gateway for claimant notifications")
-    webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies")
+    webhook_secrets: str | None = Field(
+        None,
+        description="Standard Webhooks secrets whsec_<base64>, space-separated (newest first); each signs every "
+        "delivery, so the gateway can rotate; production: each at least 24 bytes decoded",
+    )
+    webhook_max_age_s: float = Field(
+        24 * 3600.0,
+        gt=0,
+        description="a notification not delivered by this age is given up: state failed, metric, live event",
+    )
+    # --- end of notifications ---
 
     # -- broker accounts (Mosquitto's dynamic security plugin; store/broker_accounts.py) --------------
     broker_admin_user: str = Field(
@@ -172,6 +185,7 @@ class Settings(BaseSettings):
         "timeseries_url",
         "state_url",
         "webhook_url",
+        "webhook_secrets",
         "spot_check_seed",
         "mqtt_ca_file",
         "api_tls_cert_file",
@@ -205,9 +219,9 @@ class Settings(BaseSettings):
                 raise ValueError("AFTERCARE_ADMIN_TOKEN must be at least 24 characters in production")
             if self.broker_admin_password is not None and len(self.broker_admin_password) < 16:
                 raise ValueError("AFTERCARE_BROKER_ADMIN_PASSWORD must be at least 16 characters in production")
-            if self.webhook_url and not self.webhook_secret:
+            if self.webhook_url and not self.webhook_secrets:
                 raise ValueError(
-                    "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRET in production (webhook bodies are signed)"
+                    "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRETS in production (deliveries are signed)"
                 )
         if self.max_upload_bytes <= self.max_photo_bytes:
             raise ValueError("AFTERCARE_MAX_UPLOAD_BYTES must exceed AFTERCARE_MAX_PHOTO_BYTES (multipart framing)")
@@ -229,9 +243,18 @@ class Settings(BaseSettings):
                 "AFTERCARE_API_TLS_CERT_FILE and AFTERCARE_API_TLS_KEY_FILE (bearer tokens must not cross the "
                 "network in clear), or listen on 127.0.0.1 behind a TLS proxy"
             )
+        self._check_webhook_secrets()
         if self.mqtt_backoff_min_s > self.mqtt_backoff_max_s:
             raise ValueError("AFTERCARE_MQTT_BACKOFF_MIN_S must not exceed AFTERCARE_MQTT_BACKOFF_MAX_S")
         return self
+
+    def _check_webhook_secrets(self) -> None:
+        """Refuse at start a secret that is not whsec_<base64>, or (in production) shorter than 24 bytes."""
+        minimum = MIN_SECRET_BYTES if self.mode == "production" else 1
+        try:
+            parse_secrets(self.webhook_secrets, min_bytes=minimum)
+        except WebhookSecretError as exc:
+            raise ValueError(f"AFTERCARE_WEBHOOK_SECRETS: {exc}") from None
 
     @cached_property
     def resolved_timeseries_url(self) -> str:

@@ -104,7 +104,12 @@ def build_monitor_worker(settings: Settings, stores: Stores) -> MonitorWorker:
         max_photo_bytes=settings.max_photo_bytes,
     )
     rehab = RehabMonitor(stores, day_recompute_s=settings.day_recompute_s)
-    outbox = OutboxWorker(stores.state, url=settings.webhook_url, secret=settings.webhook_secret)
+    outbox = OutboxWorker(
+        stores.state,
+        url=settings.webhook_url,
+        secrets=settings.webhook_secrets,
+        max_age_ms=int(settings.webhook_max_age_s * 1000),
+    )
     return MonitorWorker(
         leases=leases_for(stores.state),
         read_session=stores.state.session,

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 PENDING = "pending"
 DELIVERED = "delivered"
+FAILED = "failed"  # given up after AFTERCARE_WEBHOOK_MAX_AGE_S; never sent again
 
 
 def enqueue(

@@ -43,7 +43,7 @@ from cases.feedback import feedback_of, nps_view, record_feedback
 from cases.inputs import CaseCreate, FeedbackCreate, Language, Line, SubrogationCreate, SubrogationEventCreate
 from cases.money import payment_for_json
 from cases.opening import notice_in, open_case
-from cases.outbox import DELIVERED, notifications_of
+from cases.outbox import PENDING, notifications_of
 from cases.plans import current_plan, items_with_status, plan_version, plan_versions
 from cases.risk_render import render_html, render_pdf
 from cases.risk_report import build_report
@@ -303,7 +303,7 @@ def notification_view(n: CaseNotification) -> NotificationPublic:
         text=str(payload.get("text", "")),
         state=n.state,
         attempts=n.attempts,
-        next_attempt_ms=None if n.state == DELIVERED else n.next_attempt_ms,
+        next_attempt_ms=n.next_attempt_ms if n.state == PENDING else None,
         last_status=n.last_status,
         last_error=n.last_error,
         created_ms=n.created_ms,

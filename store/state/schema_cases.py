@@ -93,7 +93,7 @@ class CaseNotification(Base):
     language: Mapped[str] = mapped_column(String(5))
     payload: Mapped[Json] = mapped_column(JSON)
     dedup_key: Mapped[str | None] = mapped_column(String(160), unique=True)
-    state: Mapped[str] = mapped_column(String(20))  # pending | delivered
+    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_ms: Mapped[int] = mapped_column(BigInteger)
     last_status: Mapped[int | None] = mapped_column(Integer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,15 +22,36 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook
 
-from cases.outbox_worker import DELIVERY_HEADER, SIGNATURE_HEADER, OutboxWorker
+from cases.outbox_worker import ATTEMPT_HEADER, FAILED_NOTIFICATIONS, OutboxWorker
+from cases.webhook_signing import ID_HEADER, SIGNATURE_HEADER
+from cases.webhook_signing import verify as our_verify
 from devices.timestamps import now_ms
+from store.state.schema import EventRow
 from store.state.schema_cases import CaseNotification
 from tests.integration.test_cases_api import World, case_body, open_world
 
 pytestmark = pytest.mark.integration
-SECRET = "webhook-secret-for-tests"
 REPO = Path(__file__).resolve().parents[2]
+
+# --- Standard Webhooks, checked against the specification (https://www.standardwebhooks.com/) -----------
+# Written here from the spec's text, independently of cases.webhook_signing: the signed content is
+# "{webhook-id}.{webhook-timestamp}.{raw body}", HMAC-SHA256 keyed with the base64-decoded part of the
+# "whsec_..." secret, sent base64-encoded as "v1,<signature>", several space-separated.
+SPEC_SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
+
+
+def spec_verify(secret: str, headers: dict[str, str], body: bytes, tolerance_s: int = 300) -> bool:
+    msg_id, stamp, signatures = headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"]
+    if abs(time.time() - int(stamp)) > tolerance_s:
+        return False
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    expected = base64.b64encode(hmac.new(key, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest())
+    return any(
+        version == "v1" and hmac.compare_digest(sig.encode(), expected)
+        for version, _, sig in (entry.partition(",") for entry in signatures.split(" "))
+    )
 
 
 @pytest.fixture
@@ -42,6 +65,7 @@ class Received:
     signature: str
     attempt: str
     raw: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def body(self) -> dict[str, Any]:
@@ -72,10 +96,11 @@ class Receiver:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 receiver.requests.append(
                     Received(
-                        self.headers.get(DELIVERY_HEADER, ""),
+                        self.headers.get(ID_HEADER, ""),
                         self.headers.get(SIGNATURE_HEADER, ""),
-                        self.headers.get("X-Aftercare-Attempt", ""),
+                        self.headers.get(ATTEMPT_HEADER, ""),
                         raw,
+                        {k.lower(): v for k, v in self.headers.items()},
                     )
                 )
                 receiver.arrived.set()
@@ -124,7 +149,7 @@ def worker(world: World, url: str) -> OutboxWorker:
     return OutboxWorker(
         world.stores.state,
         url=url,
-        secret=SECRET,
+        secrets=SPEC_SECRET,
         backoff_base_ms=1000,
         backoff_max_ms=60_000,
         lease_ms=30_000,
@@ -133,9 +158,10 @@ def worker(world: World, url: str) -> OutboxWorker:
 
 
 def verify(item: Received) -> None:
-    expected = "sha256=" + hmac.new(SECRET.encode(), item.raw, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(item.signature, expected)
-    assert item.body["id"] == item.delivery
+    """The delivery verifies by the spec's text, by the official `standardwebhooks` package and by ours."""
+    assert spec_verify(SPEC_SECRET, item.headers, item.raw)
+    assert Webhook(SPEC_SECRET).verify(item.raw, item.headers) == item.body
+    assert our_verify(SPEC_SECRET, item.headers, item.raw) == item.delivery == item.body["id"]
 
 
 def test_notifications_are_delivered_signed_once_each_in_order(world: World, receiver: Receiver) -> None:
@@ -213,8 +239,8 @@ def test_connection_refused_then_the_gateway_comes_up(world: World) -> None:
 
 def test_without_url_or_secret_nothing_is_sent_and_nothing_is_lost(world: World, receiver: Receiver) -> None:
     world.post("/cases", case_body())
-    assert OutboxWorker(world.stores.state, url=None, secret=SECRET).run_once(now_ms()) == 0
-    assert OutboxWorker(world.stores.state, url=receiver.url, secret=None).run_once(now_ms()) == 0
+    assert OutboxWorker(world.stores.state, url=None, secrets=SPEC_SECRET).run_once(now_ms()) == 0
+    assert OutboxWorker(world.stores.state, url=receiver.url, secrets=None).run_once(now_ms()) == 0
     assert receiver.requests == []
     assert {r.state for r in rows(world)} == {"pending"}
 
@@ -270,7 +296,7 @@ DELIVER = """
     from cases.outbox_worker import OutboxWorker
     from store.state.engine import StateStore
     state = StateStore(sys.argv[1])
-    OutboxWorker(state, url=sys.argv[2], secret=sys.argv[3], lease_ms=30_000, batch=1).run_once(int(sys.argv[4]))
+    OutboxWorker(state, url=sys.argv[2], secrets=sys.argv[3], lease_ms=30_000, batch=1).run_once(int(sys.argv[4]))
     print("not killed", flush=True)
 """
 
@@ -282,7 +308,7 @@ def test_a_worker_killed_during_delivery_is_redelivered_after_its_lease(world: W
         world.post("/cases", case_body())
         t = now_ms()
         child = subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(DELIVER), world.stores.state.url, gateway.url, SECRET, str(t)],
+            [sys.executable, "-c", textwrap.dedent(DELIVER), world.stores.state.url, gateway.url, SPEC_SECRET, str(t)],
             cwd=REPO,
             env={**os.environ, "PYTHONPATH": str(REPO)},
             stdout=subprocess.PIPE,
@@ -307,3 +333,79 @@ def test_a_worker_killed_during_delivery_is_redelivered_after_its_lease(world: W
     finally:
         hold.set()
         gateway.stop()
+
+
+def test_deliveries_carry_standard_webhooks_signatures(world: World, receiver: Receiver) -> None:
+    world.post("/cases", case_body())
+    w = worker(world, receiver.url)
+    assert w.run_once(now_ms()) == 2
+    for item in receiver.requests:
+        assert item.headers.get("webhook-id") == item.body["id"], item.headers
+        assert spec_verify(SPEC_SECRET, item.headers, item.raw)
+        assert not spec_verify(SPEC_SECRET, item.headers, item.raw.replace(b'"K1"', b'"K2"'))
+        verify(item)
+    w.close()
+
+
+def test_during_a_rotation_either_secret_verifies(world: World, receiver: Receiver) -> None:
+    new = "whsec_" + base64.b64encode(b"n" * 32).decode()
+    world.post("/cases", case_body())
+    w = OutboxWorker(world.stores.state, url=receiver.url, secrets=f"{new} {SPEC_SECRET}")
+    assert w.run_once(now_ms()) == 2
+    for item in receiver.requests:
+        assert len(item.signature.split(" ")) == 2
+        for secret in (new, SPEC_SECRET):
+            assert spec_verify(secret, item.headers, item.raw)
+            assert Webhook(secret).verify(item.raw, item.headers) == item.body
+    retired = "whsec_" + base64.b64encode(b"r" * 32).decode()
+    assert not spec_verify(retired, receiver.requests[0].headers, receiver.requests[0].raw)
+    w.close()
+
+
+def test_a_gateway_that_always_refuses_ends_in_failed_not_queued_for_ever(world: World) -> None:
+    refusing = Receiver(answer=lambda _n: 503).start()
+    try:
+        world.post("/cases", case_body())
+        w = worker(world, refusing.url)
+        t = rows(world)[0].created_ms
+        given_up_before = FAILED_NOTIFICATIONS._value.get()
+        assert w.run_once(t) == 0
+        assert rows(world)[0].state == "pending"  # a young notification is retried
+        day = 24 * 3600 * 1000
+        assert w.run_once(t + day + 1) == 0
+        notes = world.notifications("K1")
+        assert [(n["kind"], n["state"]) for n in notes] == [("payment_notice", "failed"), ("plan_ready", "failed")]
+        assert all("gateway answered 503" in (n["last_error"] or "") for n in notes)
+        assert all(n["next_attempt_ms"] is None for n in notes)
+        assert FAILED_NOTIFICATIONS._value.get() == given_up_before + 2
+        with world.stores.state.session() as s:
+            events = s.execute(select(EventRow).where(EventRow.kind == "case_notification_failed")).scalars().all()
+            assert sorted((e.case_id, e.data["kind"]) for e in events) == [
+                ("K1", "payment_notice"),
+                ("K1", "plan_ready"),
+            ]
+        assert w.run_once(t + 2 * day) == 0
+        assert len(refusing.requests) == 3  # failed ones are never sent again
+        w.close()
+    finally:
+        refusing.stop()
+
+
+def test_a_gateway_that_refuses_then_accepts_within_the_max_age_delivers(world: World) -> None:
+    flaky = Receiver(answer=lambda n: 503 if n <= 2 else 200).start()
+    try:
+        world.post("/cases", case_body())
+        w = OutboxWorker(world.stores.state, url=flaky.url, secrets=SPEC_SECRET, max_age_ms=60_000)
+        t = rows(world)[0].created_ms
+        assert w.run_once(t) == 0
+        retry = rows(world)[0].next_attempt_ms
+        assert t < retry <= t + 60_000
+        assert w.run_once(t + 59_000) == 0  # refused again: the next try is clamped to the max age
+        assert rows(world)[0].next_attempt_ms == t + 60_000
+        assert w.run_once(t + 60_000) == 2  # the last try, at the max age, is accepted
+        assert [(n["state"], n["attempts"]) for n in world.notifications("K1")] == [("delivered", 3), ("delivered", 1)]
+        for item in flaky.requests:
+            verify(item)
+        w.close()
+    finally:
+        flaky.stop()

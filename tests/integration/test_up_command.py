@@ -47,6 +47,25 @@ def test_a_taken_port_names_the_setting(tmp_path: Path, variable: str) -> None:
     assert "Traceback" not in out
 
 
+def test_without_the_embedded_extra_one_line_says_how_to_install_it(tmp_path: Path) -> None:
+    shadow = tmp_path / "shadow" / "amqtt"  # amqtt as if not installed: its import fails
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'amqtt'\", name='amqtt')\n")
+    path = os.pathsep.join(p for p in (str(shadow.parent), os.environ.get("PYTHONPATH", "")) if p)
+    proc = _up(
+        tmp_path,
+        PYTHONPATH=path,
+        AFTERCARE_EMBEDDED_MQTT_PORT=str(free_port()),
+        AFTERCARE_API_PORT=str(free_port()),
+    )
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2, out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1, out
+    assert "pip install -e '.[embedded]'" in lines[0]
+    assert "AFTERCARE_MQTT_URL" in lines[0]
+
+
 def test_simulated_telemetry_is_readable_within_30_seconds_and_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     api = free_port()
     proc = _up(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import random
 import re
 import string
@@ -13,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from cases.errors import CaseConflict
-from cases.outbox_worker import backoff_ms, sign
+from cases.outbox_worker import backoff_ms
 from cases.risk_advice import TEXTS as ADVICE
 from cases.risk_advice import cause_family
 from cases.subrogation import STAGES, TRANSITIONS, check_transition, interest, limitation_deadline, refund_due
@@ -99,12 +97,6 @@ def test_backoff_grows_exponentially_and_is_capped() -> None:
         nominal = min(60_000, 1000 * 2 ** (n - 1))
         assert 0.8 * nominal <= delay <= nominal
     assert max(delays) <= 60_000
-
-
-def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
-    body = '{"a":"é"}'.encode()
-    expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert sign("s3cret", body) == f"sha256={expected}"
 
 
 def _fields(template: str) -> set[str]:

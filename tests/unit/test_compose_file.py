@@ -170,7 +170,9 @@ def test_services_and_images(services: dict[str, dict[str, Any]]) -> None:
 def test_dockerfile_installs_the_package_on_python_311_slim() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim\s*$", dockerfile, re.MULTILINE)
-    assert re.search(r"^RUN pip install \.", dockerfile, re.MULTILINE)
+    # exact versions with hashes, then the project alone (requirements/README.md)
+    assert re.search(r"^RUN pip install --require-hashes -r requirements/production\.lock$", dockerfile, re.MULTILINE)
+    assert re.search(r"^RUN pip install --no-deps \.", dockerfile, re.MULTILINE)
     assert re.search(r"^USER aftercare$", dockerfile, re.MULTILINE)
     # every package pyproject.toml ships is copied into the build
     pyproject = (ROOT / "pyproject.toml").read_text()
