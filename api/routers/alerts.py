@@ -42,9 +42,23 @@ def scope(query: Select[Any], caller: Caller) -> Select[Any]:
     return query.where(false())
 
 
+def allowed_actions(alert: Alert, caller: Caller) -> list[str]:
+    """What the caller may do with the alert in its present state (the rules `_mine` and the routes enforce)."""
+    state = lifecycle.AlertState
+    if caller.role is Role.CLAIMANT or alert.state == state.RESOLVED:
+        return []
+    actions = ["ack"] if alert.state == state.OPEN else []
+    if may_close(alert.kind, caller.role.value):
+        actions.append("resolve")
+        if alert.state != state.SHELVED:
+            actions.append("shelve")
+    return actions
+
+
 def alert_view(alert: Alert, caller: Caller) -> AlertPublic:
-    """The alert as the caller may see it: staff all of it; others only their own side of a photo reuse."""
-    public = AlertPublic.model_validate(alert)
+    """The alert as the caller may see it: staff all of it; others only their own side of a photo reuse; with
+    the actions the caller may take on it."""
+    public = AlertPublic.model_validate(alert).model_copy(update={"actions": allowed_actions(alert, caller)})
     matches = (alert.details or {}).get("reuse")
     if caller.is_staff or not isinstance(matches, list) or not matches:
         return public

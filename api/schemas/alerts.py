@@ -28,6 +28,11 @@ class AlertPublic(BaseModel):
     resolved_ms: int | None
     shelved_until_ms: int | None
     shelve_reason: str | None
+    actions: list[str] = Field(
+        default_factory=list,
+        description="the lifecycle actions the caller may take on this alert now (ack, resolve, shelve): a shop "
+        "acknowledges but never closes an alert about its own quality or fraud; claimants read only",
+    )
 
 
 class AlertAction(BaseModel):

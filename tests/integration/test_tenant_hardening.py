@@ -91,12 +91,17 @@ def test_a_shop_acknowledges_but_cannot_close_a_fraud_or_quality_alert_against_i
     _alert(stores, "A-1", kind, "J-a", "S-a")
     shop = as_(tokens, "shop_a")
     shelve = {"reason": "not us", "for_seconds": 3600}
+    # the list says what each caller may do, so the dashboards offer only that
+    assert client.get("/api/v1/alerts", headers=shop).json()["items"][0]["actions"] == ["ack"]
+    staff_view = client.get("/api/v1/alerts", headers=as_(tokens, "claims")).json()["items"][0]
+    assert staff_view["actions"] == ["ack", "resolve", "shelve"]
     assert client.post("/api/v1/alerts/A-1/ack", headers=shop).status_code == 200
     refused = client.post("/api/v1/alerts/A-1/resolve", headers=shop)
     assert refused.status_code == 403, refused.text
     assert "claims_handler" in refused.json()["detail"]
     assert client.post("/api/v1/alerts/A-1/shelve", json=shelve, headers=shop).status_code == 403
-    assert client.get("/api/v1/alerts", headers=shop).json()["items"][0]["state"] == "acknowledged"
+    after_ack = client.get("/api/v1/alerts", headers=shop).json()["items"][0]
+    assert (after_ack["state"], after_ack["actions"]) == ("acknowledged", [])
     shelved = client.post("/api/v1/alerts/A-1/shelve", json=shelve, headers=as_(tokens, "claims"))
     assert shelved.status_code == 200, shelved.text
     assert client.post("/api/v1/alerts/A-1/resolve", headers=as_(tokens, "admin")).status_code == 200
@@ -105,6 +110,11 @@ def test_a_shop_acknowledges_but_cannot_close_a_fraud_or_quality_alert_against_i
 def test_a_shop_still_shelves_a_delay_of_its_own_job(world: World) -> None:
     stores, client, tokens = world
     _alert(stores, "A-2", "stall", "J-a", "S-a")
+    assert client.get("/api/v1/alerts", headers=as_(tokens, "shop_a")).json()["items"][0]["actions"] == [
+        "ack",
+        "resolve",
+        "shelve",
+    ]
     answer = client.post(
         "/api/v1/alerts/A-2/shelve", json={"reason": "parts", "for_seconds": 3600}, headers=as_(tokens, "shop_a")
     )

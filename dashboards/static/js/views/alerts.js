@@ -39,10 +39,13 @@ function alertRow(a, { readOnly, reload, showSubject }) {
     h("button", { type: "button", class: "small", onclick: () => mount(actions, buttons()) }, "Cancel")));
     reason.focus();
   };
+  // what this caller may do now, as the API says (`actions`): a shop acknowledges but never closes an alert about
+  // its own quality or fraud
+  const may = (verb) => (a.actions ? a.actions.includes(verb) : verb !== "ack" || a.state === "open");
   const buttons = () => [
-    a.state === "open" ? h("button", { class: "small", "aria-label": `Acknowledge alert ${a.id}`, onclick: () => act("ack") }, "Ack") : null,
-    a.state !== "resolved" ? h("button", { class: "small", "aria-label": `Resolve alert ${a.id}`, onclick: () => act("resolve", { note: "resolved from dashboard" }) }, "Resolve") : null,
-    a.state !== "resolved" && a.state !== "shelved" ? h("button", { class: "small", "aria-label": `Shelve alert ${a.id}`, onclick: shelveForm }, "Shelve") : null,
+    may("ack") && a.state === "open" ? h("button", { class: "small", "aria-label": `Acknowledge alert ${a.id}`, onclick: () => act("ack") }, "Ack") : null,
+    may("resolve") && a.state !== "resolved" ? h("button", { class: "small", "aria-label": `Resolve alert ${a.id}`, onclick: () => act("resolve", { note: "resolved from dashboard" }) }, "Resolve") : null,
+    may("shelve") && a.state !== "resolved" && a.state !== "shelved" ? h("button", { class: "small", "aria-label": `Shelve alert ${a.id}`, onclick: shelveForm }, "Shelve") : null,
   ];
   if (!readOnly) mount(actions, buttons());
   return h("tr", { "data-alert": a.id, "data-state": a.state },
