@@ -262,7 +262,12 @@ def test_a_taken_health_port_stops_production_and_is_a_warning_in_embedded_mode(
         production = run(
             "ingest",
             tmp_path,
-            {**env, "AFTERCARE_MODE": "production", "AFTERCARE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}"},
+            {
+                **env,
+                "AFTERCARE_MODE": "production",
+                "AFTERCARE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
+                "AFTERCARE_SPOT_CHECK_SEED": "a-spot-check-secret-of-32-bytes-or-more",
+            },
         )
         try:
             assert production.wait(60) == 2
