@@ -35,9 +35,9 @@ RUN mkdir -p /var/lib/aftercare/data /var/lib/aftercare/broker \
 WORKDIR /var/lib/aftercare
 USER aftercare
 
+# Where the API listens, and its certificate, are the api service's own settings (docker-compose.yml): an
+# image-wide AFTERCARE_API_HOST=0.0.0.0 would make every other component's production check refuse plain HTTP.
 ENV AFTERCARE_MODE=production \
-    AFTERCARE_DATA_DIR=/var/lib/aftercare/data \
-    AFTERCARE_API_HOST=0.0.0.0 \
-    AFTERCARE_API_PORT=8000
-EXPOSE 8000
+    AFTERCARE_DATA_DIR=/var/lib/aftercare/data
+EXPOSE 8443
 CMD ["aftercare", "api"]

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
+from aftercare.certs import make_dev_certs
 from aftercare.settings import Settings
 from cases.webhook_signing import parse_secrets
+from tests.support.container_settings import container_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 AFTERCARE_SERVICES = ("broker-init", "api", "ingest-1", "ingest-2", "ingest-3", "monitor-1", "monitor-2")
@@ -65,11 +67,23 @@ def test_compose_accepts_the_file_with_test_values(resolved: dict[str, Any]) -> 
     assert set(AFTERCARE_SERVICES) <= set(resolved["services"])
 
 
-def test_every_aftercare_service_gets_valid_production_settings(resolved: dict[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def certs_here(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Stands in for ./deploy/certs (what `aftercare certs dev` makes)."""
+    return make_dev_certs(tmp_path_factory.mktemp("certs")).ca_cert.parent
+
+
+def settings_of(service: dict[str, Any], certs_here: Path) -> Settings:
+    """What `aftercare` in that container reads: the image's ENV, then the service's resolved environment."""
+    mounts = [v.split(":") if isinstance(v, str) else [v["source"], v["target"]] for v in service.get("volumes", [])]
+    certs_mount = next(Path(m[1]) for m in mounts if Path(m[0]).name == "certs")
+    return container_settings(service.get("environment") or {}, certs_mount=certs_mount, certs_here=certs_here)
+
+
+def test_every_aftercare_service_gets_valid_production_settings(resolved: dict[str, Any], certs_here: Path) -> None:
+    """Each container would start: the production checks (secrets, TLS beyond loopback) pass on what it reads."""
     for name in AFTERCARE_SERVICES:
-        env = {str(k): str(v) for k, v in (resolved["services"][name].get("environment") or {}).items()}
-        fields = {k.removeprefix("AFTERCARE_").lower(): v for k, v in env.items() if k.startswith("AFTERCARE_")}
-        settings = Settings(_env_file=None, **fields)  # type: ignore[arg-type]
+        settings = settings_of(resolved["services"][name], certs_here)
         assert settings.mode == "production", name
         assert settings.webhook_url == "https://gateway.example/hooks/aftercare", name
         assert len(parse_secrets(settings.webhook_secrets, min_bytes=24)) == 2, name
@@ -85,18 +99,10 @@ def test_compose_refuses_an_empty_secret(tmp_path: Path, empty: str) -> None:
     assert f"set {empty} in .env" in done.stderr
 
 
-def test_without_a_webhook_url_notifications_stay_queued(tmp_path: Path) -> None:
+def test_without_a_webhook_url_notifications_stay_queued(tmp_path: Path, certs_here: Path) -> None:
     values = filled_env()
     values["WEBHOOK_URL"] = ""
     done = compose_config(tmp_path, values)
     assert done.returncode == 0, done.stderr
-    env = yaml.safe_load(done.stdout)["services"]["monitor-1"]["environment"]
-    assert Settings(_env_file=None, mode="production", **_fields(env)).webhook_url is None  # type: ignore[arg-type]
-
-
-def _fields(env: dict[str, Any]) -> dict[str, str]:
-    return {
-        k.removeprefix("AFTERCARE_").lower(): str(v)
-        for k, v in env.items()
-        if k.startswith("AFTERCARE_") and k != "AFTERCARE_MODE"
-    }
+    monitor = yaml.safe_load(done.stdout)["services"]["monitor-1"]
+    assert settings_of(monitor, certs_here).webhook_url is None

@@ -501,25 +501,6 @@ def test_grafana_provisioning_and_dashboards(services: dict[str, dict[str, Any]]
     assert (ROOT / "dashboards/grafana" / Path(home).name).exists()
 
 
-def test_each_aftercare_service_passes_the_production_checks(
-    services: dict[str, dict[str, Any]], tmp_path: Path
-) -> None:
-    """Settings built from each service's environment start in production mode (TLS required beyond loopback)."""
-    from aftercare.certs import make_dev_certs
-    from aftercare.settings import Settings
-
-    certs = make_dev_certs(tmp_path / "certs")  # stands in for ./deploy/certs
-    for name in AFTERCARE_SERVICES:
-        mounted = str(cert_dir_of(services[name]))
-        values: dict[str, Any] = {}
-        for key, value in env_of(services[name]).items():
-            # what compose would set: a default after :-, else (a required secret) 32 URL-safe characters
-            filled = re.sub(r"\$\{[A-Z0-9_]+(?::-([^}]*)|[^}]*)\}", lambda m: m.group(1) or "x" * 32, value)
-            values[key.removeprefix("AFTERCARE_").lower()] = filled.replace(mounted, str(certs.ca_cert.parent))
-        settings = Settings(_env_file=None, **values)
-        assert settings.mode == "production", name
-
-
 def test_prometheus_scrapes_the_api_and_every_ingest_and_monitor(services: dict[str, dict[str, Any]]) -> None:
     mounted = dict(v.split(":")[:2] for v in services["prometheus"]["volumes"])
     assert mounted["./deploy/prometheus"] == "/etc/prometheus"
