@@ -34,6 +34,16 @@ DEVICE_ROLE_PREFIX = "aftercare-device-"
 #: ``textname`` of every client and role Aftercare manages; the others (made by an operator) are left alone.
 MANAGED = "managed by aftercare"
 
+
+class AccountTaken(RuntimeError):
+    """A broker client of that name exists and is not a device account of Aftercare's (an operator's account, a
+    service user, the admin): registering a device under its name would hand out its password."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"broker account {username!r} exists and is not a device account of Aftercare's")
+        self.username = username
+
+
 #: The message kinds each kind of device publishes; every device also publishes its status.
 DEVICE_PUBLISHES: Mapping[DeviceKind, tuple[MessageKind, ...]] = {
     DeviceKind.WEARABLE: (MessageKind.TELEMETRY, MessageKind.STATUS),
@@ -143,8 +153,11 @@ class BrokerAccounts:
         self._client.run({"command": "addClientRole", "username": client["username"], "rolename": rolename})
         return True
 
-    def _client_with_role(self, username: str, password: str, rolename: str, *, reset_password: bool = True) -> None:
-        """Create the client with ``password`` and ``rolename``, or (it exists) make it so."""
+    def _client_with_role(
+        self, username: str, password: str, rolename: str, *, reset_password: bool = True, device: bool = False
+    ) -> None:
+        """Create the client with ``password`` and ``rolename``, or (it exists) make it so. A ``device`` client
+        that exists must be one of ours holding no role but its own (`AccountTaken` otherwise)."""
         created = self._client.run(
             {
                 "command": "createClient",
@@ -159,8 +172,12 @@ class BrokerAccounts:
             return
         existing = self._get_client(username)
         if existing is None:  # deleted meanwhile by another replica: create it again
-            self._client_with_role(username, password, rolename, reset_password=reset_password)
+            self._client_with_role(username, password, rolename, reset_password=reset_password, device=device)
             return
+        if device:
+            roles = {r.get("rolename") for r in existing.get("roles", []) if isinstance(r, dict)}
+            if existing.get("textname") != MANAGED or not roles <= {rolename}:
+                raise AccountTaken(username)
         if reset_password:
             self._client.run({"command": "setClientPassword", "username": username, "password": password})
         self._ensure_role_of(existing, rolename)
@@ -170,7 +187,7 @@ class BrokerAccounts:
     def register_device(self, device_id: str, kind: DeviceKind, password: str) -> None:
         """The device may log in with ``password`` and publish its own topics (idempotent)."""
         self._role(device_role(device_id), device_acls(device_id, kind))
-        self._client_with_role(device_id, password, device_role(device_id))
+        self._client_with_role(device_id, password, device_role(device_id), device=True)
         log.info("broker account of device %s created", device_id)
 
     def remove_device(self, device_id: str) -> None:

@@ -13,7 +13,7 @@ from api.schemas.registry import DeviceCreate, DeviceCredentials
 from devices.credentials import mosquitto_hash, new_password
 from devices.timestamps import now_ms
 from devices.topics import DeviceKind, MessageKind, topic_for
-from store.broker_accounts import DeviceAccounts
+from store.broker_accounts import AccountTaken, DeviceAccounts
 from store.dynsec_client import DynsecError, DynsecUnavailable
 from store.state.schema import Device, Patient, Shop
 
@@ -76,6 +76,10 @@ def _create_broker_account(
     cannot log in, and the broker cannot be given it again: the registry keeps only the hash."""
     try:
         accounts.register_device(device_id, kind, password)
+    except AccountTaken as exc:
+        session.rollback()
+        log.warning("device %s not registered: %s", device_id, exc)
+        raise HTTPException(409, f"device_id: {device_id!r} names an existing broker account; choose another") from exc
     except (DynsecError, DynsecUnavailable) as exc:
         session.rollback()
         log.error("device %s not registered: its broker account failed: %s", device_id, exc)

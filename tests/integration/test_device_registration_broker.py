@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from devices.broker_url import BrokerUrl
 from devices.timestamps import now_ms
 from devices.topics import DeviceKind
 from store.broker_accounts import BrokerAccounts
+from store.state.schema import Device
 from store.stores import Stores
 from tests.integration.conftest_services import MosquittoFactory, free_port, mosquitto_factory
 from tests.integration.dynsec_broker import (
@@ -161,6 +163,32 @@ def test_two_api_instances_register_devices_on_one_broker(
     assert ingest.payloads_until(b"from W-1") == [b"from W-1"]
     g.publish("aftercare/v1/shops/G-1/beacon", b"from G-1")
     assert ingest.payloads_until(b"from G-1") == [b"from G-1"]
+
+
+def test_a_device_cannot_take_over_a_broker_account_that_is_not_a_device_of_ours(
+    broker: DynsecMosquitto, apis: list[Api], probes: list[MqttProbe]
+) -> None:
+    """An operator's account (made with mosquitto_ctrl, as docs/operations.md shows) and the service users keep
+    their passwords: registering a device under their names is refused, never answered with a new password."""
+    api = api_for(apis, broker.url)
+    made = subprocess.run(
+        [
+            *("mosquitto_ctrl", "-h", broker.host, "-p", str(broker.port), "-u", ADMIN_USER, "-P", ADMIN_PASSWORD),
+            *("dynsec", "createClient", "ops-tool", "-p", "ops-password-0123"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert api.client.post("/api/v1/shops", json=SHOP).status_code == 201
+    taken = api.client.post("/api/v1/devices", json={"device_id": "ops-tool", "kind": "shop_gateway", "shop_id": "S1"})
+    assert taken.status_code == 409, taken.text
+    assert "mqtt_password" not in taken.json()
+    with api.stores.state.session() as session:
+        assert session.get(Device, "ops-tool") is None
+    connected(probes, broker, "ops-tool", "ops-password-0123")  # its password was not changed
 
 
 def test_a_wrong_admin_password_is_a_clear_error_and_registers_nothing(
