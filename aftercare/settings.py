@@ -7,6 +7,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -223,6 +224,13 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "AFTERCARE_WEBHOOK_URL needs AFTERCARE_WEBHOOK_SECRETS in production (deliveries are signed)"
                 )
+            if self.webhook_url:
+                hook = urlsplit(self.webhook_url)
+                if hook.scheme != "https" and not is_loopback(hook.hostname or ""):
+                    raise ValueError(
+                        f"AFTERCARE_WEBHOOK_URL must be https:// in production (deliveries carry the claimant's "
+                        f"contact and messages; a signature is not encryption): {hook.scheme}://{hook.hostname}"
+                    )
         if self.max_upload_bytes <= self.max_photo_bytes:
             raise ValueError("AFTERCARE_MAX_UPLOAD_BYTES must exceed AFTERCARE_MAX_PHOTO_BYTES (multipart framing)")
         if self.mqtt_url:

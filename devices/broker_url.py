@@ -6,6 +6,7 @@ MQTT client applies `BrokerUrl.tls_context` with ``client.tls_set_context`` when
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +28,22 @@ class BrokerUrl:
 
     @staticmethod
     def parse(url: str, *, ca_file: Path | str | None = None) -> BrokerUrl:
+        shown = redacted(url)  # errors end up in logs and on consoles: never with the password
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-            raise BrokerUrlError(f"AFTERCARE_MQTT_URL={url!r}: scheme must be mqtt:// or mqtts://")
+            raise BrokerUrlError(f"AFTERCARE_MQTT_URL={shown!r}: scheme must be mqtt:// or mqtts://")
         if not parts.hostname:
-            raise BrokerUrlError(f"AFTERCARE_MQTT_URL={url!r}: no host")
+            raise BrokerUrlError(f"AFTERCARE_MQTT_URL={shown!r}: no host")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise BrokerUrlError(
+                f"AFTERCARE_MQTT_URL={shown!r}: a broker URL has no path, query or fragment "
+                "(URL-encode / ? # in a password: %2F %3F %23)"
+            )
         tls = parts.scheme in ("mqtts", "ssl")
         try:
             port = parts.port or (8883 if tls else 1883)
         except ValueError:
-            raise BrokerUrlError(f"AFTERCARE_MQTT_URL={url!r}: port must be 1..65535") from None
+            raise BrokerUrlError(f"AFTERCARE_MQTT_URL={shown!r}: port must be 1..65535") from None
         ca = Path(ca_file) if ca_file is not None else None
         if ca is not None:
             if not tls:
@@ -71,3 +78,8 @@ class BrokerUrl:
     def __str__(self) -> str:
         auth = f"{self.username}:***@" if self.username else ""
         return f"{'mqtts' if self.tls else 'mqtt'}://{auth}{self.host}:{self.port}"
+
+
+def redacted(url: str) -> str:
+    """``url`` with the password of its user part replaced by ``***`` (whatever else is wrong with it)."""
+    return re.sub(r"(://[^/@]*?:).*@", r"\1***@", url, count=1)

@@ -62,16 +62,17 @@ def world(tmp_path: Path, state_url: str) -> Iterator[tuple[TestClient, dict[str
             },
         )
     with stores.state.session() as s:
-        for aid, field, value in (
-            ("A-P1", "patient_id", "P1"),
-            ("A-P2", "patient_id", "P2"),
-            ("A-J1", "job_id", "J1"),
-            ("A-J2", "job_id", "J2"),
+        # kinds of the table whose closing is open to whoever sees them (a delay of a job, a patient's heart rate)
+        for aid, kind, field, value in (
+            ("A-P1", "hr_over_cap", "patient_id", "P1"),
+            ("A-P2", "hr_over_cap", "patient_id", "P2"),
+            ("A-J1", "stall", "job_id", "J1"),
+            ("A-J2", "stall", "job_id", "J2"),
         ):
             s.add(
                 Alert(
                     id=aid,
-                    kind="test",
+                    kind=kind,
                     subject=value,
                     subject_type="x",
                     severity="warning",

@@ -82,4 +82,7 @@ def test_a_shop_cannot_close_alerts_about_its_own_quality_or_fraud() -> None:
         assert may_close(name, "claims_handler")
         assert may_close(name, "admin")
     assert may_close("stall", "shop")
-    assert may_close("a_kind_not_listed", "shop")
+    # a kind missing from the table fails closed: staff only
+    assert not may_close("a_kind_not_listed", "shop")
+    assert not may_close("a_kind_not_listed", "rehab_manager")
+    assert may_close("a_kind_not_listed", "claims_handler")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import stat
 from pathlib import Path
 
@@ -44,3 +45,15 @@ def test_development_generates_one_secret_stored_0600(tmp_path: Path, monkeypatc
     path = tmp_path / "data" / "spot-check-seed"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+
+
+def test_production_sends_webhooks_over_https_only() -> None:
+    secrets = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    base = {**PRODUCTION, "spot_check_seed": "s" * 32, "webhook_secrets": secrets}
+    with pytest.raises(ValidationError, match="AFTERCARE_WEBHOOK_URL must be https://"):
+        Settings(_env_file=None, webhook_url="http://gateway.example/hooks", **base)  # type: ignore[arg-type]
+    https = Settings(_env_file=None, webhook_url="https://gateway.example/hooks", **base)  # type: ignore[arg-type]
+    assert https.webhook_url == "https://gateway.example/hooks"
+    # a gateway on this host (a local relay) crosses no network
+    local = Settings(_env_file=None, webhook_url="http://127.0.0.1:9000/hooks", **base)  # type: ignore[arg-type]
+    assert local.webhook_url == "http://127.0.0.1:9000/hooks"

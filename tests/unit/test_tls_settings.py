@@ -141,3 +141,18 @@ def test_production_refuses_an_api_in_clear_beyond_loopback(tmp_path: Path) -> N
         api_tls_key_file=certs.server_key,
     )
     Settings(**PRODUCTION, **broker, data_dir=tmp_path, api_host="127.0.0.1")  # behind a TLS proxy on this host
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mqtts://aftercare-ingest:s3cret-p@ss/word@mosquitto:8883",  # an unescaped / breaks the parse
+        "mqtts://aftercare-ingest:s3cret-password@mosquitto:99999",
+        "ftp://aftercare-ingest:s3cret-password@mosquitto",
+    ],
+)
+def test_a_bad_broker_url_is_refused_without_showing_its_password(url: str, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, data_dir=tmp_path, mqtt_url=url)  # type: ignore[call-arg]
+    assert "s3cret" not in str(refused.value)
+    assert "***" in str(refused.value)
