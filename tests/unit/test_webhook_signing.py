@@ -21,6 +21,7 @@ from cases.webhook_signing import (
     signature,
     verify,
 )
+from tests.support.production_settings import PRODUCTION
 
 # The test vector of the Standard Webhooks reference libraries.
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -103,14 +104,6 @@ def test_generated_secrets_are_32_bytes() -> None:
 
 def _utc(ts: int) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
-
-
-PRODUCTION = {
-    "mode": "production",
-    "admin_token": "a" * 32,
-    "mqtt_url": "mqtt://u:p@broker:1883",
-    "state_url": "postgresql://u:p@db/aftercare",
-}
 
 
 def test_production_refuses_a_webhook_url_without_secrets() -> None:
