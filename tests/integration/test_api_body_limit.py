@@ -71,9 +71,7 @@ def test_chunked_json_over_the_limit_is_refused_before_it_ends(base: str) -> Non
         {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
     )
     try:
-        piece = b" " * 8192
-        while request.sent <= LIMIT + len(piece) and request.send_chunk(piece):
-            pass
+        request.send_chunks_past(LIMIT, b" " * 8192)
         answer = request.answer()
     finally:
         request.close()
@@ -144,9 +142,7 @@ def test_photo_upload_over_the_upload_limit_is_refused_while_streaming(base: str
     )
     try:
         request.send_chunk(_multipart_head(boundary))
-        piece = b"\0" * 16384
-        while request.sent <= UPLOAD_LIMIT + len(piece) and request.send_chunk(piece):
-            pass
+        request.send_chunks_past(UPLOAD_LIMIT, b"\0" * 16384)
         answer = request.answer()
     finally:
         request.close()

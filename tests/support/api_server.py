@@ -66,6 +66,11 @@ class RawRequest:
         self.sent += len(data)
         return True
 
+    def send_chunks_past(self, limit: int, piece: bytes) -> None:
+        """Send ``piece`` as chunks until more than ``limit`` bytes are out, or the server closed the connection."""
+        while self.sent <= limit + len(piece) and self.send_chunk(piece):
+            continue
+
     def send_raw(self, data: bytes) -> bool:
         try:
             self.sock.sendall(data)
@@ -99,7 +104,7 @@ class RawRequest:
                     break
                 body += piece
         except (TimeoutError, ConnectionResetError):
-            pass
+            pass  # the server closed or stopped sending: the body is what arrived
         return RawAnswer(int(status_line.split()[1]), headers, body)
 
     def close(self) -> None:
